@@ -1,0 +1,59 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a step of them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+MANAGE := $(PY) manage.py
+PORT   ?= 8000
+export PORT
+
+.PHONY: run test setup install static messages migrate lint format clean
+
+## make run: set everything up, load demo data into an empty database, serve with a worker and beat
+run: export DEBUG ?= 1
+run: setup
+	$(MANAGE) migrate --no-input
+	$(MANAGE) seed_demo --if-empty
+	@echo
+	@echo "  Bình Yên is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web server, worker and beat)"
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+## make test: install what the tests need and run the whole suite
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: install node_modules/.installed messages static
+
+install: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# .po → .mo with polib, so no system gettext is needed.
+messages: install
+	$(PY) -c "import pathlib, polib; [polib.pofile(str(p)).save_as_mofile(str(p.with_suffix('.mo'))) for p in pathlib.Path('locale').glob('*/LC_MESSAGES/*.po')]"
+
+# collectstatic needs no real secret: it only copies and hashes files.
+static: install node_modules/.installed
+	SECRET_KEY=$${SECRET_KEY:-collectstatic-only} $(MANAGE) collectstatic --no-input --verbosity 0
+
+migrate: install
+	$(MANAGE) migrate --no-input
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles var db.sqlite3 db.sqlite3-* locale/*/LC_MESSAGES/*.mo

@@ -1,0 +1,21 @@
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _sync_roles(sender: AppConfig, **kwargs: object) -> None:
+    # post_migrate is sent once per app, in INSTALLED_APPS order, each time after that app's
+    # permissions were created: only after the last app do all of them exist.
+    if sender is not list(apps.get_app_configs())[-1]:
+        return
+    from .roles import sync_role_permissions
+
+    sync_role_permissions()
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        post_migrate.connect(_sync_roles, dispatch_uid="accounts.sync_roles")

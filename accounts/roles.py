@@ -1,0 +1,60 @@
+"""The portal's roles: `auth.Group`s with stable names and the permissions each one holds.
+
+The groups themselves are created by a data migration; their permissions are set from
+ROLE_PERMISSIONS after every `migrate` (permissions only exist once all apps have migrated), so
+this table is the one place to read or change what a role may do. Later features add their
+permissions here. Code checks `user.has_perm(...)`, never a group's name.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COMMUNE_POLICE = "commune_police", _("Commune police")
+    AREA_OFFICER = "area_officer", _("Area police officer")
+    HAMLET_HEAD = "hamlet_head", _("Hamlet head")
+    PARTY_OFFICE = "party_office", _("Party office")
+    COMMUNE_LEADER = "commune_leader", _("Commune leader")
+
+
+# Roles that work on a whole commune, as opposed to the hamlets assigned to a user.
+COMMUNE_WIDE_ROLES = {Role.COMMUNE_POLICE, Role.PARTY_OFFICE, Role.COMMUNE_LEADER}
+# Roles that work in the Django admin (it is the commune police's main tool).
+STAFF_ROLES = {Role.COMMUNE_POLICE, Role.AREA_OFFICER}
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    Role.COMMUNE_POLICE: {
+        "groups.view_all_hamlets",
+        "groups.view_commune",
+        "groups.view_hamlet",
+        "groups.add_hamlet",
+        "groups.change_hamlet",
+        "accounts.view_user",
+    },
+    Role.AREA_OFFICER: {"groups.view_commune", "groups.view_hamlet"},
+    Role.HAMLET_HEAD: {"groups.view_hamlet"},
+    Role.PARTY_OFFICE: {"groups.view_all_hamlets", "groups.view_commune", "groups.view_hamlet"},
+    Role.COMMUNE_LEADER: {"groups.view_all_hamlets", "groups.view_commune", "groups.view_hamlet"},
+}
+
+
+def _permissions(codes: set[str]) -> list[Permission]:
+    query = Q()
+    for code in codes:
+        app_label, codename = code.split(".")
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    found = list(Permission.objects.filter(query)) if codes else []
+    missing = codes - {f"{p.content_type.app_label}.{p.codename}" for p in found}
+    if missing:
+        raise LookupError(f"Unknown permissions in ROLE_PERMISSIONS: {sorted(missing)}")
+    return found
+
+
+def sync_role_permissions() -> None:
+    """Make each role group hold exactly the permissions ROLE_PERMISSIONS gives it."""
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        group.permissions.set(_permissions(ROLE_PERMISSIONS[role]))

@@ -1,0 +1,112 @@
+"""Settings come from the environment: defaults, overrides, and the production guard.
+
+Each case runs Django in a fresh process, since settings are read once at import."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+PRODUCTION = {
+    "SECRET_KEY": "a-long-random-production-secret-0f3c9a7e51b24d8c9e6f1a2b3c4d5e6f7a8b9c0d",
+    "ALLOWED_HOSTS": "binhyen.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://binhyen.example.org",
+    "SECURE_HSTS_PRELOAD": "1",
+}
+
+
+def run_django(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {"PATH": "/usr/bin:/bin", "ENV_FILE": "", "DJANGO_SETTINGS_MODULE": "binhyen.settings"}
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=settings.BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def read_settings(env: dict[str, str]) -> dict:
+    code = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps({'DEBUG': s.DEBUG, 'DB': s.DATABASES['default'], "
+        "'BROKER': s.CELERY_BROKER_URL, 'CACHE': s.CACHES['default']['BACKEND'], "
+        "'LANGUAGE_CODE': s.LANGUAGE_CODE, 'TIME_ZONE': s.TIME_ZONE, 'USE_TZ': s.USE_TZ}, "
+        "default=str))"
+    )
+    result = run_django(code, env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_defaults_are_sqlite_and_embedded_broker_for_local_use() -> None:
+    values = read_settings({"DEBUG": "1"})
+    assert values["DEBUG"] is True
+    assert values["DB"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["DB"]["NAME"].endswith("db.sqlite3")
+    assert values["BROKER"].startswith("filesystem://")
+    assert values["CACHE"].endswith("LocMemCache")
+    assert (values["LANGUAGE_CODE"], values["TIME_ZONE"], values["USE_TZ"]) == (
+        "vi",
+        "Asia/Ho_Chi_Minh",
+        True,
+    )
+
+
+def test_database_and_redis_urls_override_the_defaults() -> None:
+    values = read_settings(
+        {
+            **PRODUCTION,
+            "DATABASE_URL": "postgres://portal:pw@db.internal:5432/binhyen",
+            "REDIS_URL": "redis://cache.internal:6379/1",
+        }
+    )
+    assert values["DEBUG"] is False
+    db = values["DB"]
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["HOST"], db["NAME"], db["USER"]) == ("db.internal", "binhyen", "portal")
+    assert db["CONN_MAX_AGE"] == 60 and db["CONN_HEALTH_CHECKS"] is True
+    assert values["BROKER"] == "redis://cache.internal:6379/1"
+    assert values["CACHE"].endswith("RedisCache")
+
+
+def test_debug_is_off_unless_asked() -> None:
+    assert read_settings({"SECRET_KEY": PRODUCTION["SECRET_KEY"]})["DEBUG"] is False
+
+
+def test_production_refuses_to_start_with_the_default_secret_key() -> None:
+    result = run_django("print('started')", {})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_check_deploy_is_clean_with_the_documented_production_variables() -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env={"PATH": "/usr/bin:/bin", "ENV_FILE": "", **PRODUCTION},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECURE_HSTS_PRELOAD"])
+def test_check_deploy_notices_a_missing_hardening_variable(missing: str) -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env={"PATH": "/usr/bin:/bin", "ENV_FILE": "", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "security.W021" in result.stdout + result.stderr

@@ -1,0 +1,115 @@
+"""Shared fixtures: named personas and the rules for tests that need real services."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from accounts.models import User
+from accounts.roles import STAFF_ROLES, Role
+from groups.models import Commune, Hamlet
+
+PASSWORD = "correct-horse-battery-staple-42"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """A missing service skips the test, except under REQUIRE_SERVICES=1 (CI), where it fails."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _require_services(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("needs_postgres") and connection.vendor != "postgresql":
+        skip_or_fail("the database is not PostgreSQL (set DATABASE_URL)")
+    if request.node.get_closest_marker("needs_redis") and not settings.REDIS_URL:
+        skip_or_fail("REDIS_URL is not set")
+
+
+@pytest.fixture
+def commune(db) -> Commune:
+    return Commune.objects.create(code="25387", name="Xã Thuận Lợi", province="Tỉnh Đồng Nai")
+
+
+@pytest.fixture
+def other_commune(db) -> Commune:
+    return Commune.objects.create(code="25390", name="Xã Khác", province="Tỉnh Đồng Nai")
+
+
+@pytest.fixture
+def hamlet_a(commune: Commune) -> Hamlet:
+    return Hamlet.objects.create(commune=commune, code="A", name="Ấp Thuận Hòa")
+
+
+@pytest.fixture
+def hamlet_b(commune: Commune) -> Hamlet:
+    return Hamlet.objects.create(commune=commune, code="B", name="Ấp Thuận Phú 1")
+
+
+@pytest.fixture
+def hamlet_elsewhere(other_commune: Commune) -> Hamlet:
+    return Hamlet.objects.create(commune=other_commune, code="X", name="Ấp Khác")
+
+
+def make_user(username: str, role: Role | None, commune: Commune, hamlets=()) -> User:
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        full_name=f"{username} (test)",
+        commune=commune,
+        is_staff=role in STAFF_ROLES,
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role.value))
+    user.hamlets.set(hamlets)
+    return user
+
+
+@pytest.fixture
+def police(commune, hamlet_a, hamlet_b) -> User:
+    """Commune police: sees every hamlet of the commune."""
+    return make_user("police", Role.COMMUNE_POLICE, commune)
+
+
+@pytest.fixture
+def officer_a(commune, hamlet_a, hamlet_b) -> User:
+    """Area officer responsible for hamlet A only."""
+    return make_user("officer_a", Role.AREA_OFFICER, commune, [hamlet_a])
+
+
+@pytest.fixture
+def head_b(commune, hamlet_a, hamlet_b) -> User:
+    """Hamlet head of hamlet B."""
+    return make_user("head_b", Role.HAMLET_HEAD, commune, [hamlet_b])
+
+
+@pytest.fixture
+def party_office(commune, hamlet_a, hamlet_b) -> User:
+    return make_user("party", Role.PARTY_OFFICE, commune)
+
+
+@pytest.fixture
+def leader(commune, hamlet_a, hamlet_b) -> User:
+    return make_user("leader", Role.COMMUNE_LEADER, commune)
+
+
+@pytest.fixture
+def outsider(other_commune, hamlet_elsewhere) -> User:
+    """Commune police of another commune: must see nothing of ours."""
+    return make_user("outsider", Role.COMMUNE_POLICE, other_commune)
+
+
+@pytest.fixture
+def personas(police, officer_a, head_b, party_office, leader, outsider) -> dict[str, User]:
+    return {
+        "police": police,
+        "officer_a": officer_a,
+        "head_b": head_b,
+        "party_office": party_office,
+        "leader": leader,
+        "outsider": outsider,
+    }
