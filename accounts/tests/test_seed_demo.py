@@ -1,0 +1,43 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from accounts.models import User
+from groups.models import Commune, Hamlet
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict:
+    return {
+        "communes": list(Commune.objects.values().order_by("pk")),
+        "hamlets": list(Hamlet.objects.values().order_by("pk")),
+        "users": list(User.objects.values().order_by("pk")),
+        "memberships": list(User.groups.through.objects.values().order_by("pk")),
+        "scopes": list(User.hamlets.through.objects.values().order_by("pk")),
+    }
+
+
+def test_seed_demo_loads_the_commune_and_one_user_per_role(capsys) -> None:
+    call_command("seed_demo")
+    commune = Commune.objects.get()
+    assert (commune.code, commune.name) == ("25387", "Xã Thuận Lợi")
+    assert Hamlet.objects.filter(commune=commune).count() == 12
+    for group in Group.objects.all():
+        assert group.user_set.exists(), group.name
+    officer = User.objects.get(username="cskv")
+    assert officer.hamlets.count() == 3 and officer.is_staff
+    assert "congan" in capsys.readouterr().out
+
+
+def test_seed_demo_twice_changes_nothing() -> None:
+    call_command("seed_demo", verbosity=0)
+    first = snapshot()
+    call_command("seed_demo", verbosity=0)
+    assert snapshot() == first
+
+
+def test_if_empty_leaves_an_existing_database_alone() -> None:
+    Commune.objects.create(code="1", name="Real commune")
+    call_command("seed_demo", "--if-empty")
+    assert Commune.objects.count() == 1 and not User.objects.exists()
