@@ -110,3 +110,16 @@ def test_check_deploy_notices_a_missing_hardening_variable(missing: str) -> None
     )
     assert result.returncode != 0
     assert "security.W021" in result.stdout + result.stderr
+
+
+def test_every_variable_settings_reads_is_documented() -> None:
+    import re
+
+    base = settings.BASE_DIR
+    read = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', (base / "binhyen/settings.py").read_text()))
+    assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"} <= read
+    example = (base / ".env.example").read_text()
+    readme = (base / "README.md").read_text()
+    for name in read:
+        assert re.search(rf"^#? ?{name}=", example, re.M), f"{name} missing from .env.example"
+        assert f"`{name}`" in readme, f"{name} missing from README.md"
