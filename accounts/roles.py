@@ -25,19 +25,33 @@ COMMUNE_WIDE_ROLES = {Role.COMMUNE_POLICE, Role.PARTY_OFFICE, Role.COMMUNE_LEADE
 # Roles that work in the Django admin (it is the commune police's main tool).
 STAFF_ROLES = {Role.COMMUNE_POLICE, Role.AREA_OFFICER}
 
+
+def _crud(app_label: str, *models: str, actions: str = "view add change delete") -> set[str]:
+    return {f"{app_label}.{action}_{model}" for model in models for action in actions.split()}
+
+
+# The register (groups app): police keep it, area officers keep their hamlets' part of it,
+# hamlet heads and the leadership read hamlets and groups but never the rosters' phones.
+REGISTER_READ = _crud("groups", "commune", "hamlet", "peoplegroup", "zalogroup", actions="view")
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COMMUNE_POLICE: {
         "groups.view_all_hamlets",
-        "groups.view_commune",
-        "groups.view_hamlet",
+        "groups.change_commune",
         "groups.add_hamlet",
         "groups.change_hamlet",
+        "groups.view_membercount",
         "accounts.view_user",
-    },
-    Role.AREA_OFFICER: {"groups.view_commune", "groups.view_hamlet"},
-    Role.HAMLET_HEAD: {"groups.view_hamlet"},
-    Role.PARTY_OFFICE: {"groups.view_all_hamlets", "groups.view_commune", "groups.view_hamlet"},
-    Role.COMMUNE_LEADER: {"groups.view_all_hamlets", "groups.view_commune", "groups.view_hamlet"},
+        "auditlog.view_logentry",
+    }
+    | REGISTER_READ
+    | _crud("groups", "peoplegroup", "zalogroup", "member"),
+    Role.AREA_OFFICER: {"groups.change_hamlet", "groups.view_membercount"}
+    | REGISTER_READ
+    | _crud("groups", "peoplegroup", "zalogroup", "member", actions="view add change"),
+    Role.HAMLET_HEAD: REGISTER_READ,
+    Role.PARTY_OFFICE: {"groups.view_all_hamlets"} | REGISTER_READ,
+    Role.COMMUNE_LEADER: {"groups.view_all_hamlets"} | REGISTER_READ,
 }
 
 

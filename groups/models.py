@@ -1,5 +1,22 @@
+"""The register of the model: communes, hamlets, people's groups, Zalo groups and their members."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from .normalize import InvalidPhone, format_phone_local, normalize_phone, search_key
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class Commune(models.Model):
@@ -8,6 +25,12 @@ class Commune(models.Model):
     name = models.CharField(_("name"), max_length=200)
     code = models.CharField(_("administrative code"), max_length=20, unique=True)
     province = models.CharField(_("province"), max_length=200, blank=True)
+    coverage_target = models.PositiveSmallIntegerField(
+        _("coverage target (%)"),
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Share of households with a member in a group that people's groups aim for."),
+    )
 
     class Meta:
         verbose_name = _("commune")
@@ -18,19 +41,43 @@ class Commune(models.Model):
         return self.name
 
 
+class HamletQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> HamletQuerySet:
+        from .access import hamlets_for
+
+        return self.filter(pk__in=hamlets_for(user).values("pk"))
+
+
 class Hamlet(models.Model):
-    """A hamlet (ấp) or residential area of a commune: the unit of scope for most users."""
+    """A hamlet (ấp) or residential area of a commune: the unit of scope for most users.
+
+    Its area officers and hamlet head as portal users are the users whose `hamlets` include it.
+    """
 
     commune = models.ForeignKey(
         Commune, on_delete=models.PROTECT, related_name="hamlets", verbose_name=_("commune")
     )
     name = models.CharField(_("name"), max_length=200)
     code = models.CharField(_("code"), max_length=30, unique=True)
+    households = models.PositiveIntegerField(
+        _("households"), default=0, help_text=_("Number of households: the base of coverage.")
+    )
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headed_hamlets",
+        verbose_name=_("hamlet head"),
+    )
+
+    objects = HamletQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("hamlet")
         verbose_name_plural = _("hamlets")
-        ordering = ["commune", "name"]
+        ordering = ["commune", "code"]
         permissions = [("view_all_hamlets", _("Can see every hamlet of the own commune"))]
         constraints = [
             models.UniqueConstraint(
@@ -40,3 +87,267 @@ class Hamlet(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PeopleGroup(models.Model):
+    """A people's group (tổ nhân dân) within a hamlet."""
+
+    hamlet = models.ForeignKey(
+        Hamlet, on_delete=models.PROTECT, related_name="people_groups", verbose_name=_("hamlet")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    households = models.PositiveIntegerField(_("households"), default=0)
+
+    class Meta:
+        verbose_name = _("people's group")
+        verbose_name_plural = _("people's groups")
+        ordering = ["hamlet", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["hamlet", "name"], name="people_group_unique_in_hamlet")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hamlet})"
+
+
+zalo_invite_link = RegexValidator(
+    r"^https://zalo\.me/g/[A-Za-z0-9_-]{4,64}$",
+    _("Enter a Zalo group invite link such as https://zalo.me/g/abcd1234."),
+)
+
+
+class ZaloGroupQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ZaloGroupQuerySet:
+        from .access import hamlets_for
+
+        return self.filter(hamlet__in=hamlets_for(user))
+
+    def active(self) -> ZaloGroupQuerySet:
+        return self.filter(status=ZaloGroup.Status.ACTIVE)
+
+
+class ZaloGroup(models.Model):
+    """The record of a Zalo chat group of a hamlet or people's group (Zalo carries the chat)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived")
+
+    code = models.SlugField(
+        _("code"), max_length=40, unique=True, help_text=_("Short code used in imports.")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    hamlet = models.ForeignKey(
+        Hamlet, on_delete=models.PROTECT, related_name="zalo_groups", verbose_name=_("hamlet")
+    )
+    people_group = models.ForeignKey(
+        PeopleGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="zalo_groups",
+        verbose_name=_("people's group"),
+    )
+    invite_link = models.URLField(
+        _("invite link"), blank=True, validators=[zalo_invite_link], max_length=120
+    )
+    admin_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="administered_groups",
+        verbose_name=_("administrating officer"),
+    )
+    co_admins = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="co_administered_groups",
+        verbose_name=_("co-administrators"),
+    )
+    created_on = models.DateField(_("created on"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    rules = models.TextField(_("group rules"), blank=True)
+    rules_agreed_on = models.DateField(_("rules agreed on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = ZaloGroupQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Zalo group")
+        verbose_name_plural = _("Zalo groups")
+        ordering = ["hamlet", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.people_group_id and self.people_group.hamlet_id != self.hamlet_id:
+            raise ValidationError(
+                {"people_group": _("The people's group belongs to another hamlet.")}
+            )
+
+
+class MemberCount(models.Model):
+    """Members of a group at the end of a month, kept so that growth can be shown."""
+
+    group = models.ForeignKey(
+        ZaloGroup, on_delete=models.CASCADE, related_name="member_counts", verbose_name=_("group")
+    )
+    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    members = models.PositiveIntegerField(_("members"))
+    households = models.PositiveIntegerField(_("households reached"))
+
+    class Meta:
+        verbose_name = _("monthly member count")
+        verbose_name_plural = _("monthly member counts")
+        ordering = ["group", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "month"], name="one_count_per_group_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.month:%m/%Y}: {self.members}"
+
+
+def validate_mobile(value: str) -> None:
+    try:
+        normalize_phone(value)
+    except InvalidPhone as exc:
+        raise ValidationError(str(exc), code="invalid_phone") from exc
+
+
+class MemberQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> MemberQuerySet:
+        from .access import hamlets_for
+
+        return self.filter(group__hamlet__in=hamlets_for(user))
+
+    def active(self) -> MemberQuerySet:
+        return self.filter(left_on__isnull=True)
+
+    def search(self, text: str) -> MemberQuerySet:
+        """Names without diacritics in any Unicode form, or phones in any usual format."""
+        from .normalize import phone_search_digits
+
+        digits = phone_search_digits(text)
+        if digits:
+            return self.filter(phone__contains=digits)
+        key = search_key(text)
+        return self.filter(name_key__contains=key) if key else self
+
+
+class Member(models.Model):
+    """A person in a Zalo group. Leaving keeps the record: history matters."""
+
+    class Role(models.TextChoices):
+        HOUSEHOLD = "household", _("Household representative")
+        HAMLET_HEAD = "hamlet_head", _("Hamlet head")
+        SECURITY_TEAM = "security_team", _("Security team member")
+        POLICE = "police", _("Police")
+        CADRE = "cadre", _("Party or union cadre")
+        OTHER = "other", _("Other")
+
+    group = models.ForeignKey(
+        ZaloGroup, on_delete=models.PROTECT, related_name="members", verbose_name=_("group")
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    # search_key(full_name): what name search compares with (no diacritics, Đ→d, lower case).
+    name_key = models.CharField(max_length=200, editable=False, db_index=True)
+    phone = models.CharField(
+        _("phone"), max_length=16, validators=[validate_mobile], help_text=_("Mobile number.")
+    )
+    zalo_name = models.CharField(_("Zalo display name"), max_length=200, blank=True)
+    role = models.CharField(
+        _("role in the group"), max_length=20, choices=Role.choices, default=Role.HOUSEHOLD
+    )
+    household = models.CharField(
+        _("household"), max_length=200, blank=True, help_text=_("Address or household number.")
+    )
+    # search_key(household): two spellings of one address count as one household.
+    household_key = models.CharField(max_length=200, editable=False, blank=True)
+    people_group = models.ForeignKey(
+        PeopleGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("people's group"),
+    )
+    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    consent_on = models.DateField(_("consent recorded on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["group", "name_key", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "phone"],
+                condition=Q(left_on__isnull=True),
+                name="one_active_membership_per_phone_per_group",
+                violation_error_message=_(
+                    "This phone number is already an active member of the group."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True)
+                | Q(joined_on__isnull=True)
+                | Q(left_on__gte=models.F("joined_on")),
+                name="member_leaves_after_joining",
+                violation_error_message=_("The leaving date is before the joining date."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["phone"], name="member_phone_idx"),
+            models.Index(fields=["group", "left_on"], name="member_group_active_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.normalize()  # derived values only: a save without clean() must not store stale keys
+        super().save(*args, **kwargs)
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone_local(self.phone)
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_on is None
+
+    def normalize(self) -> None:
+        """Derived columns; called by clean() and by bulk writers that skip clean()."""
+        self.name_key = search_key(self.full_name)
+        self.household_key = search_key(self.household)
+        with contextlib.suppress(InvalidPhone):  # left as typed, so that validation reports it
+            self.phone = normalize_phone(self.phone)
+
+    def clean(self) -> None:
+        self.normalize()
+        if (
+            self.people_group_id
+            and self.group_id
+            and self.people_group.hamlet_id != self.group.hamlet_id
+        ):
+            raise ValidationError(
+                {"people_group": _("The people's group belongs to another hamlet.")}
+            )
+
+
+# Every change to the register is audited: who, when, what changed (visible in the admin).
+auditlog.register(Commune)
+auditlog.register(Hamlet)
+auditlog.register(PeopleGroup)
+auditlog.register(ZaloGroup, m2m_fields={"co_admins"})
+auditlog.register(Member, exclude_fields=["name_key", "household_key", "created_at", "updated_at"])
