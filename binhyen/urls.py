@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
+from groups.api import router as groups_router
 
 from .health import healthz
 
@@ -13,10 +14,12 @@ admin.site.index_title = _("Zalo kết nối bình yên")
 
 api_v1 = [
     path("me/", accounts_api.me, name="me"),
+    *groups_router.urls,
 ]
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("", include("groups.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
