@@ -23,6 +23,11 @@ def skip_or_fail(reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _require_services(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("needs_postgres") and connection.vendor != "postgresql":
         skip_or_fail("the database is not PostgreSQL (set DATABASE_URL)")

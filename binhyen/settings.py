@@ -8,6 +8,7 @@ file system; DEBUG is off unless asked for, and with DEBUG off a real SECRET_KEY
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -170,6 +171,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Every minute: proves beat, broker and a worker all work; /healthz reads its last run.
     "heartbeat": {"task": "binhyen.heartbeat", "schedule": 60.0},
+    # Daily at 00:30: this month's member count per group, the growth history of the groups.
+    "record-member-counts": {
+        "task": "groups.record_member_counts",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }
 # /healthz reports unhealthy when the heartbeat is older than this.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=300)
@@ -216,6 +222,8 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 
 # --- Forms --------------------------------------------------------------------------------
+# Django 6 makes https the default scheme of form URL fields; opt in now.
+FORMS_URLFIELD_ASSUME_HTTPS = True
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

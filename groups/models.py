@@ -89,6 +89,13 @@ class Hamlet(models.Model):
         return self.name
 
 
+class PeopleGroupQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> PeopleGroupQuerySet:
+        from .access import hamlets_for
+
+        return self.filter(hamlet__in=hamlets_for(user))
+
+
 class PeopleGroup(models.Model):
     """A people's group (tổ nhân dân) within a hamlet."""
 
@@ -97,6 +104,8 @@ class PeopleGroup(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     households = models.PositiveIntegerField(_("households"), default=0)
+
+    objects = PeopleGroupQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("people's group")
@@ -255,7 +264,7 @@ class Member(models.Model):
     )
     full_name = models.CharField(_("full name"), max_length=200)
     # search_key(full_name): what name search compares with (no diacritics, Đ→d, lower case).
-    name_key = models.CharField(max_length=200, editable=False, db_index=True)
+    name_key = models.CharField(max_length=200, editable=False)
     phone = models.CharField(
         _("phone"), max_length=16, validators=[validate_mobile], help_text=_("Mobile number.")
     )
@@ -309,6 +318,7 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["phone"], name="member_phone_idx"),
             models.Index(fields=["group", "left_on"], name="member_group_active_idx"),
+            models.Index(fields=["name_key", "id"], name="member_name_order_idx"),
         ]
 
     def __str__(self) -> str:

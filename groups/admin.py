@@ -1,0 +1,331 @@
+"""The commune police's main tool: the register in the Django admin, scoped to each user."""
+
+from __future__ import annotations
+
+from auditlog.mixins import AuditlogHistoryAdminMixin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+from .access import hamlets_for
+from .admin_import import MemberImportExportMixin
+from .models import Commune, Hamlet, Member, MemberCount, PeopleGroup, ZaloGroup
+from .services import member_mark_left, member_move
+
+
+def scoped_choices(db_field_name: str, user: User) -> QuerySet | None:
+    """The choices a user may pick for a foreign key of the register: only what is in scope."""
+    return {
+        "commune": Commune.objects.filter(pk=user.commune_id)
+        if not user.is_superuser
+        else Commune.objects.all(),
+        "hamlet": hamlets_for(user),
+        "people_group": PeopleGroup.objects.visible_to(user),
+        "group": ZaloGroup.objects.visible_to(user),
+        "head": User.objects.filter(commune_id=user.commune_id),
+        "admin_officer": User.objects.filter(commune_id=user.commune_id),
+        "co_admins": User.objects.filter(commune_id=user.commune_id),
+    }.get(db_field_name)
+
+
+class ScopedAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing."""
+
+    show_auditlog_history_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        return queryset.visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        choices = scoped_choices(db_field.name, request.user)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        choices = scoped_choices(db_field.name, request.user)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ScopedInlineMixin:
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        choices = scoped_choices(db_field.name, request.user)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedListFilter(admin.SimpleListFilter):
+    """A related filter whose options are only the objects in the user's scope."""
+
+    lookup: str = ""
+
+    def options(self, request: HttpRequest) -> QuerySet:
+        raise NotImplementedError
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [(str(obj.pk), str(obj)) for obj in self.options(request)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(**{self.lookup: self.value()})
+        return queryset
+
+
+class HamletFilter(ScopedListFilter):
+    title = _("hamlet")
+    parameter_name = "hamlet"
+    lookup = "group__hamlet_id"
+
+    def options(self, request: HttpRequest) -> QuerySet:
+        return hamlets_for(request.user)
+
+
+class PeopleGroupFilter(ScopedListFilter):
+    title = _("people's group")
+    parameter_name = "people_group"
+    lookup = "people_group_id"
+
+    def options(self, request: HttpRequest) -> QuerySet:
+        queryset = PeopleGroup.objects.visible_to(request.user).select_related("hamlet")
+        if request.GET.get("hamlet"):
+            queryset = queryset.filter(hamlet_id=request.GET["hamlet"])
+        return queryset
+
+
+class GroupFilter(ScopedListFilter):
+    title = _("Zalo group")
+    parameter_name = "group"
+    lookup = "group_id"
+
+    def options(self, request: HttpRequest) -> QuerySet:
+        queryset = ZaloGroup.objects.visible_to(request.user)
+        if request.GET.get("hamlet"):
+            queryset = queryset.filter(hamlet_id=request.GET["hamlet"])
+        return queryset
+
+
+class ActiveFilter(admin.SimpleListFilter):
+    title = _("membership")
+    parameter_name = "active"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", _("Active")), ("no", _("Left"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(left_on__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(left_on__isnull=False)
+        return queryset
+
+
+@admin.register(Commune)
+class CommuneAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "code", "province", "coverage_target")
+    search_fields = ("name", "code")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk=request.user.commune_id)
+
+
+class PeopleGroupInline(ScopedInlineMixin, admin.TabularInline):
+    model = PeopleGroup
+    extra = 0
+    fields = ("name", "households")
+
+
+@admin.register(Hamlet)
+class HamletAdmin(ScopedAdmin):
+    list_display = ("name", "code", "commune", "households", "population", "head")
+    list_filter = ("commune",)
+    search_fields = ("name", "code")
+    list_select_related = ("commune", "head")
+    inlines = [PeopleGroupInline]
+
+
+@admin.register(PeopleGroup)
+class PeopleGroupAdmin(ScopedAdmin):
+    list_display = ("name", "hamlet", "households")
+    list_filter = (("hamlet", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("name",)
+    list_select_related = ("hamlet",)
+
+
+class MemberInline(ScopedInlineMixin, admin.TabularInline):
+    model = Member
+    extra = 0
+    fields = ("full_name", "phone", "role", "household", "people_group", "joined_on", "left_on")
+    show_change_link = True
+    classes = ("collapse",)
+
+
+class MemberCountInline(admin.TabularInline):
+    model = MemberCount
+    extra = 0
+    fields = ("month", "members", "households")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("Member count history (by month)")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ZaloGroup)
+class ZaloGroupAdmin(ScopedAdmin):
+    list_display = ("name", "code", "hamlet", "people_group", "status", "active_members")
+    list_filter = ("status", ("hamlet", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "code")
+    list_select_related = ("hamlet", "people_group")
+    prepopulated_fields = {"code": ("name",)}
+    filter_horizontal = ("co_admins",)
+    inlines = [MemberInline, MemberCountInline]
+    fieldsets = (
+        (None, {"fields": ("name", "code", "hamlet", "people_group", "status", "created_on")}),
+        (_("Zalo"), {"fields": ("invite_link", "admin_officer", "co_admins")}),
+        (_("Group rules"), {"fields": ("rules", "rules_agreed_on")}),
+        (_("Notes"), {"fields": ("notes",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_active=Count("members", filter=Q(members__left_on__isnull=True)))
+        )
+
+    @admin.display(description=_("active members"), ordering="n_active")
+    def active_members(self, group: ZaloGroup) -> int:
+        return group.n_active
+
+
+class LeaveForm(forms.Form):
+    left_on = forms.DateField(
+        label=_("Left on"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class MoveForm(forms.Form):
+    to_group = forms.ModelChoiceField(label=_("Move to group"), queryset=ZaloGroup.objects.none())
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_group"].queryset = ZaloGroup.objects.visible_to(user).active()
+
+
+@admin.register(Member)
+class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
+    list_display = (
+        "full_name",
+        "phone_shown",
+        "group",
+        "hamlet",
+        "role",
+        "people_group",
+        "joined_on",
+        "left_on",
+    )
+    list_filter = (HamletFilter, PeopleGroupFilter, GroupFilter, "role", ActiveFilter)
+    list_select_related = ("group__hamlet", "people_group__hamlet")
+    # The search box is answered by Member.objects.search (see get_search_results).
+    search_fields = ("full_name",)
+    search_help_text = _(
+        "Name without diacritics (e.g. nguyen van duc) or phone in any format (0912 345 678)."
+    )
+    ordering = ("name_key", "pk")
+    # The total of all rows in scope costs a second COUNT over the whole table: not shown.
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["mark_left", "move_to_group"]
+    fieldsets = (
+        (None, {"fields": ("full_name", "phone", "zalo_name", "role")}),
+        (_("Group"), {"fields": ("group", "people_group", "household")}),
+        (_("Dates"), {"fields": ("joined_on", "left_on", "consent_on")}),
+        (_("Notes"), {"fields": ("notes",)}),
+    )
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_shown(self, member: Member) -> str:
+        return member.phone_display
+
+    @admin.display(description=_("hamlet"), ordering="group__hamlet__name")
+    def hamlet(self, member: Member) -> Hamlet:
+        return member.group.hamlet
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.search(search_term), False
+
+    def _confirm_action(
+        self, request: HttpRequest, queryset: QuerySet, form: forms.Form, title: str, action: str
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "members": queryset[:200],
+            "count": queryset.count(),
+            "action": action,
+            "opts": self.model._meta,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/groups/member/confirm_action.html", context)
+
+    @admin.action(description=_("Mark selected members as left"), permissions=["change"])
+    def mark_left(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = LeaveForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._confirm_action(
+                request, queryset, form, _("Mark members as left"), "mark_left"
+            )
+        return self._run(
+            request,
+            lambda: member_mark_left(
+                actor=request.user, members=queryset, left_on=form.cleaned_data["left_on"]
+            ),
+            _("%(count)d members marked as left."),
+        )
+
+    @admin.action(description=_("Move selected members to another group"), permissions=["change"])
+    def move_to_group(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        data = request.POST if "apply" in request.POST else None
+        form = MoveForm(data, user=request.user)
+        if not form.is_valid():
+            return self._confirm_action(
+                request, queryset, form, _("Move members to another group"), "move_to_group"
+            )
+        return self._run(
+            request,
+            lambda: member_move(
+                actor=request.user, members=queryset, to_group=form.cleaned_data["to_group"]
+            ),
+            _("%(count)d members moved."),
+        )
+
+    def _run(self, request: HttpRequest, service, success: str) -> None:
+        try:
+            count = service()
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        except PermissionDenied:
+            self.message_user(request, _("You may not change these members."), messages.ERROR)
+        else:
+            self.message_user(request, success % {"count": count}, messages.SUCCESS)
+        return None

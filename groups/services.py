@@ -1,0 +1,107 @@
+"""Writes to the register that touch several rows or check the acting user."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+
+from .models import Member, MemberCount, MemberQuerySet, ZaloGroup
+
+
+def _in_scope(*, actor: User, members: MemberQuerySet, perm: str) -> list[Member]:
+    if not actor.has_perm(perm):
+        raise PermissionDenied
+    chosen = list(members.select_related("group"))
+    visible = set(
+        Member.objects.visible_to(actor)
+        .filter(pk__in=[m.pk for m in chosen])
+        .values_list("pk", flat=True)
+    )
+    if len(visible) != len(chosen):
+        raise PermissionDenied
+    return chosen
+
+
+@transaction.atomic
+def member_mark_left(*, actor: User, members: MemberQuerySet, left_on: datetime.date) -> int:
+    """End the active memberships among `members` on `left_on`; the records stay (history
+    matters). Members who already left are left alone. Returns how many were marked."""
+    marked = 0
+    for member in _in_scope(actor=actor, members=members, perm="groups.change_member"):
+        if member.left_on is not None:
+            continue
+        if member.joined_on and left_on < member.joined_on:
+            raise ValidationError(
+                _("%(name)s joined on %(date)s, after the leaving date.")
+                % {"name": member.full_name, "date": member.joined_on.strftime("%d/%m/%Y")}
+            )
+        member.left_on = left_on
+        member.save(update_fields=["left_on", "updated_at"])  # one save each: audited
+        marked += 1
+    return marked
+
+
+@transaction.atomic
+def member_move(*, actor: User, members: MemberQuerySet, to_group: ZaloGroup) -> int:
+    """Move members to another group in the actor's scope. A people's group of another hamlet
+    is cleared. Refuses when a moved phone is already active in the target group."""
+    if not ZaloGroup.objects.visible_to(actor).filter(pk=to_group.pk).exists():
+        raise PermissionDenied
+    chosen = _in_scope(actor=actor, members=members, perm="groups.change_member")
+    taken = set(to_group.members.active().values_list("phone", flat=True))
+    clashes = [
+        m.full_name
+        for m in chosen
+        if m.is_active and m.phone in taken and m.group_id != to_group.pk
+    ]
+    if clashes:
+        raise ValidationError(
+            _("Already active in %(group)s: %(names)s.")
+            % {"group": to_group.name, "names": ", ".join(clashes)}
+        )
+    for member in chosen:
+        member.group = to_group
+        if member.people_group_id and member.people_group.hamlet_id != to_group.hamlet_id:
+            member.people_group = None
+        member.full_clean()
+        member.save()
+    return len(chosen)
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+@transaction.atomic
+def member_counts_record(*, on: datetime.date | None = None) -> int:
+    """Write (or refresh) this month's member count of every group: the growth history.
+
+    Idempotent: run daily, it keeps the current month's row up to date, and the row of a month
+    that has ended keeps the figures of its last day. Returns the number of groups counted."""
+    on = on or timezone.localdate()
+    active = Q(members__left_on__isnull=True) | Q(members__left_on__gt=on)
+    joined = Q(members__joined_on__isnull=True) | Q(members__joined_on__lte=on)
+    groups = ZaloGroup.objects.annotate(
+        n_members=Count("members", filter=active & joined),
+        n_households=Count(
+            "members__household_key",
+            filter=active & joined & Q(members__role=Member.Role.HOUSEHOLD),
+            distinct=True,
+        ),
+    ).values_list("pk", "n_members", "n_households")
+    month = month_start(on)
+    rows = [MemberCount(group_id=pk, month=month, members=m, households=h) for pk, m, h in groups]
+    MemberCount.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["group", "month"],
+        update_fields=["members", "households"],
+    )
+    return len(rows)
