@@ -76,10 +76,30 @@ class ScopedListFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         return [(str(obj.pk), str(obj)) for obj in self.options(request)]
 
+    def has_output(self) -> bool:
+        # A chosen value applies even when its options are not listed (a group filter without a
+        # hamlet): Django drops a filter without output, which would silently show everything.
+        return bool(self.value()) or super().has_output()
+
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value():
-            return queryset.filter(**{self.lookup: self.value()})
-        return queryset
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(**{self.lookup: value})
+
+
+def hamlet_dependent(request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    """Options of the people's group and group filters: those of the chosen hamlet. Listing
+    every group of a wide scope (a province has ~10,000) would make each page heavy."""
+    hamlet = request.GET.get("hamlet", "")
+    if hamlet.isdigit():
+        return queryset.filter(hamlet_id=hamlet).select_related("hamlet")
+    hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
+    if len(hamlets) == 1:
+        return queryset.filter(hamlet_id=hamlets[0]).select_related("hamlet")
+    return queryset.none()
 
 
 class HamletFilter(ScopedListFilter):
@@ -97,10 +117,7 @@ class PeopleGroupFilter(ScopedListFilter):
     lookup = "people_group_id"
 
     def options(self, request: HttpRequest) -> QuerySet:
-        queryset = PeopleGroup.objects.visible_to(request.user).select_related("hamlet")
-        if request.GET.get("hamlet"):
-            queryset = queryset.filter(hamlet_id=request.GET["hamlet"])
-        return queryset
+        return hamlet_dependent(request, PeopleGroup.objects.visible_to(request.user))
 
 
 class GroupFilter(ScopedListFilter):
@@ -109,10 +126,7 @@ class GroupFilter(ScopedListFilter):
     lookup = "group_id"
 
     def options(self, request: HttpRequest) -> QuerySet:
-        queryset = ZaloGroup.objects.visible_to(request.user)
-        if request.GET.get("hamlet"):
-            queryset = queryset.filter(hamlet_id=request.GET["hamlet"])
-        return queryset
+        return hamlet_dependent(request, ZaloGroup.objects.visible_to(request.user))
 
 
 class ActiveFilter(admin.SimpleListFilter):

@@ -44,7 +44,7 @@ def test_area_officer_sees_only_their_hamlets(client, officer_a, roster) -> None
     client.force_login(officer_a)
     assert names(client.get(CHANGELIST)) == {"Nguyễn Văn Đức"}
     specs = client.get(CHANGELIST).context["cl"].filter_specs
-    group_filter = next(spec for spec in specs if spec.parameter_name == "group")
+    group_filter = next(s for s in specs if getattr(s, "parameter_name", "") == "group")
     assert [label for _pk, label in group_filter.lookup_choices] == [roster["group_a"].name]
 
 
@@ -87,6 +87,19 @@ def test_filters_by_hamlet_group_role_and_membership(client, police, roster, ham
     assert names(client.get(CHANGELIST, {"active": "no"})) == {"Nguyễn Văn Đức"}
     assert names(client.get(CHANGELIST, {"active": "yes"})) == {"Trần Thị Hoà"}
     assert names(client.get(CHANGELIST, {"role": "police"})) == set()
+    assert names(client.get(CHANGELIST, {"group": "not-a-number"})) == set()
+
+
+def test_group_filter_options_follow_the_chosen_hamlet(client, police, roster, hamlet_b) -> None:
+    client.force_login(police)
+
+    def group_options(params) -> list[str]:
+        specs = client.get(CHANGELIST, params).context["cl"].filter_specs
+        spec = next((s for s in specs if getattr(s, "parameter_name", "") == "group"), None)
+        return [label for _pk, label in spec.lookup_choices] if spec else []
+
+    assert group_options({}) == []  # a commune-wide scope lists groups hamlet by hamlet
+    assert group_options({"hamlet": hamlet_b.pk}) == [roster["group_b"].name]
 
 
 def test_officer_cannot_add_a_member_to_another_hamlets_group(client, officer_a, roster) -> None:
