@@ -249,7 +249,6 @@ class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
         "full_name",
         "phone_shown",
         "group",
-        "hamlet",
         "role",
         "people_group",
         "joined_on",
@@ -277,10 +276,6 @@ class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
     @admin.display(description=_("phone"), ordering="phone")
     def phone_shown(self, member: Member) -> str:
         return member.phone_display
-
-    @admin.display(description=_("hamlet"), ordering="group__hamlet__name")
-    def hamlet(self, member: Member) -> Hamlet:
-        return member.group.hamlet
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         if not search_term.strip():

@@ -27,6 +27,11 @@ def test_login_page_is_vietnamese_by_default(client) -> None:
     assert "Mật khẩu" in html
 
 
+def test_vietnamese_even_when_the_browser_asks_for_english(client) -> None:
+    html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="vi">' in html and "Đăng nhập" in html
+
+
 def test_wrong_password_is_refused_in_vietnamese(client, police) -> None:
     response = client.post(reverse("login"), {"username": "police", "password": "wrong"})
     assert response.status_code == 200
