@@ -6,10 +6,12 @@ from auditlog.mixins import AuditlogHistoryAdminMixin
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -33,6 +35,18 @@ def scoped_choices(db_field_name: str, user: User) -> QuerySet | None:
         "admin_officer": User.objects.filter(commune_id=user.commune_id),
         "co_admins": User.objects.filter(commune_id=user.commune_id),
     }.get(db_field_name)
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most CAP + 1 rows: an exact COUNT(*) over a province's million members costs
+    more than the page. Past the cap the changelist says "more than 10,000"; narrow it with a
+    filter or a search instead of paging that far."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.CAP + 1].count()
 
 
 class ScopedAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
@@ -264,6 +278,7 @@ class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
     ordering = ("name_key", "pk")
     # The total of all rows in scope costs a second COUNT over the whole table: not shown.
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 50
     actions = ["mark_left", "move_to_group"]
     fieldsets = (

@@ -1,5 +1,489 @@
-"""REST API of the register, under /api/v1/."""
+"""REST API of the register under /api/v1/: communes, hamlets (with coverage), groups, members.
 
+Every list starts from the caller's scope (`visible_to`, i.e. `hamlets_for`), so another
+hamlet's or commune's object is a 404, exactly like one that does not exist; in scope, a missing
+model permission is a 403. Reading needs `view_*` (see RegisterPermissions): hamlet heads, the
+party office and leaders have no `view_member`, so they never see a member or a phone number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.fields import empty
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from .filters import MEMBER_DEFAULT_ORDERING, MemberFilter, ZaloGroupFilter
+from .models import Commune, Hamlet, Member, PeopleGroup, ZaloGroup
+from .normalize import InvalidPhone, normalize_phone
+
+# --- Permissions and pagination -------------------------------------------------------------
+
+
+class RegisterPermissions(DjangoModelPermissions):
+    """Model permissions for every method. DRF's DjangoModelPermissions lets any signed-in user
+    read; the register is personal data, so reading asks for `view_<model>` too."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.user.is_authenticated and request.method not in view.allowed_methods:
+            return True  # the view answers 405: DELETE is offered to no one, whatever the role
+        return super().has_permission(request, view)
+
+
+class CappedCountPagination(PageNumberPagination):
+    """Page numbers, with a `count` that stops counting at `count_cap`.
+
+    DRF's PageNumberPagination runs an exact COUNT(*) on every page: over a million members
+    (or every match of a broad search) that costs more than the page itself. CursorPagination
+    needs one unique, non-null ordering, but members are also ordered by a nullable joining date,
+    and people paging through a roster want page numbers and a total. So a page is read with one
+    row more than asked for, which tells whether a next page exists; a list that ends on this
+    page is counted for free, and otherwise the count reads at most `count_cap` + 1 rows
+    (SELECT COUNT(*) FROM (… LIMIT cap + 1)). Every page stays reachable; a deep page costs an
+    OFFSET, so narrow the list with filters rather than paging far.
+    """
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    count_cap = 1000
+    max_page = 1_000_000  # an absurd page number is a 404, not an integer overflow in SQL
+
+    def paginate_queryset(
+        self, queryset: models.QuerySet, request: Request, view: Any = None
+    ) -> list[models.Model]:
+        self.request = request
+        size = self.get_page_size(request)
+        self.number = self._page_number(request)
+        start = (self.number - 1) * size
+        rows = list(queryset[start : start + size + 1])
+        self.has_next = len(rows) > size
+        del rows[size:]
+        if not rows and self.number > 1:
+            raise NotFound(self.invalid_page_message)
+        self.count, self.count_exact = self._count(queryset, start, len(rows))
+        return rows
+
+    def _page_number(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_query_param) or "1"
+        if not raw.isdecimal() or not 1 <= int(raw) <= self.max_page:
+            raise NotFound(self.invalid_page_message)
+        return int(raw)
+
+    def _count(self, queryset: models.QuerySet, start: int, on_page: int) -> tuple[int, bool]:
+        if not self.has_next:
+            return start + on_page, True  # the list ends on this page
+        if start + on_page + 1 > self.count_cap:
+            return self.count_cap, False  # more rows already seen than the cap
+        counted = queryset.order_by()[: self.count_cap + 1].count()
+        if counted > self.count_cap:
+            return self.count_cap, False
+        return counted, True
+
+    def get_paginated_response(self, data: list) -> Response:
+        return Response(
+            {
+                "count": self.count,
+                "count_exact": self.count_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.page_query_param, self.number + 1)
+
+    def get_previous_link(self) -> str | None:
+        if self.number == 1:
+            return None
+        url = self.request.build_absolute_uri()
+        if self.number == 2:  # page 1 is the URL without a page number
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.number - 1)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        response = super().get_paginated_response_schema(schema)
+        response["required"] = ["count", "count_exact", "results"]
+        response["properties"]["count"] = {
+            "type": "integer",
+            "example": 123,
+            "description": _(
+                "Number of results when count_exact is true; otherwise there are more "
+                "than this many (counting stops at %(cap)d)."
+            )
+            % {"cap": self.count_cap},
+        }
+        response["properties"]["count_exact"] = {
+            "type": "boolean",
+            "description": _("False when there are more results than count."),
+        }
+        return response
+
+
+# --- Serializers ----------------------------------------------------------------------------
+
+
+class InScope(serializers.PrimaryKeyRelatedField):
+    """A foreign key whose choices are the caller's scope (`visible_to`): an id from another
+    hamlet or commune is refused exactly like one that does not exist."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().visible_to(self.context["request"].user)
+
+
+class PhoneField(serializers.CharField):
+    """A Vietnamese mobile number typed in any usual way; stored and returned in E.164."""
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if isinstance(data, str) and not data.strip():  # InvalidPhone's text, not DRF's "blank"
+            raise ValidationError(str(InvalidPhone(data)), code="invalid_phone")
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Any) -> str:
+        try:
+            return normalize_phone(super().to_internal_value(data))
+        except InvalidPhone as exc:
+            raise ValidationError(str(exc), code="invalid_phone") from exc
+
+
+class CommuneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Commune
+        fields = ["id", "code", "name", "province", "coverage_target"]
+
+
+class HamletSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Hamlet
+        fields = ["id", "commune", "code", "name", "households", "population"]
+        read_only_fields = ["commune", "code", "name"]
+
+
+class PeopleGroupCoverageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    households = serializers.IntegerField()
+    households_reached = serializers.IntegerField()
+    coverage_percent = serializers.FloatField(allow_null=True)
+    active_members = serializers.IntegerField()
+
+
+class HamletCoverageSerializer(serializers.Serializer):
+    hamlet = serializers.IntegerField()
+    name = serializers.CharField()
+    households = serializers.IntegerField(help_text=_("Households recorded for the hamlet."))
+    households_reached = serializers.IntegerField(
+        help_text=_("Households with an active representative in an active group.")
+    )
+    coverage_percent = serializers.FloatField(
+        allow_null=True,
+        help_text=_("Households reached as a percentage of households; null when that is 0."),
+    )
+    coverage_target = serializers.IntegerField(help_text=_("The commune's target, in percent."))
+    active_members = serializers.IntegerField()
+    active_groups = serializers.IntegerField()
+    people_groups = PeopleGroupCoverageSerializer(many=True)
+
+
+class ZaloGroupSerializer(serializers.ModelSerializer):
+    hamlet = InScope(
+        queryset=Hamlet.objects.all(), error_messages={"does_not_exist": _("Unknown hamlet.")}
+    )
+    people_group = InScope(
+        queryset=PeopleGroup.objects.all(),
+        allow_null=True,
+        required=False,
+        error_messages={"does_not_exist": _("Unknown people's group.")},
+    )
+
+    class Meta:
+        model = ZaloGroup
+        fields = [
+            "id",
+            "code",
+            "name",
+            "hamlet",
+            "people_group",
+            "invite_link",
+            "created_on",
+            "status",
+            "rules",
+            "rules_agreed_on",
+            "notes",
+        ]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    group = InScope(
+        queryset=ZaloGroup.objects.all(), error_messages={"does_not_exist": _("Unknown group.")}
+    )
+    group_name = serializers.CharField(source="group.name", read_only=True)
+    hamlet = serializers.IntegerField(source="group.hamlet_id", read_only=True)
+    people_group = InScope(
+        queryset=PeopleGroup.objects.all(),
+        allow_null=True,
+        required=False,
+        error_messages={"does_not_exist": _("Unknown people's group.")},
+    )
+    phone = PhoneField(
+        help_text=_(
+            "Vietnamese mobile number in any usual format (0912 345 678, +84912345678); "
+            "returned in E.164."
+        )
+    )
+    phone_display = serializers.CharField(
+        read_only=True, help_text=_("The number as people write it: 0912 345 678.")
+    )
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "group",
+            "group_name",
+            "hamlet",
+            "full_name",
+            "phone",
+            "phone_display",
+            "zalo_name",
+            "role",
+            "household",
+            "people_group",
+            "joined_on",
+            "left_on",
+            "consent_on",
+            "active",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        # One active membership per phone and group is checked by the model's constraint when
+        # saving (_save_checked). DRF's generated validator for it would give `left_on` a default
+        # of None, so that a PUT without left_on would bring back a member who has left.
+        validators: list = []
+
+
+# --- Writes and reads -------------------------------------------------------------------------
+
+
+def _save_checked(serializer: serializers.ModelSerializer) -> None:
+    """Save what the serializer validated, after the model's own validation in the same
+    transaction: full_clean() normalises the phone and keys, checks that a people's group
+    belongs to the group's hamlet, and checks the constraints (one active membership per phone
+    and group). Model errors become 400 responses, never 500s.
+
+    Scope needs no check here: the object itself came from the scoped queryset, and every
+    foreign key accepts only objects in the caller's scope (InScope)."""
+    instance = serializer.instance or serializer.Meta.model()
+    for field, value in serializer.validated_data.items():
+        setattr(instance, field, value)
+    try:
+        with transaction.atomic():
+            instance.full_clean()
+            instance.save()
+    except DjangoValidationError as exc:
+        detail = serializers.as_serializer_error(exc)
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        raise ValidationError(detail) from exc
+    except IntegrityError as exc:
+        # full_clean() and the INSERT are two statements: a concurrent save can come between.
+        raise ValidationError(
+            {
+                api_settings.NON_FIELD_ERRORS_KEY: [
+                    _("This conflicts with a change saved at the same moment. Please try again.")
+                ]
+            },
+            code="conflict",
+        ) from exc
+    serializer.instance = instance
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _coverage_for(hamlet: Hamlet) -> dict[str, Any]:
+    """Coverage of a hamlet by its active Zalo groups, overall and per people's group.
+
+    Active members: members who have not left, in the hamlet's active groups. A household is
+    reached when such a member with the role "household representative" names it: members share
+    a household when their household_key (the search_key of the address) is equal; a
+    representative with no household recorded counts as one household, since the register
+    cannot tell whose it is. Percentages are of the households recorded on the hamlet or the
+    people's group, and null when none are recorded. Three queries, whatever the size.
+    """
+    representative = Q(role=Member.Role.HOUSEHOLD)
+    totals = (
+        Member.objects.active()
+        .filter(group__hamlet=hamlet, group__status=ZaloGroup.Status.ACTIVE)
+        .aggregate(
+            members=Count("id"),
+            # household_key > "" reads "not empty" without a negated condition.
+            keyed=Count(
+                "household_key", filter=representative & Q(household_key__gt=""), distinct=True
+            ),
+            unkeyed=Count("id", filter=representative & Q(household_key="")),
+        )
+    )
+    active = Q(members__left_on__isnull=True, members__group__status=ZaloGroup.Status.ACTIVE)
+    member_rep = active & Q(members__role=Member.Role.HOUSEHOLD)
+    people_groups = hamlet.people_groups.order_by("name", "id").annotate(
+        n_members=Count("members", filter=active),
+        keyed=Count(
+            "members__household_key",
+            filter=member_rep & Q(members__household_key__gt=""),
+            distinct=True,
+        ),
+        unkeyed=Count("members", filter=member_rep & Q(members__household_key="")),
+    )
+    reached = totals["keyed"] + totals["unkeyed"]
+    return {
+        "hamlet": hamlet.pk,
+        "name": hamlet.name,
+        "households": hamlet.households,
+        "households_reached": reached,
+        "coverage_percent": _percent(reached, hamlet.households),
+        "coverage_target": hamlet.commune.coverage_target,
+        "active_members": totals["members"],
+        "active_groups": hamlet.zalo_groups.active().count(),
+        "people_groups": [
+            {
+                "id": group.pk,
+                "name": group.name,
+                "households": group.households,
+                "households_reached": group.keyed + group.unkeyed,
+                "coverage_percent": _percent(group.keyed + group.unkeyed, group.households),
+                "active_members": group.n_members,
+            }
+            for group in people_groups
+        ],
+    }
+
+
+# --- Viewsets -------------------------------------------------------------------------------
+
+
+class RegisterViewSet(viewsets.GenericViewSet):
+    permission_classes = [RegisterPermissions]
+    pagination_class = CappedCountPagination
+
+
+class CommuneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegisterViewSet):
+    """Communes: the caller's own (a superuser sees every commune). Read only."""
+
+    serializer_class = CommuneSerializer
+
+    def get_queryset(self) -> models.QuerySet[Commune]:
+        user = self.request.user
+        communes = Commune.objects.order_by("name", "id")
+        if user.is_superuser:
+            return communes
+        return communes.filter(pk=getattr(user, "commune_id", None))
+
+
+class HamletViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, RegisterViewSet
+):
+    """Hamlets in the caller's scope. Only `households` and `population` can be changed."""
+
+    serializer_class = HamletSerializer
+
+    def get_queryset(self) -> models.QuerySet[Hamlet]:
+        return (
+            Hamlet.objects.visible_to(self.request.user)
+            .select_related("commune")
+            .order_by("commune_id", "code")
+        )
+
+    def perform_update(self, serializer: HamletSerializer) -> None:
+        _save_checked(serializer)
+
+    @extend_schema(responses=HamletCoverageSerializer)
+    @action(detail=True, methods=["get"])
+    def coverage(self, request: Request, pk: str | None = None) -> Response:
+        """Household coverage of the hamlet by its active groups, and per people's group."""
+        return Response(HamletCoverageSerializer(_coverage_for(self.get_object())).data)
+
+
+class ZaloGroupViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    RegisterViewSet,
+):
+    """Zalo groups of the hamlets in the caller's scope. A group is never deleted: archive it by
+    setting `status` to "archived"."""
+
+    serializer_class = ZaloGroupSerializer
+    filterset_class = ZaloGroupFilter
+
+    def get_queryset(self) -> models.QuerySet[ZaloGroup]:
+        return ZaloGroup.objects.visible_to(self.request.user).order_by("hamlet_id", "name", "id")
+
+    def perform_create(self, serializer: ZaloGroupSerializer) -> None:
+        _save_checked(serializer)
+
+    def perform_update(self, serializer: ZaloGroupSerializer) -> None:
+        _save_checked(serializer)
+
+
+class MemberViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    RegisterViewSet,
+):
+    """Members of the groups in the caller's scope; needs `groups.view_member` to read at all.
+    A member is never deleted: record `left_on` when they leave (history matters)."""
+
+    serializer_class = MemberSerializer
+    filterset_class = MemberFilter
+
+    def get_queryset(self) -> models.QuerySet[Member]:
+        return (
+            Member.objects.visible_to(self.request.user)
+            .select_related("group")
+            .order_by(*MEMBER_DEFAULT_ORDERING)
+        )
+
+    def perform_create(self, serializer: MemberSerializer) -> None:
+        _save_checked(serializer)
+
+    def perform_update(self, serializer: MemberSerializer) -> None:
+        _save_checked(serializer)
+
 
 router = DefaultRouter(trailing_slash=True)
+router.register("communes", CommuneViewSet, basename="commune")
+router.register("hamlets", HamletViewSet, basename="hamlet")
+router.register("groups", ZaloGroupViewSet, basename="zalogroup")
+router.register("members", MemberViewSet, basename="member")

@@ -219,3 +219,15 @@ def test_group_page_shows_members_inline_and_count_history(client, police, roste
     html = page.content.decode()
     assert "Nguyễn Văn Đức" in html
     assert page.context["inline_admin_formsets"][1].formset.queryset.count() == 1
+
+
+def test_count_is_capped_on_a_large_roster(client, police, roster, monkeypatch) -> None:
+    from groups.admin import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 1)
+    client.force_login(police)
+    response = client.get(CHANGELIST)
+    assert response.context["cl"].result_count == 2  # cap + 1: "more than"
+    assert 'data-testid="count-capped"' in response.content.decode()
+    narrowed = client.get(CHANGELIST, {"q": "nguyen van duc"})
+    assert 'data-testid="count-capped"' not in narrowed.content.decode()

@@ -1,0 +1,74 @@
+"""Query-string filters of the register's API (django-filter; they also appear in the schema).
+
+The querysets they narrow are already scoped to the caller (`visible_to`), so an id from another
+hamlet or commune simply matches nothing: the filters never need to check scope themselves.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from .models import Member, MemberQuerySet, ZaloGroup
+
+# Public ordering values and the columns behind them. `id` always comes last, so that pages do
+# not overlap when many rows share a value; (name_key, id) is the index member_name_order_idx.
+MEMBER_ORDERINGS = {
+    "full_name": ("name_key", "id"),
+    "-full_name": ("-name_key", "-id"),
+    "joined_on": (F("joined_on").asc(nulls_last=True), "id"),
+    "-joined_on": (F("joined_on").desc(nulls_last=True), "-id"),
+}
+MEMBER_DEFAULT_ORDERING = MEMBER_ORDERINGS["full_name"]
+
+
+class MemberFilter(django_filters.FilterSet):
+    hamlet = django_filters.NumberFilter(field_name="group__hamlet", label=_("Hamlet (id)"))
+    group = django_filters.NumberFilter(field_name="group", label=_("Zalo group (id)"))
+    people_group = django_filters.NumberFilter(
+        field_name="people_group", label=_("People's group (id)")
+    )
+    role = django_filters.ChoiceFilter(choices=Member.Role.choices, label=_("Role in the group"))
+    active = django_filters.BooleanFilter(
+        method="filter_active",
+        label=_("true: members still in the group; false: members who have left"),
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label=_(
+            "Name without or with diacritics (“nguyen van duc”), or a phone number or part "
+            "of one in any format (“0912 345”, “+84912345678”)"
+        ),
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=[(value, value) for value in MEMBER_ORDERINGS],
+        method="filter_ordering",
+        empty_label=None,
+        label=_("Order by full name or joining date; a leading “-” reverses the order"),
+    )
+
+    class Meta:
+        model = Member
+        fields = ["hamlet", "group", "people_group", "role", "active", "search", "ordering"]
+
+    def filter_active(self, queryset: MemberQuerySet, name: str, value: bool) -> MemberQuerySet:
+        return queryset.filter(left_on__isnull=value)
+
+    def filter_search(self, queryset: MemberQuerySet, name: str, value: str) -> MemberQuerySet:
+        return queryset.search(value)
+
+    def filter_ordering(self, queryset: MemberQuerySet, name: str, value: str) -> MemberQuerySet:
+        return queryset.order_by(*MEMBER_ORDERINGS[value])
+
+
+class ZaloGroupFilter(django_filters.FilterSet):
+    hamlet = django_filters.NumberFilter(field_name="hamlet", label=_("Hamlet (id)"))
+    people_group = django_filters.NumberFilter(
+        field_name="people_group", label=_("People's group (id)")
+    )
+    status = django_filters.ChoiceFilter(choices=ZaloGroup.Status.choices, label=_("Status"))
+
+    class Meta:
+        model = ZaloGroup
+        fields = ["hamlet", "people_group", "status"]
