@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -31,6 +31,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from .filters import MEMBER_DEFAULT_ORDERING, MemberFilter, ZaloGroupFilter
 from .models import Commune, Hamlet, Member, PeopleGroup, ZaloGroup
 from .normalize import InvalidPhone, normalize_phone
+from .services import register_save
 
 # --- Permissions and pagination -------------------------------------------------------------
 
@@ -304,9 +305,7 @@ def _save_checked(serializer: serializers.ModelSerializer) -> None:
     for field, value in serializer.validated_data.items():
         setattr(instance, field, value)
     try:
-        with transaction.atomic():
-            instance.full_clean()
-            instance.save()
+        register_save(actor=serializer.context["request"].user, instance=instance)
     except DjangoValidationError as exc:
         detail = serializers.as_serializer_error(exc)
         if NON_FIELD_ERRORS in detail:

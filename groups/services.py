@@ -12,7 +12,46 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .models import Member, MemberCount, MemberQuerySet, ZaloGroup
+from .access import hamlets_for
+from .models import Hamlet, Member, MemberCount, MemberQuerySet, PeopleGroup, ZaloGroup
+
+
+def _hamlet_id(instance: Hamlet | PeopleGroup | ZaloGroup | Member) -> int | None:
+    if isinstance(instance, Hamlet):
+        return instance.pk
+    if isinstance(instance, Member):
+        return instance.group.hamlet_id if instance.group_id else None
+    return instance.hamlet_id
+
+
+def _joins_archived_group(instance: object) -> bool:
+    return (
+        isinstance(instance, Member)
+        and bool(instance.group_id)
+        and instance.is_active
+        and instance.group.status == ZaloGroup.Status.ARCHIVED
+    )
+
+
+@transaction.atomic
+def register_save(
+    *, actor: User, instance: Hamlet | PeopleGroup | ZaloGroup | Member
+) -> Hamlet | PeopleGroup | ZaloGroup | Member:
+    """Create or change one row of the register for `actor`, who needs the model permission and
+    the row's hamlet in scope. Validates the whole row (phone, keys, constraints) first.
+
+    A member cannot join an archived group: archiving is how a group is closed."""
+    action = "change" if instance.pk else "add"
+    if not actor.has_perm(f"groups.{action}_{instance._meta.model_name}"):
+        raise PermissionDenied
+    hamlet_id = _hamlet_id(instance)
+    if hamlet_id is not None and not hamlets_for(actor).filter(pk=hamlet_id).exists():
+        raise PermissionDenied
+    if _joins_archived_group(instance):
+        raise ValidationError({"group": _("This group is archived: it takes no members.")})
+    instance.full_clean()
+    instance.save()
+    return instance
 
 
 def _in_scope(*, actor: User, members: MemberQuerySet, perm: str) -> list[Member]:

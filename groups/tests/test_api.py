@@ -823,3 +823,14 @@ def test_the_schema_describes_the_register_without_warnings(capsys) -> None:
     assert page["count_exact"]["type"] == "boolean"
     member = schema["components"]["schemas"]["Member"]["properties"]
     assert "name_key" not in member and "household_key" not in member
+
+
+def test_an_archived_group_takes_no_new_members(api, register, police) -> None:
+    group = register["group_a"]
+    group.status = ZaloGroup.Status.ARCHIVED
+    group.save()
+    as_user(api, police)
+    data = {"group": group.pk, "full_name": "Người Mới", "phone": "0912000333"}
+    response = api.post("/api/v1/members/", data, format="json")
+    assert response.status_code == 400 and set(response.json()) == {"group"}
+    assert not Member.objects.filter(full_name="Người Mới").exists()
