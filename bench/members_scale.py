@@ -62,10 +62,8 @@ def build(members: int) -> None:
         return
     print(f"building {members:,} members …", file=sys.stderr)
     started = time.perf_counter()
-    Member.objects.all().delete()
-    ZaloGroup.objects.all().delete()
-    Hamlet.objects.all().delete()
-    Commune.objects.all().delete()
+    with connection.cursor() as cursor:  # a bench database: start from empty, fast
+        cursor.execute("TRUNCATE groups_commune, accounts_user RESTART IDENTITY CASCADE")
     communes = Commune.objects.bulk_create(
         Commune(code=f"B{c:03d}", name=f"Xã Thử {c}") for c in range(COMMUNES)
     )
