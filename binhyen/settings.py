@@ -162,10 +162,13 @@ CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Processes per worker; each may render PDFs, so memory, not cores, sets the limit.
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SYNC_EVERY = 1  # save each run's time at once: the beat container's health reads it
 # Periodic jobs, declared once. django-celery-beat copies them into the admin, where the
 # commune's administrator can see them and change their timing.
 CELERY_BEAT_SCHEDULE = {
