@@ -225,8 +225,6 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 
 # --- Forms --------------------------------------------------------------------------------
-# Django 6 makes https the default scheme of form URL fields; opt in now.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -220,6 +221,8 @@ class ZaloGroupAdmin(ScopedAdmin):
     search_fields = ("name", "code")
     list_select_related = ("hamlet", "people_group")
     prepopulated_fields = {"code": ("name",)}
+    # Zalo links are https; also what Django 6 assumes for a link typed without a scheme.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     filter_horizontal = ("co_admins",)
     inlines = [MemberInline, MemberCountInline]
     fieldsets = (
