@@ -7,11 +7,16 @@ MANAGE := $(PY) manage.py
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test setup install static messages migrate lint format clean
+# Debian packages: Pango and fonts for WeasyPrint's PDFs (Times-compatible Liberation Serif for
+# party documents), poppler-utils for the tests that read those PDFs back.
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation2 poppler-utils
+
+.PHONY: run test setup install static messages migrate lint format clean system-packages
 
 ## make run: set everything up, load demo data into an empty database, serve with a worker and beat
 run: export DEBUG ?= 1
 run: setup
+	-@$(MAKE) --no-print-directory system-packages
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo --if-empty
 	@echo
@@ -20,8 +25,16 @@ run: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 ## make test: install what the tests need and run the whole suite
-test: setup
+test: setup system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+system-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Install these Debian packages (PDFs need them): sudo apt-get install $$missing"; exit 1; fi; \
+	fi
 
 setup: install node_modules/.installed messages static
 
