@@ -251,6 +251,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Name the enums after their models: reports and bulletins will have a `status` of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "MemberRoleEnum": "groups.models.Member.Role",
+        "ZaloGroupStatusEnum": "groups.models.ZaloGroup.Status",
+    },
 }
 
 # --- Mail ---------------------------------------------------------------------------------

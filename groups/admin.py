@@ -26,9 +26,7 @@ from .services import member_mark_left, member_move
 def scoped_choices(db_field_name: str, user: User) -> QuerySet | None:
     """The choices a user may pick for a foreign key of the register: only what is in scope."""
     return {
-        "commune": Commune.objects.filter(pk=user.commune_id)
-        if not user.is_superuser
-        else Commune.objects.all(),
+        "commune": Commune.objects.visible_to(user),
         "hamlet": hamlets_for(user),
         "people_group": PeopleGroup.objects.visible_to(user),
         "group": ZaloGroup.objects.visible_to(user),
@@ -165,10 +163,7 @@ class CommuneAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "code")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(pk=request.user.commune_id)
+        return super().get_queryset(request).visible_to(request.user)
 
 
 class PeopleGroupInline(ScopedInlineMixin, admin.TabularInline):

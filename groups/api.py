@@ -400,11 +400,7 @@ class CommuneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegisterV
     serializer_class = CommuneSerializer
 
     def get_queryset(self) -> models.QuerySet[Commune]:
-        user = self.request.user
-        communes = Commune.objects.order_by("name", "id")
-        if user.is_superuser:
-            return communes
-        return communes.filter(pk=getattr(user, "commune_id", None))
+        return Commune.objects.visible_to(self.request.user).order_by("name", "id")
 
 
 class HamletViewSet(

@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
+class CommuneQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> CommuneQuerySet:
+        """The user's own commune; a superuser sees every commune."""
+        if user.is_active and user.is_superuser:
+            return self.all()
+        return self.filter(pk=getattr(user, "commune_id", None))
+
+
 class Commune(models.Model):
     """A commune or ward (xã, phường), identified by its official administrative code."""
 
@@ -31,6 +39,8 @@ class Commune(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Share of households with a member in a group that people's groups aim for."),
     )
+
+    objects = CommuneQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("commune")
@@ -319,6 +329,7 @@ class Member(models.Model):
             models.Index(fields=["phone"], name="member_phone_idx"),
             models.Index(fields=["group", "left_on"], name="member_group_active_idx"),
             models.Index(fields=["name_key", "id"], name="member_name_order_idx"),
+            models.Index(fields=["joined_on", "id"], name="member_joined_order_idx"),
         ]
 
     def __str__(self) -> str:
