@@ -1,4 +1,279 @@
-# Placeholder so that groups/admin.py imports; the import/export helper replaces this file
-# with the real MemberImportExportMixin.
+"""Import and export of members in the admin: a mixin for MemberAdmin.
+
+Import is two steps: the upload shows a preview (every row new / updated / unchanged / error);
+the confirmation imports the same upload, kept meanwhile under DATA_DIR/imports with a random
+name that only the uploader's session knows. Export writes exactly what the change list's
+filters and search select. The steps themselves are in groups/importing.py.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import time
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, Final
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .importing import (
+    XLSX_TYPE,
+    ImportReport,
+    RowStatus,
+    export_members,
+    member_import,
+    read_rows,
+    template_workbook,
+)
+from .models import ZaloGroup
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from .models import Member
+
+MAX_UPLOAD_BYTES: Final = 5 * 1024 * 1024
+PREVIEW_ROWS_SHOWN: Final = 500  # all error rows are shown; other rows up to this many
+UPLOAD_MAX_AGE_SECONDS: Final = 24 * 3600
+SESSION_KEY: Final = "member_import"
+EXPORT_FORMATS: Final = ("xlsx", "csv")
+_TOKEN: Final = re.compile(r"[0-9a-f]{32}")
+
+
+class MemberImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("File (.xlsx or .csv)"),
+        help_text=gettext_lazy("At most 5 MB. Download the template for the columns."),
+    )
+    group = forms.ModelChoiceField(
+        queryset=ZaloGroup.objects.none(),
+        required=False,
+        label=gettext_lazy("Group for rows without a group code"),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = ZaloGroup.objects.visible_to(user)
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("The file is larger than 5 MB."))
+        if PurePath(upload.name).suffix.lower() not in (".xlsx", ".csv"):
+            raise ValidationError(_("Choose an Excel (.xlsx) or CSV (.csv) file."))
+        return upload
+
+
+def _upload_dir() -> Path:
+    return Path(settings.DATA_DIR) / "imports"
+
+
+def _store_upload(data: bytes, suffix: str) -> str:
+    """Keep an upload until it is confirmed; return its token. Old uploads are removed."""
+    folder = _upload_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
+    for old in folder.iterdir():
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = secrets.token_hex(16)
+    (folder / f"{token}{suffix}").write_bytes(data)
+    return token
+
+
+def _upload_path(pending: dict[str, Any]) -> Path | None:
+    token, suffix = str(pending.get("token", "")), PurePath(str(pending.get("name", ""))).suffix
+    if not _TOKEN.fullmatch(token) or suffix.lower() not in (".xlsx", ".csv"):
+        return None
+    return _upload_dir() / f"{token}{suffix.lower()}"
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 class MemberImportExportMixin:
-    pass
+    """Adds import/, template/ and export/ pages, and an "export selected" action, to the
+    members' ModelAdmin, whose get_queryset must already be limited to the user's hamlets.
+    Its helpers are prefixed `_import_`, so as not to clash with the ModelAdmin's own."""
+
+    member_import_template = "admin/groups/member/import.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_view), name=f"{info}_import"),
+            path("template/", wrap(self.import_template_view), name=f"{info}_import_template"),
+            path("export/", wrap(self.export_view), name=f"{info}_export"),
+            *super().get_urls(),
+        ]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        enabled = self.actions is not None and IS_POPUP_VAR not in request.GET
+        if enabled and self.has_view_permission(request):
+            func, name, description = self.get_action("export_selected")
+            actions[name] = (func, name, description)
+        return actions
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        extra_context = {
+            **(extra_context or {}),
+            "member_io": True,  # the change list template shows its links only with this mixin
+            "may_import_members": self.may_import(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def may_import(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    # --- export ----------------------------------------------------------------------------
+
+    @admin.action(description=gettext_lazy("Export the selected members (Excel)"))
+    def export_selected(self, request: HttpRequest, queryset: QuerySet[Member]) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return _download(*export_members(queryset.visible_to(request.user), "xlsx"))
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        query = request.GET.copy()
+        fmt = query.pop("format", ["xlsx"])[-1]
+        if fmt not in EXPORT_FORMATS:
+            return HttpResponseBadRequest(_("Unknown export format."))
+        query.pop(ERROR_FLAG, None)
+        request.GET = query  # the change list reads its filters from what remains
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest(_("These filters are not valid."))
+        members = changelist.get_queryset(request).visible_to(request.user)
+        return _download(*export_members(members, fmt))
+
+    def import_template_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return _download(template_workbook(), XLSX_TYPE, "mau-nhap-thanh-vien.xlsx")
+
+    # --- import ----------------------------------------------------------------------------
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.may_import(request):
+            raise PermissionDenied
+        if request.method == "POST" and "confirm" in request.POST:
+            return self._import_confirm(request)
+        form = MemberImportForm(request.POST or None, request.FILES or None, user=request.user)
+        report, token = None, ""
+        if request.method == "POST" and form.is_valid():
+            upload, group = form.cleaned_data["file"], form.cleaned_data["group"]
+            data = upload.read()
+            try:
+                report = self._import_run(request, data, upload.name, group, commit=False)
+            except ValidationError as exc:
+                form.add_error("file", exc)
+            else:
+                self._import_forget(request)
+                if not report.has_errors:  # only a file that can be confirmed is kept
+                    token = _store_upload(data, PurePath(upload.name).suffix.lower())
+                    request.session[SESSION_KEY] = {
+                        "token": token,
+                        "name": upload.name,
+                        "group": group.pk if group else None,
+                    }
+        return self._import_render(request, form=form, report=report, token=token)
+
+    def _import_forget(self, request: HttpRequest) -> None:
+        """Remove the upload waiting for confirmation, if any: it holds personal data."""
+        stored = _upload_path(request.session.pop(SESSION_KEY, None) or {})
+        if stored is not None:
+            stored.unlink(missing_ok=True)
+
+    def _import_confirm(self, request: HttpRequest) -> HttpResponse:
+        pending = request.session.get(SESSION_KEY) or {}
+        stored = _upload_path(pending)
+        if pending.get("token") != request.POST.get("token") or not stored or not stored.exists():
+            messages.error(request, _("The uploaded file is no longer available: upload it again."))
+            return HttpResponseRedirect(request.path)
+        group = ZaloGroup.objects.visible_to(request.user).filter(pk=pending["group"]).first()
+        form = MemberImportForm(user=request.user, initial={"group": group})
+        try:
+            report = self._import_run(
+                request, stored.read_bytes(), pending["name"], group, commit=True
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return self._import_render(request, form=form, report=None, token="")
+        if not report.saved:  # the register changed since the preview: show what is wrong now
+            return self._import_render(request, form=form, report=report, token=pending["token"])
+        self._import_forget(request)
+        counts = report.counts
+        messages.success(
+            request,
+            _("Imported: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.") % counts,
+        )
+        opts = self.opts
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+
+    def _import_run(
+        self,
+        request: HttpRequest,
+        data: bytes,
+        name: str,
+        group: ZaloGroup | None,
+        *,
+        commit: bool,
+    ) -> ImportReport:
+        rows = read_rows(io.BytesIO(data), name)
+        return member_import(
+            actor=request.user,
+            rows=rows,
+            default_group=group,
+            commit=commit,
+            source=PurePath(name).name,
+        )
+
+    def _import_render(
+        self,
+        request: HttpRequest,
+        *,
+        form: MemberImportForm,
+        report: ImportReport | None,
+        token: str,
+    ) -> TemplateResponse:
+        shown = []
+        if report is not None:
+            shown = [
+                row
+                for index, row in enumerate(report.errors_first())
+                if row.status == RowStatus.ERROR or index < PREVIEW_ROWS_SHOWN
+            ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import members"),
+            "form": form,
+            "report": report,
+            "totals": [(s.value, s.label, report.counts[s.value]) for s in RowStatus]
+            if report
+            else [],
+            "shown_rows": shown,
+            "hidden_rows": len(report.rows) - len(shown) if report else 0,
+            "token": token,
+            "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+        }
+        return TemplateResponse(request, self.member_import_template, context)

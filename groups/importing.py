@@ -1,0 +1,750 @@
+"""Member import and export: spreadsheets (XLSX or CSV) with Vietnamese column headers.
+
+An export has the columns of an import, so a roster can be exported, edited in Excel and imported
+again. The admin (groups/admin_import.py) and `manage.py import_members` both call
+`member_import`; neither repeats its steps.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import IO, TYPE_CHECKING, Final
+
+import openpyxl
+from auditlog.cid import get_cid
+from auditlog.context import auditlog_value
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .models import Member, PeopleGroup, ZaloGroup
+from .normalize import InvalidPhone, format_phone_local, normalize_phone, search_key
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# The file format: field -> column header. The headers are Vietnamese whatever the interface
+# language, because files travel between people; they are matched without diacritics or case.
+COLUMNS: Final[dict[str, str]] = {
+    "group": "Mã nhóm",
+    "full_name": "Họ và tên",
+    "phone": "Số điện thoại",
+    "zalo_name": "Tên Zalo",
+    "role": "Vai trò",
+    "household": "Hộ gia đình / địa chỉ",
+    "people_group": "Tổ nhân dân",
+    "joined_on": "Ngày tham gia",
+    "left_on": "Ngày rời nhóm",
+    "consent_on": "Ngày đồng ý",
+    "notes": "Ghi chú",
+}
+REQUIRED_COLUMNS: Final = ("full_name", "phone")
+DATE_FIELDS: Final = ("joined_on", "left_on", "consent_on")
+TEXT_FIELDS: Final = ("full_name", "zalo_name", "household", "notes")
+# Other headers seen on rosters typed by hand (search_key form).
+_ALIASES: Final = {
+    "ho ten": "full_name",
+    "sdt": "phone",
+    "so dt": "phone",
+    "dien thoai": "phone",
+    "ho gia dinh": "household",
+    "dia chi": "household",
+    "to": "people_group",
+}
+_HEADER_FIELDS: Final = {search_key(h): f for f, h in COLUMNS.items()} | _ALIASES
+
+# Role names in files, Vietnamese like the headers. The value codes and the interface's labels
+# (in either language) are accepted too.
+ROLE_LABELS: Final[dict[str, str]] = {
+    Member.Role.HOUSEHOLD: "Đại diện hộ gia đình",
+    Member.Role.HAMLET_HEAD: "Trưởng ấp",
+    Member.Role.SECURITY_TEAM: "Thành viên tổ an ninh",
+    Member.Role.POLICE: "Công an",
+    Member.Role.CADRE: "Cán bộ Đảng, đoàn thể",
+    Member.Role.OTHER: "Khác",
+}
+
+MAX_ROWS: Final = 50_000
+BATCH_SIZE: Final = 1000
+XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE: Final = "text/csv; charset=utf-8"
+DATE_FORMAT: Final = "%d/%m/%Y"
+_DATE_TEXT: Final = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
+_ISO_DATE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?")
+# Spreadsheet programs run a cell starting with these as a formula ("CSV injection"): exports
+# write such text with a leading apostrophe, which imports remove again.
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+class RowStatus(models.TextChoices):
+    NEW = "new", gettext_lazy("New")
+    UPDATED = "updated", gettext_lazy("Updated")
+    UNCHANGED = "unchanged", gettext_lazy("Unchanged")
+    ERROR = "error", gettext_lazy("Error")
+
+
+@dataclass
+class RowResult:
+    """What importing one row does, or why it cannot."""
+
+    row: int
+    status: RowStatus = RowStatus.NEW
+    reasons: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # field labels, for "updated"
+    group_code: str = ""
+    full_name: str = ""
+    phone: str = ""
+
+    @property
+    def reason(self) -> str:
+        return " ".join(self.reasons)
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowResult]
+    saved: bool = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(RowStatus.values, 0)
+        for result in self.rows:
+            counts[result.status] += 1
+        return counts
+
+    @property
+    def error_count(self) -> int:
+        return self.counts[RowStatus.ERROR]
+
+    @property
+    def has_errors(self) -> bool:
+        return self.error_count > 0
+
+    def errors_first(self) -> list[RowResult]:
+        return sorted(self.rows, key=lambda r: (r.status != RowStatus.ERROR, r.row))
+
+
+# --- Reading files ------------------------------------------------------------------------
+
+
+def read_rows(file: IO[bytes], filename: str) -> list[dict[str, object]]:
+    """Read an .xlsx or .csv file into one dict per non-empty row: {"row": spreadsheet row
+    number (the header is row 1), field: cell value, ...}, with only the columns the file has.
+
+    Raises ValidationError (Vietnamese message) for another kind of file, an unreadable file or
+    a missing required column."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix == ".xlsx":
+        return _rows_from_table(_xlsx_table(file))
+    if suffix == ".csv":
+        return _rows_from_table(_csv_table(file.read()))
+    raise ValidationError(
+        _("Choose an Excel (.xlsx) or CSV (.csv) file; “%(name)s” is neither.")
+        % {"name": PurePath(filename).name}
+    )
+
+
+def _xlsx_table(file: IO[bytes]) -> Iterator[Sequence[object]]:
+    try:
+        book = openpyxl.load_workbook(file, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds (zip, XML, key errors) for bad files
+        raise ValidationError(_("The file cannot be read as an Excel workbook.")) from exc
+    try:
+        yield from book.worksheets[0].iter_rows(values_only=True)
+    finally:
+        book.close()
+
+
+def _csv_table(data: bytes) -> Iterator[Sequence[object]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel's plain "CSV" on a Vietnamese Windows writes the ANSI code page, with tone marks
+        # as combining characters.
+        text = unicodedata.normalize("NFC", data.decode("cp1258", errors="replace"))
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _rows_from_table(table: Iterator[Sequence[object]]) -> list[dict[str, object]]:
+    header = next(iter(table), None)
+    if header is None:
+        raise ValidationError(_("The file is empty."))
+    columns = _columns(header)
+    missing = [COLUMNS[f] for f in REQUIRED_COLUMNS if f not in columns.values()]
+    if missing:
+        raise ValidationError(
+            _("The file has no column %(columns)s (the first row must hold the column names).")
+            % {"columns": ", ".join(f"“{name}”" for name in missing)}
+        )
+    rows: list[dict[str, object]] = []
+    for number, values in enumerate(table, start=2):
+        row = {f: _cell(values[i]) if i < len(values) else "" for i, f in columns.items()}
+        if all(value in ("", None) for value in row.values()):
+            continue
+        if len(rows) == MAX_ROWS:
+            raise ValidationError(
+                _("At most %(max)d rows can be imported at once.") % {"max": MAX_ROWS}
+            )
+        rows.append({"row": number, **row})
+    return rows
+
+
+def _columns(header: Sequence[object]) -> dict[int, str]:
+    columns: dict[int, str] = {}
+    for index, name in enumerate(header):
+        found = _HEADER_FIELDS.get(search_key(str(name or "")))
+        if found is None:
+            continue  # other columns are the user's own notes
+        if found in columns.values():
+            raise ValidationError(
+                _("The column “%(column)s” appears twice.") % {"column": COLUMNS[found]}
+            )
+        columns[index] = found
+    return columns
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # a number typed in Excel: 5.0 is 5
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFC", value).strip()
+        if value[:1] == "'" and value[1:2] in _FORMULA_START:
+            value = value[1:]
+    return "" if value is None else value
+
+
+# --- Importing ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    """A row parsed into model values; `values` holds only the columns the file has."""
+
+    result: RowResult
+    group: ZaloGroup | None = None
+    values: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[int, str, object] | None:
+        """(group, phone, leaving date): what may appear only once in a file."""
+        if self.group is None or "phone" not in self.values:
+            return None
+        return (self.group.pk, str(self.values["phone"]), self.values.get("left_on"))
+
+
+@dataclass
+class _Context:
+    groups: dict[str, ZaloGroup]
+    default_group: ZaloGroup | None
+    people_groups: dict[tuple[int, str], PeopleGroup]
+    roles: dict[str, str]
+    active: dict[tuple[int, str], Member] = field(default_factory=dict)
+    left: dict[tuple[int, str, datetime.date], Member] = field(default_factory=dict)
+    claimed: set[int] = field(default_factory=set)
+    active_in_file: set[tuple[int, str]] = field(default_factory=set)
+
+
+def member_import(
+    *,
+    actor: User | None,
+    rows: Sequence[Mapping[str, object]],
+    default_group: ZaloGroup | None = None,
+    commit: bool,
+    source: str = "",
+) -> ImportReport:
+    """Check rows from `read_rows` against the register and, if `commit` and no row is in error,
+    save them all in one transaction (nothing at all otherwise).
+
+    Each row is "new", "updated" (an existing member with the same group and phone, and a field
+    differs), "unchanged" or "error" with its reasons. A row with a leaving date first matches
+    the member who left that day, so that importing an export again changes nothing. Groups are
+    looked up among those of the actor's hamlets only: another hamlet's group is "unknown",
+    exactly like a code that does not exist. `default_group` serves rows without a group code.
+    `actor` None is the command line run by someone with access to the server: every group,
+    audited without a user. `source` (e.g. the file name) is recorded on the audit entries.
+    """
+    if actor is not None and not actor.has_perms(["groups.add_member", "groups.change_member"]):
+        raise PermissionDenied
+    groups = _groups_in_scope(actor)
+    if default_group is not None and not groups.filter(pk=default_group.pk).exists():
+        raise PermissionDenied
+    context = _context(groups, rows, default_group)
+    parsed = [_parse(raw, index + 2, context) for index, raw in enumerate(rows)]
+    context.active_in_file = {
+        key[:2] for row in parsed if (key := row.key) is not None and key[2] is None
+    }
+    seen: dict[tuple, int] = {}
+    plan: list[tuple[Member | None, Member]] = []  # (state before or None, state to save)
+    for row in parsed:
+        change = _plan_row(row, context, seen)
+        if change is not None:
+            plan.append(change)
+    report = ImportReport(rows=[row.result for row in parsed])
+    if commit and not report.has_errors:
+        _save(actor=actor, plan=plan, source=source)
+        report.saved = True
+    return report
+
+
+def _groups_in_scope(actor: User | None) -> models.QuerySet[ZaloGroup]:
+    return ZaloGroup.objects.all() if actor is None else ZaloGroup.objects.visible_to(actor)
+
+
+def _context(
+    groups: models.QuerySet[ZaloGroup],
+    rows: Sequence[Mapping[str, object]],
+    default_group: ZaloGroup | None,
+) -> _Context:
+    codes = {str(row.get("group") or "").strip().lower() for row in rows} - {""}
+    found = {
+        g.code_key: g for g in groups.annotate(code_key=Lower("code")).filter(code_key__in=codes)
+    }
+    involved = [*found.values(), *([default_group] if default_group else [])]
+    people_groups = {
+        (pg.hamlet_id, search_key(pg.name)): pg
+        for pg in PeopleGroup.objects.filter(hamlet__in={g.hamlet_id for g in involved})
+    }
+    context = _Context(found, default_group, people_groups, _role_keys())
+    # One query for every member of the groups involved, however long the file.
+    for member in Member.objects.filter(group__in=[g.pk for g in involved]):
+        if member.left_on is None:
+            context.active[member.group_id, member.phone] = member
+        else:
+            context.left[member.group_id, member.phone, member.left_on] = member
+    return context
+
+
+def _role_keys() -> dict[str, str]:
+    keys = {search_key(label): role for role, label in ROLE_LABELS.items()}
+    for role in Member.Role:
+        keys[search_key(role.value)] = role.value
+        keys[search_key(str(role.label))] = role.value
+        with translation.override("en"):
+            keys[search_key(str(role.label))] = role.value
+    return keys
+
+
+def _parse(raw: Mapping[str, object], number: int, context: _Context) -> _Row:
+    result = RowResult(row=int(str(raw.get("row", number))))
+    row = _Row(result=result)
+    for name in TEXT_FIELDS:
+        if name in raw:
+            row.values[name] = _text(raw[name])
+    result.full_name = str(row.values.get("full_name", ""))
+    if not result.full_name:
+        result.reasons.append(_("The full name is missing."))
+    _parse_phone(raw, row)
+    _parse_group(raw, row, context)
+    _parse_role(raw, row, context)
+    _parse_people_group(raw, row, context)
+    for name in DATE_FIELDS:
+        if name in raw:
+            row.values[name] = _parse_date(raw[name], COLUMNS[name], result)
+    joined, left = row.values.get("joined_on"), row.values.get("left_on")
+    if isinstance(joined, datetime.date) and isinstance(left, datetime.date) and left < joined:
+        result.reasons.append(_("The leaving date is before the joining date."))
+    return row
+
+
+def _text(value: object) -> str:
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.strftime(DATE_FORMAT)
+    return "" if value is None else str(value).strip()
+
+
+def _parse_phone(raw: Mapping[str, object], row: _Row) -> None:
+    typed = _text(raw.get("phone"))
+    row.result.phone = typed
+    try:
+        row.values["phone"] = normalize_phone(typed)
+    except InvalidPhone as exc:
+        row.result.reasons.append(str(exc))
+    else:
+        row.result.phone = format_phone_local(str(row.values["phone"]))
+
+
+def _parse_group(raw: Mapping[str, object], row: _Row, context: _Context) -> None:
+    code = _text(raw.get("group"))
+    if code:
+        row.group = context.groups.get(code.lower())
+        row.result.group_code = code
+        if row.group is None:  # also for another hamlet's group: "no access" is "not found"
+            row.result.reasons.append(_("Unknown group “%(code)s”.") % {"code": code})
+    elif context.default_group is not None:
+        row.group = context.default_group
+        row.result.group_code = context.default_group.code
+    else:
+        row.result.reasons.append(_("The group code is missing."))
+
+
+def _parse_role(raw: Mapping[str, object], row: _Row, context: _Context) -> None:
+    typed = _text(raw.get("role"))
+    if not typed:
+        return  # a new member is a household representative; an existing one keeps the role
+    role = context.roles.get(search_key(typed))
+    if role is None:
+        row.result.reasons.append(_("Unknown role “%(role)s”.") % {"role": typed})
+    else:
+        row.values["role"] = role
+
+
+def _parse_people_group(raw: Mapping[str, object], row: _Row, context: _Context) -> None:
+    if "people_group" not in raw:
+        return
+    typed = _text(raw["people_group"])
+    if not typed:
+        row.values["people_group"] = None
+    elif row.group is not None:
+        found = context.people_groups.get((row.group.hamlet_id, search_key(typed)))
+        row.values["people_group"] = found
+        if found is None:
+            row.result.reasons.append(
+                _("Unknown people's group “%(name)s” in the group's hamlet.") % {"name": typed}
+            )
+
+
+def _parse_date(value: object, column: str, result: RowResult) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        if match := _DATE_TEXT.fullmatch(text):
+            return datetime.date(int(match[3]), int(match[2]), int(match[1]))
+        if match := _ISO_DATE.fullmatch(text):
+            return datetime.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        pass
+    result.reasons.append(
+        _("“%(value)s” in the column “%(column)s” is not a date: write dd/mm/yyyy.")
+        % {"value": text, "column": column}
+    )
+    return None
+
+
+# Fields clean_fields() need not check: the group and people's group were looked up in scope
+# (its check would cost a query per row), the phone was normalised, the keys are derived.
+_CHECKED_ALREADY: Final = ("group", "people_group", "phone", "name_key", "household_key")
+
+
+def _plan_row(
+    row: _Row, context: _Context, seen: dict[tuple, int]
+) -> tuple[Member | None, Member] | None:
+    """Decide the row's status; return (before, after) for a row that changes something."""
+    result, key = row.result, row.key
+    if key is not None:
+        if key in seen:
+            result.reasons.append(
+                _("Same group and phone number as row %(row)d.") % {"row": seen[key]}
+            )
+        else:
+            seen[key] = result.row
+    if result.reasons or row.group is None:
+        result.status = RowStatus.ERROR
+        return None
+    member = _match(row, context)
+    before = copy.copy(member) if member is not None else None
+    if member is None:
+        member = Member(group=row.group)
+    changed = _apply(member, row.values)
+    try:
+        member.clean_fields(exclude=_CHECKED_ALREADY)
+    except ValidationError as exc:
+        result.reasons.extend(_field_errors(exc))
+        result.status = RowStatus.ERROR
+        return None
+    if before is None:
+        result.status = RowStatus.NEW
+    elif changed:
+        result.status = RowStatus.UPDATED
+        result.changed = [str(Member._meta.get_field(name).verbose_name) for name in changed]
+    else:
+        result.status = RowStatus.UNCHANGED
+        return None
+    return before, member
+
+
+def _match(row: _Row, context: _Context) -> Member | None:
+    group_id, phone, left_on = row.key or (0, "", None)
+    member = None
+    if left_on is not None:
+        member = context.left.get((group_id, phone, left_on))
+    # A leaving date for someone still active marks them as left, unless the file also lists
+    # them as active (then the row is an earlier membership, kept as history).
+    if member is None and (left_on is None or (group_id, phone) not in context.active_in_file):
+        member = context.active.get((group_id, phone))
+    if member is None or member.pk in context.claimed:
+        return None
+    context.claimed.add(member.pk)
+    return member
+
+
+def _apply(member: Member, values: Mapping[str, object]) -> list[str]:
+    """Set the row's values on the member; return the names of the fields that changed."""
+    changed = []
+    for name, value in values.items():
+        if name == "people_group":  # compared by id: no query per row
+            same = member.people_group_id == (value.pk if isinstance(value, PeopleGroup) else None)
+        else:
+            same = getattr(member, name) == value
+        if not same:
+            setattr(member, name, value)
+            changed.append(name)
+    return changed
+
+
+def _field_errors(exc: ValidationError) -> list[str]:
+    return [
+        f"{Member._meta.get_field(name).verbose_name}: {message}"
+        for name, messages in exc.message_dict.items()
+        for message in messages
+    ]
+
+
+def _save(*, actor: User | None, plan: list[tuple[Member | None, Member]], source: str) -> None:
+    now = timezone.now()
+    created = [after for before, after in plan if before is None]
+    updated = [after for before, after in plan if before is not None]
+    fields = {"name_key", "household_key", "updated_at"}
+    for before, after in plan:
+        after.normalize()  # the bulk writes below skip save()
+        after.updated_at = now
+        if before is not None:
+            fields |= {f.name for f in Member._meta.concrete_fields if _differs(before, after, f)}
+    try:
+        with transaction.atomic():
+            Member.objects.bulk_create(created, batch_size=BATCH_SIZE)
+            Member.objects.bulk_update(updated, sorted(fields), batch_size=BATCH_SIZE // 2)
+            LogEntry.objects.bulk_create(
+                _audit_entries(actor=actor, plan=plan, source=source, when=now),
+                batch_size=BATCH_SIZE,
+            )
+    except IntegrityError as exc:  # someone changed the same members meanwhile
+        raise ValidationError(
+            _("The register changed while the file was being imported. Check it again.")
+        ) from exc
+
+
+def _differs(before: Member, after: Member, model_field: models.Field) -> bool:
+    return getattr(before, model_field.attname) != getattr(after, model_field.attname)
+
+
+def _audit_entries(
+    *,
+    actor: User | None,
+    plan: list[tuple[Member | None, Member]],
+    source: str,
+    when: datetime.datetime,
+) -> Iterator[LogEntry]:
+    """The entries auditlog's signals would have written, which bulk writes do not send."""
+    content_type = ContentType.objects.get_for_model(Member)
+    context = auditlog_value.get({})  # set by AuditlogMiddleware during a request
+    common = {
+        "content_type": content_type,
+        "actor": actor,
+        "actor_email": getattr(actor, "email", None) or None,
+        "cid": get_cid(),
+        "remote_addr": context.get("remote_addr"),
+        "timestamp": when,
+        "additional_data": {"import": source} if source else None,
+    }
+    for before, after in plan:
+        yield LogEntry(
+            object_pk=str(after.pk),
+            object_id=after.pk,
+            object_repr=str(after),
+            action=LogEntry.Action.CREATE if before is None else LogEntry.Action.UPDATE,
+            changes=model_instance_diff(before, after),
+            **common,
+        )
+
+
+# --- Template and export ------------------------------------------------------------------
+
+
+def template_workbook() -> bytes:
+    """An empty roster to fill in: the header row, one example row (an invented person) and a
+    sheet of instructions."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Thành viên"
+    sheet.append(list(COLUMNS.values()))
+    sheet.append(_example_row())
+    _style_sheet(sheet)
+    for letter in (_letter("phone"), _letter("group")):
+        sheet.column_dimensions[letter].number_format = "@"  # keeps the phone's leading 0
+    for name in DATE_FIELDS:
+        sheet.column_dimensions[_letter(name)].number_format = "DD/MM/YYYY"
+        sheet[f"{_letter(name)}2"].number_format = "DD/MM/YYYY"  # the example's own cells
+    role_cells = _instructions(book.create_sheet("Hướng dẫn"))
+    roles = DataValidation(type="list", formula1=f"='Hướng dẫn'!{role_cells}", allow_blank=True)
+    roles.add(f"{_letter('role')}2:{_letter('role')}{MAX_ROWS + 1}")
+    sheet.add_data_validation(roles)
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def _example_row() -> list[object]:
+    return [
+        "ma-nhom",
+        "Nguyễn Văn Mẫu",
+        "0912 000 000",
+        "Mẫu Nguyễn",
+        ROLE_LABELS[Member.Role.HOUSEHOLD],
+        "Số 1, đường Mẫu",
+        "",
+        datetime.date(2025, 9, 15),
+        None,
+        datetime.date(2025, 9, 15),
+        _("Example row: replace it with real members."),
+    ]
+
+
+def _instructions(sheet: Worksheet) -> str:
+    """Fill the instructions sheet; return the range of its list of roles."""
+    required = {
+        "group": _("Yes, unless a group is chosen when importing"),
+        "full_name": _("Yes"),
+        "phone": _("Yes"),
+    }
+    explained = {
+        "group": _("The group's code, as shown in the register."),
+        "phone": _("Mobile number, e.g. 0912 345 678."),
+        "role": _("One of the roles listed below; empty means household representative."),
+        "people_group": _("Name of a people's group of the group's hamlet."),
+        "joined_on": _("Date as dd/mm/yyyy."),
+        "left_on": _("Date as dd/mm/yyyy; empty while the person is in the group."),
+        "consent_on": _("Date the person agreed to their data being kept, as dd/mm/yyyy."),
+    }
+    sheet.append([_("Column"), _("Required"), _("What to write")])
+    for name, header in COLUMNS.items():
+        sheet.append([header, required.get(name, _("No")), explained.get(name, "")])
+    sheet.append([])
+    sheet.append([_("A phone number already in the group updates that member.")])
+    sheet.append([])
+    sheet.append([_("Roles")])
+    first = sheet.max_row + 1
+    for label in ROLE_LABELS.values():
+        sheet.append(["", label])
+    _style_sheet(sheet, widths=(24, 36, 70))
+    return f"$B${first}:$B${sheet.max_row}"
+
+
+_WIDTHS: Final = (14, 28, 16, 20, 24, 32, 16, 14, 14, 14, 30)
+
+
+def _style_sheet(sheet: Worksheet, widths: Sequence[int] = _WIDTHS) -> None:
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+
+
+def _letter(name: str) -> str:
+    return get_column_letter(list(COLUMNS).index(name) + 1)
+
+
+def export_members(queryset: models.QuerySet[Member], fmt: str) -> tuple[bytes, str, str]:
+    """The members of `queryset`, in its order, as (content, content type, file name).
+
+    `fmt` is "xlsx" or "csv" (UTF-8 with a byte order mark, so that Excel shows Vietnamese).
+    The columns are those of the import, so the file can be edited and imported again."""
+    rows = _export_rows(queryset)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        return _export_xlsx(rows), XLSX_TYPE, f"thanh-vien-{stamp}.xlsx"
+    if fmt == "csv":
+        return _export_csv(rows), CSV_TYPE, f"thanh-vien-{stamp}.csv"
+    raise ValueError(f"Unknown export format: {fmt!r}")
+
+
+def _export_rows(queryset: models.QuerySet[Member]) -> Iterator[list[object]]:
+    members = queryset.select_related("group", "people_group").iterator(chunk_size=2000)
+    for m in members:
+        yield [
+            m.group.code,
+            m.full_name,
+            format_phone_local(m.phone),
+            m.zalo_name,
+            ROLE_LABELS.get(m.role, m.role),
+            m.household,
+            m.people_group.name if m.people_group else "",
+            m.joined_on,
+            m.left_on,
+            m.consent_on,
+            m.notes,
+        ]
+
+
+def _export_xlsx(rows: Iterable[list[object]]) -> bytes:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Thành viên")
+    for index, width in enumerate(_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_styled(sheet, header, font=bold) for header in COLUMNS.values()])
+    for row in rows:
+        sheet.append([_xlsx_value(sheet, value) for value in row])
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def _styled(sheet: object, value: object, **style: object) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def _xlsx_value(sheet: object, value: object) -> object:
+    if isinstance(value, datetime.date):
+        return _styled(sheet, value, number_format="DD/MM/YYYY")
+    if isinstance(value, str) and value.startswith("="):
+        return _styled(sheet, value, data_type="s")  # text, never a formula
+    return value
+
+
+def _export_csv(rows: Iterable[list[object]]) -> bytes:
+    output = io.StringIO()
+    output.write("\ufeff")
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow(COLUMNS.values())
+    for row in rows:
+        writer.writerow(_csv_value(value) for value in row)
+    return output.getvalue().encode("utf-8")
+
+
+def _csv_value(value: object) -> str:
+    if isinstance(value, datetime.date):
+        return value.strftime(DATE_FORMAT)
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
