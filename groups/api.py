@@ -13,7 +13,6 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
-from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -28,6 +27,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from .coverage import Coverage, hamlet_coverage, people_group_coverage
 from .filters import MEMBER_DEFAULT_ORDERING, MemberFilter, ZaloGroupFilter
 from .models import Commune, Hamlet, Member, PeopleGroup, ZaloGroup
 from .normalize import InvalidPhone, normalize_phone
@@ -324,64 +324,34 @@ def _save_checked(serializer: serializers.ModelSerializer) -> None:
     serializer.instance = instance
 
 
-def _percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+def _percent(coverage: Coverage) -> float | None:
+    """The raw share, rounded to 0.1: an API client gets the figure as computed (above 100 when
+    the recorded household count is stale); the pages cap what they display."""
+    return None if coverage.percent is None else round(coverage.percent, 1)
 
 
 def _coverage_for(hamlet: Hamlet) -> dict[str, Any]:
-    """Coverage of a hamlet by its active Zalo groups, overall and per people's group.
-
-    Active members: members who have not left, in the hamlet's active groups. A household is
-    reached when such a member with the role "household representative" names it: members share
-    a household when their household_key (the search_key of the address) is equal; a
-    representative with no household recorded counts as one household, since the register
-    cannot tell whose it is. Percentages are of the households recorded on the hamlet or the
-    people's group, and null when none are recorded. Three queries, whatever the size.
-    """
-    representative = Q(role=Member.Role.HOUSEHOLD)
-    totals = (
-        Member.objects.active()
-        .filter(group__hamlet=hamlet, group__status=ZaloGroup.Status.ACTIVE)
-        .aggregate(
-            members=Count("id"),
-            # household_key > "" reads "not empty" without a negated condition.
-            keyed=Count(
-                "household_key", filter=representative & Q(household_key__gt=""), distinct=True
-            ),
-            unkeyed=Count("id", filter=representative & Q(household_key="")),
-        )
-    )
-    active = Q(members__left_on__isnull=True, members__group__status=ZaloGroup.Status.ACTIVE)
-    member_rep = active & Q(members__role=Member.Role.HOUSEHOLD)
-    people_groups = hamlet.people_groups.order_by("name", "id").annotate(
-        n_members=Count("members", filter=active),
-        keyed=Count(
-            "members__household_key",
-            filter=member_rep & Q(members__household_key__gt=""),
-            distinct=True,
-        ),
-        unkeyed=Count("members", filter=member_rep & Q(members__household_key="")),
-    )
-    reached = totals["keyed"] + totals["unkeyed"]
+    """Coverage of a hamlet and of each of its people's groups, as groups.coverage counts it."""
+    (row,) = hamlet_coverage(Hamlet.objects.filter(pk=hamlet.pk))
     return {
         "hamlet": hamlet.pk,
         "name": hamlet.name,
-        "households": hamlet.households,
-        "households_reached": reached,
-        "coverage_percent": _percent(reached, hamlet.households),
-        "coverage_target": hamlet.commune.coverage_target,
-        "active_members": totals["members"],
-        "active_groups": hamlet.zalo_groups.active().count(),
+        "households": row.households,
+        "households_reached": row.covered_households,
+        "coverage_percent": _percent(row),
+        "coverage_target": row.target,
+        "active_members": row.active_members,
+        "active_groups": row.active_groups,
         "people_groups": [
             {
-                "id": group.pk,
-                "name": group.name,
+                "id": group.people_group.pk,
+                "name": group.people_group.name,
                 "households": group.households,
-                "households_reached": group.keyed + group.unkeyed,
-                "coverage_percent": _percent(group.keyed + group.unkeyed, group.households),
-                "active_members": group.n_members,
+                "households_reached": group.covered_households,
+                "coverage_percent": _percent(group),
+                "active_members": group.active_members,
             }
-            for group in people_groups
+            for group in people_group_coverage(hamlet)
         ],
     }
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # One value per household: the household key, or " <member id>" for a member without one. The
 # leading space keeps the two apart: search_key() strips surrounding whitespace, so no key has it.
-_HOUSEHOLD = Coalesce(
+HOUSEHOLD = Coalesce(
     NullIf("household_key", Value("")),
     Concat(Value(" "), Cast("pk", CharField()), output_field=CharField()),
     output_field=CharField(),
@@ -106,7 +106,7 @@ def _member_counts(members: QuerySet[Member], unit: str) -> dict[int, dict[str, 
         .values(unit)
         .annotate(
             members=Count("pk"),
-            covered=Count(_HOUSEHOLD, distinct=True, filter=Q(role=Member.Role.HOUSEHOLD)),
+            covered=Count(HOUSEHOLD, distinct=True, filter=Q(role=Member.Role.HOUSEHOLD)),
         )
     )
     return {row[unit]: row for row in rows}

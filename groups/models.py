@@ -13,7 +13,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .normalize import InvalidPhone, format_phone_local, normalize_phone, search_key
+from .normalize import (
+    InvalidPhone,
+    format_phone_local,
+    household_key,
+    normalize_phone,
+    search_key,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -285,7 +291,7 @@ class Member(models.Model):
     household = models.CharField(
         _("household"), max_length=200, blank=True, help_text=_("Address or household number.")
     )
-    # search_key(household): two spellings of one address count as one household.
+    # household_key(household): two spellings of one address count as one household.
     household_key = models.CharField(max_length=200, editable=False, blank=True)
     people_group = models.ForeignKey(
         PeopleGroup,
@@ -350,7 +356,7 @@ class Member(models.Model):
     def normalize(self) -> None:
         """Derived columns; called by clean() and by bulk writers that skip clean()."""
         self.name_key = search_key(self.full_name)
-        self.household_key = search_key(self.household)
+        self.household_key = household_key(self.household)
         with contextlib.suppress(InvalidPhone):  # left as typed, so that validation reports it
             self.phone = normalize_phone(self.phone)
 

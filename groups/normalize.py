@@ -113,6 +113,15 @@ def search_key(text: str) -> str:
     return " ".join(bare.translate(_D_LIKE).split())
 
 
+_NOT_WORD: Final = re.compile(r"[^0-9a-z]+")
+
+
+def household_key(text: str) -> str:
+    """The key that tells households apart: search_key() without punctuation, so "Số 1, tổ 1",
+    "số 1 tổ 1" and "So 1 - To 1" are one household."""
+    return " ".join(_NOT_WORD.sub(" ", search_key(text)).split())
+
+
 def phone_search_digits(raw: str) -> str | None:
     """Return the digits to look for in the E.164 phone column, or None if raw is not a phone.
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from .access import hamlets_for
+from .coverage import HOUSEHOLD
 from .models import Hamlet, Member, MemberCount, MemberQuerySet, PeopleGroup, ZaloGroup
 
 
@@ -125,16 +126,24 @@ def member_counts_record(*, on: datetime.date | None = None) -> int:
     Idempotent: run daily, it keeps the current month's row up to date, and the row of a month
     that has ended keeps the figures of its last day. Returns the number of groups counted."""
     on = on or timezone.localdate()
-    active = Q(members__left_on__isnull=True) | Q(members__left_on__gt=on)
-    joined = Q(members__joined_on__isnull=True) | Q(members__joined_on__lte=on)
-    groups = ZaloGroup.objects.annotate(
-        n_members=Count("members", filter=active & joined),
-        n_households=Count(
-            "members__household_key",
-            filter=active & joined & Q(members__role=Member.Role.HOUSEHOLD),
-            distinct=True,
-        ),
-    ).values_list("pk", "n_members", "n_households")
+    members = Member.objects.filter(
+        Q(left_on__isnull=True) | Q(left_on__gt=on),
+        Q(joined_on__isnull=True) | Q(joined_on__lte=on),
+    )
+    counts = {
+        row["group"]: row
+        for row in members.order_by()
+        .values("group")
+        .annotate(
+            members=Count("pk"),
+            households=Count(HOUSEHOLD, distinct=True, filter=Q(role=Member.Role.HOUSEHOLD)),
+        )
+    }
+    empty = {"members": 0, "households": 0}
+    groups = [
+        (pk, counts.get(pk, empty)["members"], counts.get(pk, empty)["households"])
+        for pk in ZaloGroup.objects.values_list("pk", flat=True)
+    ]
     month = month_start(on)
     rows = [MemberCount(group_id=pk, month=month, members=m, households=h) for pk, m, h in groups]
     MemberCount.objects.bulk_create(

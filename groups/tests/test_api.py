@@ -563,7 +563,7 @@ def test_area_officer_adds_a_member_typed_in_any_phone_format(api, register, off
     assert (member.phone, member.name_key, member.household_key) == (
         "+84912000111",
         "pham van nam",
-        "so 12, to 3",
+        "so 12 to 3",
     )
 
 

@@ -342,3 +342,10 @@ def test_phone_search_digits_of_full_number_is_found_in_stored_form(raw: str) ->
     digits = phone_search_digits(raw)
     assert digits is not None
     assert digits in normalize_phone(raw)
+
+
+@pytest.mark.parametrize("typed", ["Số 1, tổ 1", "số 1 tổ 1", "So 1 - To 1", " SỐ 1,TỔ 1. "])
+def test_household_key_ignores_punctuation_case_and_diacritics(typed: str) -> None:
+    from groups.normalize import household_key
+
+    assert household_key(typed) == "so 1 to 1"
