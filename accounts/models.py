@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
@@ -36,9 +37,9 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         return self.full_name or super().get_full_name() or self.username
 
-    @property
+    @cached_property
     def roles(self) -> list[Role]:
-        """The user's portal roles, in the order Role declares them."""
+        """The user's portal roles, in the order Role declares them (read once per request)."""
         names = {group.name for group in self.groups.all()}
         return [role for role in Role if role.value in names]
 
