@@ -1,0 +1,27 @@
+"""Vietnamese is the portal's first language: every string must have a Vietnamese translation."""
+
+import re
+
+import polib
+from django.conf import settings
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
+
+
+def vietnamese() -> polib.POFile:
+    return polib.pofile(str(settings.BASE_DIR / "locale/vi/LC_MESSAGES/django.po"))
+
+
+def test_every_string_is_translated_and_none_is_fuzzy() -> None:
+    po = vietnamese()
+    assert not po.fuzzy_entries(), [e.msgid for e in po.fuzzy_entries()]
+    assert not po.untranslated_entries(), [e.msgid for e in po.untranslated_entries()]
+
+
+def test_translations_keep_their_placeholders() -> None:
+    for entry in vietnamese().translated_entries():
+        translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        for text in translations:
+            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(entry.msgid)), (
+                entry.msgid
+            )
