@@ -27,7 +27,24 @@ def test_seed_demo_loads_the_commune_and_one_user_per_role(capsys) -> None:
         assert group.user_set.exists(), group.name
     officer = User.objects.get(username="cskv")
     assert officer.hamlets.count() == 3 and officer.is_staff
+    assert all(hamlet.head for hamlet in Hamlet.objects.all())
     assert "congan" in capsys.readouterr().out
+
+
+def test_demo_roster_is_plausible() -> None:
+    from groups.coverage import hamlet_coverage
+    from groups.models import Member, PeopleGroup, ZaloGroup
+    from groups.normalize import normalize_phone
+
+    call_command("seed_demo", verbosity=0)
+    assert 4000 <= Member.objects.count() <= 6000
+    assert 35 <= ZaloGroup.objects.count() <= 45
+    assert PeopleGroup.objects.count() >= 36
+    rows = hamlet_coverage(Hamlet.objects.all())
+    assert all(55 <= row.percent <= 100 for row in rows), [round(r.percent) for r in rows]
+    assert max(row.percent for row in rows) - min(row.percent for row in rows) > 10
+    for phone in Member.objects.values_list("phone", flat=True)[:200]:
+        assert normalize_phone(phone) == phone and phone.startswith("+84599")
 
 
 def test_seed_demo_twice_changes_nothing() -> None:
