@@ -26,7 +26,12 @@ def read_csv(name: str) -> list[dict[str, str]]:
 def seed_commune() -> Commune:
     data = json.loads((SEEDS / "commune.json").read_text(encoding="utf-8"))
     commune, _ = Commune.objects.update_or_create(
-        code=data["code"], defaults={"name": data["name"], "province": data["province"]}
+        code=data["code"],
+        defaults={
+            "name": data["name"],
+            "province": data["province"],
+            "coverage_target": data["coverage_target"],
+        },
     )
     for row in read_csv("hamlets.csv"):
         Hamlet.objects.update_or_create(
