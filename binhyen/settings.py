@@ -5,6 +5,8 @@ With nothing set you get SQLite in the repository folder and an embedded Celery 
 file system; DEBUG is off unless asked for, and with DEBUG off a real SECRET_KEY is required.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
@@ -34,6 +36,18 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Fernet keys (newest first) that encrypt informants' identities at rest; prepend a new key to
+# rotate. Unset, one key is derived from SECRET_KEY, and `check --deploy` warns: a production
+# server should keep this key apart, so that changing SECRET_KEY never locks the identities away.
+INFORMANT_KEYS = env.list("INFORMANT_KEYS", default=[])
+INFORMANT_KEYS_DERIVED = not INFORMANT_KEYS
+if INFORMANT_KEYS_DERIVED:
+    INFORMANT_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"binhyen-informant:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ]
 
 # The password every demo user gets from `seed_demo`; refused at login when DEBUG is off.
 DEMO_PASSWORD = "binhyen-demo-2026"  # noqa: S105 (published on purpose)

@@ -14,6 +14,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "binhyen.example.org",
     "CSRF_TRUSTED_ORIGINS": "https://binhyen.example.org",
     "SECURE_HSTS_PRELOAD": "1",
+    "INFORMANT_KEYS": "ka4kiQc6l5-tBgCs2NQYplX_XiGuJRRAqeCpeGkIUfQ=",
 }
 
 
