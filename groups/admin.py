@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.roles import Role
 
 from .access import hamlets_for
 from .admin_import import MemberImportExportMixin
@@ -174,11 +175,26 @@ class PeopleGroupInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(Hamlet)
 class HamletAdmin(ScopedAdmin):
-    list_display = ("name", "code", "commune", "households", "population", "head")
+    list_display = ("name", "code", "commune", "households", "population", "head", "officers")
     list_filter = ("commune",)
     search_fields = ("name", "code")
     list_select_related = ("commune", "head")
+    readonly_fields = ("officers",)
     inlines = [PeopleGroupInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        officers = User.objects.filter(groups__name=Role.AREA_OFFICER).order_by("full_name")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("users", queryset=officers, to_attr="area_officers"))
+        )
+
+    @admin.display(description=_("area officers"))
+    def officers(self, hamlet: Hamlet) -> str:
+        """Area officers in charge: the users with that role whose hamlets include this one
+        (set on the user, under Quản trị → Người dùng)."""
+        return ", ".join(str(user) for user in getattr(hamlet, "area_officers", [])) or "—"
 
 
 @admin.register(PeopleGroup)

@@ -313,7 +313,7 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")
-        ordering = ["group", "name_key", "pk"]
+        ordering = ["name_key", "pk"]  # indexed (member_name_order_idx); no joins
         constraints = [
             models.UniqueConstraint(
                 fields=["group", "phone"],

@@ -231,3 +231,11 @@ def test_count_is_capped_on_a_large_roster(client, police, roster, monkeypatch) 
     assert 'data-testid="count-capped"' in response.content.decode()
     narrowed = client.get(CHANGELIST, {"q": "nguyen van duc"})
     assert 'data-testid="count-capped"' not in narrowed.content.decode()
+
+
+def test_hamlet_list_names_its_area_officers(client, police, officer_a, hamlet_a) -> None:
+    client.force_login(police)
+    html = client.get("/admin/groups/hamlet/").content.decode()
+    assert str(officer_a) in html
+    change = client.get(f"/admin/groups/hamlet/{hamlet_a.pk}/change/").content.decode()
+    assert str(officer_a) in change
