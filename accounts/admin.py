@@ -21,6 +21,14 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
+
+    def get_queryset(self, request):
+        """The users of the own commune; another commune's staff reads as missing."""
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(commune_id=request.user.commune_id)
+
     add_fieldsets = (
         (
             None,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from auditlog.admin import LogEntryAdmin
 from auditlog.mixins import AuditlogHistoryAdminMixin
+from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -49,10 +53,19 @@ class CappedCountPaginator(Paginator):
         return self.object_list.order_by()[: self.CAP + 1].count()
 
 
-class ScopedAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
-    """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing."""
+class ScopedHistoryMixin(AuditlogHistoryAdminMixin):
+    """The audit history of one row, for a row in scope only (out of scope reads as missing)."""
 
     show_auditlog_history_link = True
+
+    def auditlog_history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+        return super().auditlog_history_view(request, object_id, extra_context)
+
+
+class ScopedAdmin(ScopedHistoryMixin, admin.ModelAdmin):
+    """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
@@ -159,7 +172,7 @@ class ActiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(Commune)
-class CommuneAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+class CommuneAdmin(ScopedHistoryMixin, admin.ModelAdmin):
     list_display = ("name", "code", "province", "coverage_target")
     search_fields = ("name", "code")
 
@@ -367,3 +380,31 @@ class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
         else:
             self.message_user(request, success % {"count": count}, messages.SUCCESS)
         return None
+
+
+def audit_entries_visible_to(user: User) -> QuerySet[LogEntry]:
+    """Audit entries about rows of the register the user can see now: another commune's
+    history (names, phones in the changes) stays out of sight, like the rows themselves."""
+    if user.is_active and user.is_superuser:
+        return LogEntry.objects.all()
+    scoped = [
+        (Commune, Commune.objects.visible_to(user)),
+        (Hamlet, Hamlet.objects.visible_to(user)),
+        (PeopleGroup, PeopleGroup.objects.visible_to(user)),
+        (ZaloGroup, ZaloGroup.objects.visible_to(user)),
+        (Member, Member.objects.visible_to(user)),
+    ]
+    query = Q(pk__in=[])
+    for model, visible in scoped:
+        content_type = ContentType.objects.get_for_model(model)
+        query |= Q(content_type=content_type, object_id__in=visible.order_by().values("pk"))
+    return LogEntry.objects.filter(query)
+
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class ScopedLogEntryAdmin(LogEntryAdmin):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return audit_entries_visible_to(request.user).select_related("content_type", "actor")

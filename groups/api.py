@@ -392,7 +392,9 @@ class HamletViewSet(
 
     @extend_schema(responses=HamletCoverageSerializer)
     @action(detail=True, methods=["get"])
-    def coverage(self, request: Request, pk: str | None = None) -> Response:
+    def coverage(
+        self, request: Request, pk: str | None = None, format: str | None = None
+    ) -> Response:
         """Household coverage of the hamlet by its active groups, and per people's group."""
         return Response(HamletCoverageSerializer(_coverage_for(self.get_object())).data)
 

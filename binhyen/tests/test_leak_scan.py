@@ -1,0 +1,221 @@
+"""The leak scan: members' phones and names never reach anyone without `groups.view_member` for
+their hamlet (ASVS V8.3, personal data; Law 91/2025/QH15).
+
+Two members carry unique markers: one in hamlet A, one in hamlet B, each with a phone number used
+nowhere else and a name that cannot occur by chance. Every GET URL of the project (urlmap, the same
+enumeration as the authorization matrix, with the markers' objects in the URLs), plus the member
+exports in both formats and searches by the markers, is requested as each persona, and the answer
+is read as a person would get it: HTML and JSON as text, spreadsheets cell by cell (openpyxl),
+PDFs through pdftotext, and the headers (file names, redirects). A phone is found in any format
+(+84599123456, 0599 123 456, 0599123456, 84-599-123-456, …).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import platform
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+
+import django
+import openpyxl
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from binhyen.tests.urlmap import Unbuildable, World, build_world, routes, targets
+from conftest import skip_or_fail
+from groups.models import Commune, Hamlet, ZaloGroup
+
+pytestmark = pytest.mark.django_db
+
+PHONE_A, NAME_A = "+84599123456", "Lâm Thị Qorvexa"  # a member in hamlet A
+PHONE_B, NAME_B = "+84599654321", "Lâm Văn Zyxquet"  # a member in hamlet B
+
+
+def phone_pattern(e164: str) -> re.Pattern:
+    """The nine digits after +84 / 0, with any one separator between them."""
+    return re.compile(r"[\s.\-]?".join(e164.removeprefix("+84")))
+
+
+MARKERS: dict[str, re.Pattern] = {
+    "phone of the hamlet-A member": phone_pattern(PHONE_A),
+    "phone of the hamlet-B member": phone_pattern(PHONE_B),
+    "name of the hamlet-A member": re.compile("qorvexa", re.IGNORECASE),
+    "name of the hamlet-B member": re.compile("zyxquet", re.IGNORECASE),
+}
+HAMLET_B_ONLY = {"phone of the hamlet-B member", "name of the hamlet-B member"}
+
+# Who may see which marker: nobody but the police sees hamlet B's member; officer_a (area officer
+# of hamlet A) sees hamlet A's. Hamlet heads, the party office, leaders, the police of another
+# commune and anonymous visitors see neither.
+FORBIDDEN_MARKERS = {
+    "anonymous": set(MARKERS),
+    "head_b": set(MARKERS),
+    "party_office": set(MARKERS),
+    "leader": set(MARKERS),
+    "outsider": set(MARKERS),
+    "officer_a": HAMLET_B_ONLY,
+}
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def world(
+    commune: Commune,
+    other_commune: Commune,
+    hamlet_a: Hamlet,
+    hamlet_b: Hamlet,
+    hamlet_elsewhere: Hamlet,
+) -> World:
+    return build_world(
+        commune=commune,
+        other_commune=other_commune,
+        hamlet_a=hamlet_a,
+        hamlet_b=hamlet_b,
+        hamlet_elsewhere=hamlet_elsewhere,
+        members={
+            "A": {"phone": "0599 123 456", "full_name": NAME_A, "zalo_name": NAME_A},
+            "B": {"phone": "0599.654.321", "full_name": NAME_B, "zalo_name": NAME_B},
+        },
+    )
+
+
+@pytest.fixture
+def client_for(personas: dict[str, User]) -> Callable[[str], Client]:
+    def make(name: str) -> Client:
+        client = Client(raise_request_exception=False)
+        if name != "anonymous":
+            client.force_login(personas[name])
+        return client
+
+    return make
+
+
+def urls_to_scan(world: World) -> list[str]:
+    """Every GET URL of the project, the exports in both formats, and searches for the markers."""
+    urls = []
+    for route in routes():
+        try:
+            urls += [target.url for target in targets(route, world)]
+        except Unbuildable as exc:
+            pytest.fail(f"cannot build a URL for {route.route}: {exc}")
+    export = reverse("admin:groups_member_export")
+    changelist = reverse("admin:groups_member_changelist")
+    urls += [f"{export}?format=xlsx", f"{export}?format=csv"]
+    # Searches use a part of each marker: a page that repeats the search term is no leak.
+    for term in ("123456", "654321", "qorvex", "zyxque"):
+        urls += [
+            f"{changelist}?q={term}",
+            f"{export}?format=csv&q={term}",
+            f"{reverse('api:member-list')}?search={term}",
+            f"{reverse('admin:auditlog_logentry_changelist')}?q={term}",
+        ]
+    return urls
+
+
+class Unread(Exception):
+    """A response the scan cannot read here (a PDF without pdftotext)."""
+
+
+def pdf_text(content: bytes) -> str:
+    if shutil.which("pdftotext") is None:
+        raise Unread("pdftotext is not installed (Debian package poppler-utils)")
+    done = subprocess.run(["pdftotext", "-", "-"], input=content, capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def xlsx_text(content: bytes) -> str:
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    cells = (cell for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+             for cell in row if cell is not None)  # fmt: skip
+    return "\n".join(str(cell) for cell in cells)
+
+
+def readable(response: HttpResponse) -> str:
+    """What a person gets from the response: its headers and its content as text."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    kind = response.get("Content-Type", "").split(";")[0]
+    if kind == "application/pdf":
+        body = pdf_text(content)
+    elif kind == XLSX:
+        body = xlsx_text(content)
+    else:
+        body = content.decode("utf-8", errors="replace")
+    headers = "\n".join(f"{name}: {value}" for name, value in response.items())
+    return f"{headers}\n{body}"
+
+
+def scan(client: Client, urls: list[str]) -> Iterator[tuple[str, str, str]]:
+    """(url, marker, status) for each marker found, and ("…", "unread", reason) for a response
+    that could not be read."""
+    for url in urls:
+        response = client.get(url)
+        try:
+            text = readable(response)
+        except Unread as exc:
+            yield url, "unread", str(exc)
+            continue
+        for marker, pattern in MARKERS.items():
+            if pattern.search(text):
+                yield url, marker, str(response.status_code)
+
+
+@pytest.mark.parametrize("persona", list(FORBIDDEN_MARKERS))
+def test_no_member_phone_or_name_reaches_a_persona_who_may_not_see_it(
+    persona: str, world: World, client_for: Callable[[str], Client]
+) -> None:
+    found = list(scan(client_for(persona), urls_to_scan(world)))
+    leaks = [
+        f"{persona} GET {url} ({status}): {marker}"
+        for url, marker, status in found
+        if marker in FORBIDDEN_MARKERS[persona]
+    ]
+    assert not leaks, "\n".join(leaks)
+    unread = {reason for _url, marker, reason in found if marker == "unread"}
+    if unread:
+        skip_or_fail(f"PDFs were not scanned: {', '.join(sorted(unread))}")
+
+
+def test_the_scan_finds_the_markers_where_they_may_be_seen(
+    world: World, client_for: Callable[[str], Client]
+) -> None:
+    """The scan must be able to fail: the police see both members in the admin, the exports and
+    the API, in each format the scan reads."""
+    police = client_for("police")
+    found = {marker for _url, marker, _status in scan(police, urls_to_scan(world))}
+    assert found == set(MARKERS)
+    export = reverse("admin:groups_member_export")
+    for fmt in ("xlsx", "csv"):
+        text = readable(police.get(export, {"format": fmt}))
+        assert all(pattern.search(text) for pattern in MARKERS.values()), fmt
+    rows = list(csv.reader(io.StringIO(police.get(export, {"format": "csv"}).content.decode())))
+    assert any("0599 654 321" in row for row in rows)  # the csv holds the number as people write it
+    members = police.get(reverse("api:member-list")).json()["results"]
+    assert {PHONE_A, PHONE_B} <= {member["phone"] for member in members}
+    officer_a = client_for("officer_a")
+    found = {marker for _url, marker, _status in scan(officer_a, urls_to_scan(world))}
+    assert found == set(MARKERS) - HAMLET_B_ONLY
+    poster = reverse("groups:group-poster", args=[world.get(ZaloGroup, "A").pk])
+    assert "zalo.me/g/" in readable(police.get(poster))  # PDFs are read as text
+
+
+@pytest.mark.parametrize("url", ["/healthz", "/login/", "/admin/login/"])
+def test_public_pages_reveal_no_marker_and_no_software_version(
+    url: str, world: World, client: Client
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 200
+    text = readable(response)
+    assert not [marker for marker, pattern in MARKERS.items() if pattern.search(text)]
+    for header in ("Server", "X-Powered-By", "X-AspNet-Version", "X-Runtime"):
+        assert header not in response, header
+    assert f"Django/{django.get_version()}" not in text
+    assert django.get_version() not in text
+    assert f"Python/{platform.python_version()}" not in text
