@@ -33,6 +33,12 @@ def _crud(app_label: str, *models: str, actions: str = "view add change delete")
 # The register (groups app): police keep it, area officers keep their hamlets' part of it,
 # hamlet heads and the leadership read hamlets and groups but never the rosters' phones.
 REGISTER_READ = _crud("groups", "commune", "hamlet", "peoplegroup", "zalogroup", actions="view")
+# Reports: who may file, triage and read them. `reports.view_informant` (reveal an informant's
+# identity, every reveal logged) is given to the commune police role as a simple default; a
+# commune whose lead wants need-to-know should remove it here and grant it to named officers.
+REPORTS_TRIAGE = _crud("reports", "incidentreport", actions="view add change") | {
+    "reports.triage_report"
+}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COMMUNE_POLICE: {
@@ -43,15 +49,22 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "groups.view_membercount",
         "accounts.view_user",
         "auditlog.view_logentry",
+        "reports.view_informant",
+        "reports.view_informantreveal",
     }
     | REGISTER_READ
-    | _crud("groups", "peoplegroup", "zalogroup", "member"),
+    | _crud("groups", "peoplegroup", "zalogroup", "member")
+    | REPORTS_TRIAGE
+    | _crud("reports", "deadlinerule")
+    | _crud("reports", "reportsettings", actions="view add change"),
     Role.AREA_OFFICER: {"groups.change_hamlet", "groups.view_membercount"}
     | REGISTER_READ
-    | _crud("groups", "peoplegroup", "zalogroup", "member", actions="view add change"),
-    Role.HAMLET_HEAD: REGISTER_READ,
-    Role.PARTY_OFFICE: {"groups.view_all_hamlets"} | REGISTER_READ,
-    Role.COMMUNE_LEADER: {"groups.view_all_hamlets"} | REGISTER_READ,
+    | _crud("groups", "peoplegroup", "zalogroup", "member", actions="view add change")
+    | REPORTS_TRIAGE,
+    Role.HAMLET_HEAD: REGISTER_READ | _crud("reports", "incidentreport", actions="view add"),
+    # The figures of reports, never an informant (they hold no reports.view_informant).
+    Role.PARTY_OFFICE: {"groups.view_all_hamlets", "reports.view_incidentreport"} | REGISTER_READ,
+    Role.COMMUNE_LEADER: {"groups.view_all_hamlets", "reports.view_incidentreport"} | REGISTER_READ,
 }
 
 

@@ -193,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "groups.record_member_counts",
         "schedule": crontab(hour=0, minute=30),
     },
+    # Daily at 02:15: erase informant identities kept past their commune's retention period.
+    "erase-expired-informants": {
+        "task": "reports.erase_expired_informants",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
 # /healthz reports unhealthy when the heartbeat is older than this.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=300)

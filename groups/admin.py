@@ -59,6 +59,8 @@ class ScopedHistoryMixin(AuditlogHistoryAdminMixin):
     show_auditlog_history_link = True
 
     def auditlog_history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         if self.get_object(request, unquote(object_id)) is None:
             raise Http404
         return super().auditlog_history_view(request, object_id, extra_context)

@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Incident reports")
+
+    def ready(self) -> None:
+        from .checks import check_informant_keys
+
+        checks.register(check_informant_keys, checks.Tags.security, deploy=True)

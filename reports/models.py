@@ -1,1 +1,550 @@
-# Models arrive with the issue that builds this app.
+"""Incident reports: the report and its timeline, attachments, the sealed informant identity.
+
+The informant's identity lives in its own table, encrypted (reports/crypto.py); nothing on the
+report itself names the informant. Writes go through reports/services.py.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from groups.models import Commune, Hamlet, PeopleGroup, ZaloGroup
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class Category(models.TextChoices):
+    """What people report (dispatch 629-CV/ĐU, section 2.4)."""
+
+    NATIONAL_SECURITY = "national_security", _("National security")
+    SOCIAL_ORDER = "social_order", _("Social order and safety")
+    CRIME = "crime", _("Crime")
+    SOCIAL_EVILS = "social_evils", _("Social evils")
+    LAW_VIOLATION = "law_violation", _("Other law violation")
+    ACCIDENT = "accident", _("Accident")
+    FIRE = "fire", _("Fire, explosion")
+    DISPUTE = "dispute", _("Dispute among residents")
+
+
+class Channel(models.TextChoices):
+    ZALO_GROUP = "zalo_group", _("Zalo group")
+    ZALO_PRIVATE = "zalo_private", _("Private Zalo message")
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("By phone")
+    WEB_FORM = "web_form", _("Hamlet head's web form")
+    ANONYMOUS_TIP = "anonymous_tip", _("Anonymous web tip")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    VERIFYING = "verifying", _("Verifying")
+    HANDLING = "handling", _("Handling")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    TRANSFERRED = "transferred", _("Transferred to another agency")
+    UNFOUNDED = "unfounded", _("Unfounded")
+
+
+# The workflow: a status may only move to the statuses listed for it. "Closed" is final.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.RECEIVED: frozenset({Status.VERIFYING, Status.UNFOUNDED, Status.TRANSFERRED}),
+    Status.VERIFYING: frozenset({Status.HANDLING, Status.UNFOUNDED, Status.TRANSFERRED}),
+    Status.HANDLING: frozenset({Status.RESOLVED, Status.TRANSFERRED}),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.HANDLING}),
+    Status.TRANSFERRED: frozenset({Status.CLOSED}),
+    Status.UNFOUNDED: frozenset({Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+# Statuses in which the police still owe work: these have a deadline and can be overdue.
+OPEN_STATUSES = (Status.RECEIVED, Status.VERIFYING, Status.HANDLING)
+# Deadlines when the commune has configured none for an urgency.
+DEFAULT_DEADLINE_HOURS = {Urgency.URGENT: 24, Urgency.NORMAL: 7 * 24}
+
+
+class ReportCounter(models.Model):
+    """The last report number given in a commune and year. Locked (select_for_update) by the
+    transaction that files a report, so numbers are unique and have no gaps."""
+
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "year"], name="one_counter_per_commune_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commune_id}/{self.year}: {self.last}"
+
+
+class DeadlineRuleQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> DeadlineRuleQuerySet:
+        return self.filter(commune__in=Commune.objects.visible_to(user))
+
+
+class DeadlineRule(models.Model):
+    """How long the police have to handle a report of an urgency (and optionally a category).
+    A rule for the category wins over the rule without one; with no rule the defaults apply."""
+
+    commune = models.ForeignKey(
+        Commune, on_delete=models.CASCADE, related_name="deadline_rules", verbose_name=_("commune")
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    category = models.CharField(
+        _("category"),
+        max_length=30,
+        choices=Category.choices,
+        blank=True,
+        help_text=_("Empty: every category without a rule of its own."),
+    )
+    hours = models.PositiveIntegerField(
+        _("hours"), validators=[MinValueValidator(1), MaxValueValidator(24 * 365)]
+    )
+
+    objects = DeadlineRuleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+        ordering = ["commune", "urgency", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commune", "urgency", "category"],
+                name="one_deadline_rule_per_case",
+                violation_error_message=_("This commune already has a rule for this case."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        category = self.get_category_display() if self.category else "*"
+        return f"{self.get_urgency_display()} / {category}: {self.hours} h"
+
+
+class ReportSettingsQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ReportSettingsQuerySet:
+        return self.filter(commune__in=Commune.objects.visible_to(user))
+
+
+class ReportSettings(models.Model):
+    """A commune's settings for reports; a commune without a row has the defaults."""
+
+    DEFAULT_RETENTION_MONTHS = 12
+
+    commune = models.OneToOneField(
+        Commune, on_delete=models.CASCADE, related_name="report_settings", verbose_name=_("commune")
+    )
+    retention_months = models.PositiveSmallIntegerField(
+        _("informant identity retention (months)"),
+        default=DEFAULT_RETENTION_MONTHS,
+        validators=[MaxValueValidator(120)],
+        help_text=_("How long after a report is closed the informant's identity is kept."),
+    )
+
+    objects = ReportSettingsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("report settings")
+        verbose_name_plural = _("report settings")
+
+    def __str__(self) -> str:
+        return str(self.commune)
+
+
+class IncidentReportQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> IncidentReportQuerySet:
+        from groups.access import hamlets_for
+
+        return self.filter(hamlet__in=hamlets_for(user))
+
+    def open(self) -> IncidentReportQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, now: datetime.datetime | None = None) -> IncidentReportQuerySet:
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+
+class IncidentReport(models.Model):
+    """Something a resident reported, from receipt to closing. Never names the informant."""
+
+    commune = models.ForeignKey(
+        Commune, on_delete=models.PROTECT, related_name="reports", verbose_name=_("commune")
+    )
+    code = models.CharField(_("code"), max_length=20, editable=False)
+    hamlet = models.ForeignKey(
+        Hamlet, on_delete=models.PROTECT, related_name="reports", verbose_name=_("hamlet")
+    )
+    people_group = models.ForeignKey(
+        PeopleGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("people's group"),
+    )
+    category = models.CharField(_("category"), max_length=30, choices=Category.choices)
+    title = models.CharField(_("title"), max_length=200)
+    # Plain text: templates escape it, nothing marks it safe.
+    description = models.TextField(_("description"), max_length=10_000)
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
+    location = models.CharField(_("location"), max_length=300, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    zalo_group = models.ForeignKey(
+        ZaloGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("Zalo group"),
+    )
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="filed_reports",
+        verbose_name=_("filed by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_reports",
+        verbose_name=_("assigned to"),
+    )
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    valuable_tip = models.BooleanField(_("valuable tip"), default=False)
+    solved_by_tip = models.BooleanField(_("case solved thanks to the tip"), default=False)
+    outcome = models.TextField(_("outcome"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("incident report")
+        verbose_name_plural = _("incident reports")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("triage_report", _("Can triage reports (assign, change status, outcome)"))]
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "code"], name="report_code_unique"),
+            models.CheckConstraint(
+                condition=Q(solved_by_tip=False) | Q(valuable_tip=True),
+                name="report_solved_by_tip_is_valuable",
+                violation_error_message=_("A tip that solved the case is a valuable tip."),
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="report_coordinates_both_or_none",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="report_queue_idx"),
+            models.Index(fields=["hamlet", "status", "due_at"], name="report_hamlet_queue_idx"),
+            models.Index(fields=["hamlet", "-created_at"], name="report_hamlet_recent_idx"),
+            models.Index(fields=["-created_at", "-id"], name="report_recent_idx"),
+            models.Index(fields=["assigned_to", "status"], name="report_assignee_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}" if self.code else self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < timezone.now()
+
+    @property
+    def allowed_transitions(self) -> frozenset[str]:
+        return ALLOWED_TRANSITIONS[Status(self.status)]
+
+    @property
+    def has_informant(self) -> bool:
+        """That an identity was recorded (not who): what a hamlet head may know."""
+        return Informant.objects.filter(report_id=self.pk).exists()
+
+    def clean(self) -> None:
+        errors = {}
+        if self.hamlet_id and self.commune_id and self.hamlet.commune_id != self.commune_id:
+            errors["hamlet"] = _("The hamlet belongs to another commune.")
+        if self.people_group_id and self.people_group.hamlet_id != self.hamlet_id:
+            errors["people_group"] = _("The people's group belongs to another hamlet.")
+        if self.zalo_group_id:
+            if self.channel != Channel.ZALO_GROUP:
+                errors["zalo_group"] = _("A Zalo group is given only for the Zalo group channel.")
+            elif self.zalo_group.hamlet_id != self.hamlet_id:
+                errors["zalo_group"] = _("The Zalo group belongs to another hamlet.")
+        if self.occurred_at and self.occurred_at > timezone.now() + datetime.timedelta(minutes=5):
+            errors["occurred_at"] = _("The time it happened is in the future.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ReportEventQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ReportEventQuerySet:
+        """Events of reports in scope; who cannot triage sees only shared ones (the creation
+        and comments shared with the hamlet head), never internal notes."""
+        events = self.filter(report__in=IncidentReport.objects.visible_to(user))
+        if user.has_perm("reports.triage_report"):
+            return events
+        return events.filter(shared=True)
+
+
+class ReportEvent(models.Model):
+    """One line of a report's timeline. Reveals of the informant are not here: see
+    InformantReveal."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        ASSIGNED = "assigned", _("Assigned")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        COMMENT = "comment", _("Comment")
+        ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+        OUTCOME_RECORDED = "outcome_recorded", _("Outcome recorded")
+
+    report = models.ForeignKey(
+        IncidentReport, on_delete=models.CASCADE, related_name="events", verbose_name=_("report")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+    from_status = models.CharField(
+        _("from status"), max_length=20, choices=Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to status"), max_length=20, choices=Status.choices, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assignee"),
+    )
+    text = models.TextField(_("text"), blank=True, max_length=5000)
+    shared = models.BooleanField(
+        _("shared with the hamlet head"),
+        default=False,
+        help_text=_("Otherwise internal: police only."),
+    )
+
+    objects = ReportEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("report event")
+        verbose_name_plural = _("report events")
+        ordering = ["report", "created_at", "pk"]
+        indexes = [models.Index(fields=["report", "created_at"], name="report_event_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.report_id}"
+
+
+class PrivateAttachmentStorage(FileSystemStorage):
+    """Files under DATA_DIR/private/attachments: outside static and media, with no URL.
+    The folder is read from settings on every use, so tests can move DATA_DIR."""
+
+    @property
+    def base_location(self) -> str:  # type: ignore[override]
+        return str(Path(settings.DATA_DIR) / "private" / "attachments")
+
+    @property
+    def location(self) -> str:  # type: ignore[override]
+        return str(Path(self.base_location).resolve())
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("Private attachments have no URL: serve them through a checked view.")
+
+
+private_attachment_storage = PrivateAttachmentStorage()
+
+
+def get_private_storage() -> PrivateAttachmentStorage:
+    return private_attachment_storage
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """A random name under the report's folder: the name the user gave is never a path."""
+    return f"{instance.report_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class AttachmentQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> AttachmentQuerySet:
+        return self.filter(report__in=IncidentReport.objects.visible_to(user))
+
+
+class Attachment(models.Model):
+    """A photo or PDF of a report; its type is detected from the content (reports/sniff.py)."""
+
+    MAX_SIZE = 10 * 1024 * 1024
+    MAX_PER_REPORT = 5
+
+    report = models.ForeignKey(
+        IncidentReport,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("report"),
+    )
+    file = models.FileField(
+        _("file"), upload_to=attachment_path, storage=get_private_storage, max_length=200
+    )
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["report", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Informant(models.Model):
+    """The sealed identity of who gave the information. Every field is Fernet ciphertext
+    (reports/crypto.py); reading it goes through services.informant_reveal, which logs it.
+    After the retention period the ciphertext is wiped and `erased_at` / `erasure_note` say so.
+    """
+
+    report = models.OneToOneField(
+        IncidentReport, on_delete=models.CASCADE, related_name="informant", editable=False
+    )
+    name_encrypted = models.TextField(blank=True, editable=False)
+    phone_encrypted = models.TextField(blank=True, editable=False)
+    address_encrypted = models.TextField(blank=True, editable=False)
+    relation_encrypted = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erasure_note = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("informant")
+        verbose_name_plural = _("informants")
+        # No add/change/delete/view permissions: the identity is not a model one edits.
+        default_permissions = ()
+        permissions = [("view_informant", _("Can reveal an informant's identity"))]
+
+    # The fields as services see them, mapped to their encrypted columns.
+    FIELDS = {
+        "name": "name_encrypted",
+        "phone": "phone_encrypted",
+        "address": "address_encrypted",
+        "relation_to_case": "relation_encrypted",
+    }
+
+    def __str__(self) -> str:
+        return f"Informant #{self.pk} of report #{self.report_id}"
+
+    def __repr__(self) -> str:
+        return f"<Informant: #{self.pk} of report #{self.report_id}>"
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+
+class InformantReveal(models.Model):
+    """The log of every reveal of an informant's identity: who, when, why. Never edited."""
+
+    report = models.ForeignKey(
+        IncidentReport,
+        on_delete=models.PROTECT,
+        related_name="informant_reveals",
+        verbose_name=_("report"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="informant_reveals",
+        verbose_name=_("user"),
+    )
+    reason = models.TextField(_("reason"), max_length=2000)
+    created_at = models.DateTimeField(_("revealed at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("informant reveal")
+        verbose_name_plural = _("informant reveals")
+        ordering = ["-created_at", "-pk"]
+        # Only "view" (reports.view_informantreveal: the commune police lead reads the log);
+        # with no add/change/delete permission, nobody can be given the power to edit it.
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="reveal_reason_not_empty")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · #{self.report_id} · {self.created_at:%d/%m/%Y %H:%M}"
+
+
+# Audited like the register. Informant and InformantReveal are not: the audit log must never
+# hold an identity, and the reveal log is itself the record.
+auditlog.register(IncidentReport, exclude_fields=["updated_at"])
+auditlog.register(DeadlineRule)
+auditlog.register(ReportSettings)

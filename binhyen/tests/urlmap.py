@@ -52,6 +52,8 @@ from accounts.models import User
 from binhyen.health import HEARTBEAT_TASK
 from groups.models import Commune, Hamlet, Member, ZaloGroup
 from groups.tests.factories import MemberFactory, PeopleGroupFactory, ZaloGroupFactory
+from reports.models import DeadlineRule, InformantReveal, ReportSettings
+from reports.tests.factories import IncidentReportFactory
 
 PLACES = ("A", "B", "ours", "other", "any")
 PARAM_MODELS: dict[str, type[models.Model]] = {"hamlet_id": Hamlet, "group_id": ZaloGroup}
@@ -207,6 +209,18 @@ def build_world(
     clerk_x = User.objects.create_user("clerk_x", full_name="Thư ký xã khác", commune=other_commune)
     world.add("ours", clerk)
     world.add("other", clerk_x)
+    for place, hamlet in hamlets.items():
+        report = IncidentReportFactory(hamlet=hamlet, code=f"TB-2026-MAP{place}")
+        reveal = InformantReveal.objects.create(
+            report=report, user=clerk_x if place == "other" else clerk, reason="map"
+        )
+        world.add(place, report, reveal)
+    for place, unit in (("ours", commune), ("other", other_commune)):
+        world.add(
+            place,
+            DeadlineRule.objects.create(commune=unit, urgency="urgent", hours=12),
+            ReportSettings.objects.create(commune=unit),
+        )
     _add_unscoped(world, clerk)
     return world
 

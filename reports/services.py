@@ -1,0 +1,432 @@
+"""Writes to incident reports: filing, triage, timeline, attachments, the sealed informant.
+
+Every service checks the acting user's permission and scope (groups/access.py) and raises
+PermissionDenied for either: to a view, out of scope reads as missing. Nothing here sends
+anything yet; `transaction.on_commit` marks where the notification step hooks in.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import InvalidToken
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from groups.access import hamlets_for
+from groups.models import Hamlet, PeopleGroup, ZaloGroup
+
+from . import crypto
+from .models import (
+    DEFAULT_DEADLINE_HOURS,
+    Attachment,
+    DeadlineRule,
+    IncidentReport,
+    Informant,
+    InformantReveal,
+    ReportCounter,
+    ReportEvent,
+    ReportSettings,
+    Status,
+    Urgency,
+)
+from .sniff import EXTENSIONS, sniff
+
+INFORMANT_MAX_LENGTH = 500
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+def _require_perm(actor: User, perm: str) -> None:
+    if not actor.has_perm(perm):
+        raise PermissionDenied
+
+
+def _require_scope(actor: User, hamlet_ids: set[int]) -> None:
+    if not hamlet_ids or hamlets_for(actor).filter(pk__in=hamlet_ids).count() != len(hamlet_ids):
+        raise PermissionDenied
+
+
+def _lock(report: IncidentReport) -> None:
+    """Lock the report's row for this transaction and reload `report` from it, so that two
+    officers acting at once see each other's change (no lost update, no double transition)."""
+    list(IncidentReport.objects.select_for_update().filter(pk=report.pk).values_list("pk"))
+    report.refresh_from_db()
+
+
+def _event(report: IncidentReport, *, kind: str, actor: User | None, **fields: Any) -> ReportEvent:
+    event = ReportEvent(report=report, kind=kind, actor=actor, **fields)
+    event.full_clean()
+    event.save()
+    return event
+
+
+# --- filing -------------------------------------------------------------------------------
+
+
+def _deadline_hours(*, commune_id: int, urgency: str, category: str) -> int:
+    """The commune's rule for the category, else its rule for any category, else the default."""
+    rules = dict(
+        DeadlineRule.objects.filter(
+            commune_id=commune_id, urgency=urgency, category__in=[category, ""]
+        ).values_list("category", "hours")
+    )
+    return rules.get(category) or rules.get("") or DEFAULT_DEADLINE_HOURS[Urgency(urgency)]
+
+
+def _next_code(*, commune_id: int, year: int) -> str:
+    """The next number of the commune's year, e.g. TB-2026-00042. The counter row stays locked
+    until the filing transaction ends: a rollback gives the number back, so there are no gaps,
+    and concurrent filings wait for each other here (and only here)."""
+    # INSERT … ON CONFLICT DO NOTHING: two first filings of a year do not both create a row.
+    ReportCounter.objects.bulk_create(
+        [ReportCounter(commune_id=commune_id, year=year)], ignore_conflicts=True
+    )
+    counter = ReportCounter.objects.select_for_update().get(commune_id=commune_id, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"TB-{year}-{counter.last:05d}"
+
+
+def _informant_values(informant: dict[str, str]) -> dict[str, str]:
+    unknown = set(informant) - set(Informant.FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown informant fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            code="informant_unknown_field",
+        )
+    values = {key: str(informant.get(key) or "").strip() for key in Informant.FIELDS}
+    if not (values["name"] or values["phone"]):
+        raise ValidationError(
+            _("Give at least the informant's name or phone number."), code="informant_empty"
+        )
+    if any(len(value) > INFORMANT_MAX_LENGTH for value in values.values()):
+        raise ValidationError(
+            _("Each informant field has at most %(max)d characters.")
+            % {"max": INFORMANT_MAX_LENGTH},
+            code="informant_too_long",
+        )
+    return values
+
+
+def _seal(report: IncidentReport, values: dict[str, str]) -> Informant:
+    informant = Informant(
+        report=report,
+        **{column: crypto.encrypt(values[key]) for key, column in Informant.FIELDS.items()},
+    )
+    informant.save()
+    return informant
+
+
+@transaction.atomic
+def report_create(
+    *,
+    actor: User,
+    hamlet: Hamlet,
+    category: str,
+    title: str,
+    description: str,
+    channel: str,
+    urgency: str,
+    occurred_at: datetime.datetime | None = None,
+    location: str = "",
+    latitude: Any = None,
+    longitude: Any = None,
+    people_group: PeopleGroup | None = None,
+    zalo_group: ZaloGroup | None = None,
+    informant: dict[str, str] | None = None,
+) -> IncidentReport:
+    """File a report for a hamlet in the actor's scope (permission add_incidentreport).
+
+    Internal fields (status, assignee, outcome) are not parameters: a report always starts
+    received and unassigned. It gets the next gap-free code of its commune and year, a due
+    date from the commune's deadline rules, a 'created' event, and, when `informant` is given
+    (keys name, phone, address, relation_to_case), the sealed identity."""
+    _require_perm(actor, "reports.add_incidentreport")
+    _require_scope(actor, {hamlet.pk})
+    now = timezone.now()
+    report = IncidentReport(
+        commune_id=hamlet.commune_id,
+        hamlet=hamlet,
+        people_group=people_group,
+        category=category,
+        title=title.strip(),
+        description=description.strip(),
+        occurred_at=occurred_at,
+        location=location.strip(),
+        latitude=latitude,
+        longitude=longitude,
+        channel=channel,
+        zalo_group=zalo_group,
+        urgency=urgency,
+        filed_by=actor,
+        created_at=now,
+    )
+    report.full_clean(exclude=["code", "due_at"])  # everything the caller gave, first
+    values = _informant_values(informant) if informant is not None else None
+    report.due_at = now + datetime.timedelta(
+        hours=_deadline_hours(commune_id=hamlet.commune_id, urgency=urgency, category=category)
+    )
+    report.code = _next_code(commune_id=hamlet.commune_id, year=timezone.localtime(now).year)
+    report.save()
+    _event(report, kind=ReportEvent.Kind.CREATED, actor=actor, to_status=report.status, shared=True)
+    if values is not None:
+        _seal(report, values)
+    return report
+
+
+# --- triage -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_transition(
+    *, actor: User, report: IncidentReport, to_status: str, note: str = ""
+) -> IncidentReport:
+    """Move a report along the workflow (models.ALLOWED_TRANSITIONS), with an optional note
+    that stays internal. Closing stamps closed_at, from which retention counts."""
+    _require_perm(actor, "reports.triage_report")
+    _require_scope(actor, {report.hamlet_id})
+    _lock(report)
+    _require_scope(actor, {report.hamlet_id})
+    if to_status not in report.allowed_transitions:
+        raise ValidationError(
+            _("A report cannot go from “%(from)s” to “%(to)s”.")
+            % {
+                "from": report.get_status_display(),
+                "to": Status(to_status).label if to_status in Status.values else to_status,
+            },
+            code="transition_not_allowed",
+        )
+    from_status = report.status
+    report.status = to_status
+    if to_status == Status.CLOSED:
+        report.closed_at = timezone.now()
+    report.full_clean()
+    report.save()
+    _event(
+        report,
+        kind=ReportEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        text=note.strip(),
+    )
+    return report
+
+
+@transaction.atomic
+def report_assign(*, actor: User, reports: Iterable[IncidentReport], assignee: User) -> int:
+    """Assign reports (one or many) to an officer who can triage and whose scope covers each
+    report's hamlet. Reports already assigned to them are left alone. Returns how many changed."""
+    _require_perm(actor, "reports.triage_report")
+    pks = {report.pk for report in reports}
+    locked = list(IncidentReport.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+    if len(locked) != len(pks):
+        raise PermissionDenied
+    hamlet_ids = {report.hamlet_id for report in locked}
+    _require_scope(actor, hamlet_ids)
+    if not (
+        assignee.is_active
+        and assignee.has_perm("reports.triage_report")
+        and hamlets_for(assignee).filter(pk__in=hamlet_ids).count() == len(hamlet_ids)
+    ):
+        raise ValidationError(
+            _("%(name)s cannot handle reports of every selected hamlet.") % {"name": assignee},
+            code="assignee_out_of_scope",
+        )
+    changed = 0
+    for report in locked:
+        if report.assigned_to_id == assignee.pk:
+            continue
+        report.assigned_to = assignee
+        report.save(update_fields=["assigned_to", "updated_at"])
+        _event(report, kind=ReportEvent.Kind.ASSIGNED, actor=actor, assignee=assignee)
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def report_comment(*, actor: User, report: IncidentReport, text: str, shared: bool) -> ReportEvent:
+    """Add a comment to the timeline. Whoever can triage chooses whether it is shared with the
+    hamlet head or internal; others may comment only on reports they filed, always shared."""
+    _require_perm(actor, "reports.view_incidentreport")
+    _require_scope(actor, {report.hamlet_id})
+    if not actor.has_perm("reports.triage_report"):
+        if report.filed_by_id != actor.pk:
+            raise PermissionDenied
+        shared = True
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("The comment is empty."), code="comment_empty")
+    return _event(report, kind=ReportEvent.Kind.COMMENT, actor=actor, text=text, shared=shared)
+
+
+@transaction.atomic
+def report_record_outcome(
+    *, actor: User, report: IncidentReport, valuable_tip: bool, solved_by_tip: bool, outcome: str
+) -> IncidentReport:
+    """Record what came of the report: the figures of the yearly review."""
+    _require_perm(actor, "reports.triage_report")
+    _require_scope(actor, {report.hamlet_id})
+    _lock(report)
+    report.valuable_tip = valuable_tip
+    report.solved_by_tip = solved_by_tip
+    report.outcome = outcome.strip()
+    report.full_clean()
+    report.save()
+    _event(report, kind=ReportEvent.Kind.OUTCOME_RECORDED, actor=actor, text=report.outcome)
+    return report
+
+
+# --- attachments --------------------------------------------------------------------------
+
+
+def _check_upload(report: IncidentReport, uploaded_file: UploadedFile, name: str) -> str:
+    if uploaded_file.size > Attachment.MAX_SIZE:
+        raise ValidationError(
+            _("“%(name)s” is larger than %(max)d MB.")
+            % {"name": name, "max": Attachment.MAX_SIZE // (1024 * 1024)},
+            code="attachment_too_large",
+        )
+    if report.attachments.count() >= Attachment.MAX_PER_REPORT:
+        raise ValidationError(
+            _("A report has at most %(max)d attachments.") % {"max": Attachment.MAX_PER_REPORT},
+            code="attachment_too_many",
+        )
+    content_type = sniff(uploaded_file)
+    if content_type is None:
+        raise ValidationError(
+            _(
+                "“%(name)s” is not a photo (JPEG, PNG, WebP, HEIC) or a PDF file, whatever its "
+                "name says."
+            )
+            % {"name": name},
+            code="attachment_type",
+        )
+    return content_type
+
+
+@transaction.atomic
+def attachment_add(
+    *, actor: User, report: IncidentReport, uploaded_file: UploadedFile
+) -> Attachment:
+    """Attach a photo or PDF. The type is read from the content, never the name; at most
+    Attachment.MAX_SIZE bytes and MAX_PER_REPORT files. Who can triage may attach to any
+    report in scope, a hamlet head to the reports they filed."""
+    _require_perm(actor, "reports.view_incidentreport")
+    _require_scope(actor, {report.hamlet_id})
+    if not actor.has_perm("reports.triage_report") and report.filed_by_id != actor.pk:
+        raise PermissionDenied
+    _lock(report)  # the count limit holds when two uploads arrive at once
+    name = Path(uploaded_file.name or "file").name[:255]
+    content_type = _check_upload(report, uploaded_file, name)
+    attachment = Attachment(
+        report=report,
+        original_name=name,
+        content_type=content_type,
+        size=uploaded_file.size,
+        uploaded_by=actor,
+    )
+    attachment.file.save(f"upload{EXTENSIONS[content_type]}", uploaded_file, save=False)
+    try:
+        attachment.full_clean()
+        attachment.save()
+        _event(
+            report,
+            kind=ReportEvent.Kind.ATTACHMENT_ADDED,
+            actor=actor,
+            text=name,
+            shared=report.filed_by_id == actor.pk,
+        )
+    except Exception:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+# --- the sealed informant -----------------------------------------------------------------
+
+
+@transaction.atomic
+def informant_reveal(*, actor: User, report: IncidentReport, reason: str) -> dict[str, Any]:
+    """The informant's identity, for a user with reports.view_informant and the report in
+    scope, who gives a reason. The reveal is logged (InformantReveal) in the same transaction:
+    no identity without its log line. Returns the fields name, phone, address,
+    relation_to_case, plus erased / erased_at / erasure_note (fields empty once erased)."""
+    _require_perm(actor, "reports.view_informant")
+    _require_scope(actor, {report.hamlet_id})
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            _("Give the reason for revealing the identity."), code="reason_required"
+        )
+    informant = Informant.objects.filter(report_id=report.pk).first()
+    if informant is None:
+        raise ValidationError(_("No informant was recorded for this report."), code="no_informant")
+    reveal = InformantReveal(report=report, user=actor, reason=reason)
+    reveal.full_clean()
+    reveal.save()
+    result: dict[str, Any] = {
+        "erased": informant.is_erased,
+        "erased_at": informant.erased_at,
+        "erasure_note": informant.erasure_note,
+    }
+    for key, column in Informant.FIELDS.items():
+        result[key] = "" if informant.is_erased else _decrypt(getattr(informant, column))
+    return result
+
+
+def _decrypt(token: str) -> str:
+    try:
+        return crypto.decrypt(token)
+    except InvalidToken as exc:
+        raise ImproperlyConfigured(
+            "No key in INFORMANT_KEYS opens this identity: was a key removed?"
+        ) from exc
+
+
+def _months_before(moment: datetime.datetime, months: int) -> datetime.datetime:
+    """The same day and time `months` earlier (the month's last day when it is shorter)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+@transaction.atomic
+def informants_erase_expired(*, now: datetime.datetime | None = None) -> int:
+    """Erase the identities of reports closed longer ago than their commune's retention period
+    (ReportSettings.retention_months, default 12): the ciphertext is wiped, `erased_at` and a
+    note remain. Idempotent (erased rows are not touched again). Returns how many were erased."""
+    now = now or timezone.now()
+    pending = Informant.objects.filter(
+        erased_at__isnull=True, report__status=Status.CLOSED, report__closed_at__isnull=False
+    )
+    communes = set(pending.values_list("report__commune_id", flat=True).distinct())
+    months = dict(
+        ReportSettings.objects.filter(commune_id__in=communes).values_list(
+            "commune_id", "retention_months"
+        )
+    )
+    erased = 0
+    for commune_id in sorted(communes):
+        retention = months.get(commune_id, ReportSettings.DEFAULT_RETENTION_MONTHS)
+        with translation.override(settings.LANGUAGE_CODE):  # stored text: the commune's language
+            note = _(
+                "Identity erased on %(date)s: %(months)d months after the report was closed."
+            ) % {"date": timezone.localdate(now).strftime("%d/%m/%Y"), "months": retention}
+        wipe = dict.fromkeys(Informant.FIELDS.values(), "")
+        erased += pending.filter(
+            report__commune_id=commune_id, report__closed_at__lte=_months_before(now, retention)
+        ).update(**wipe, erased_at=now, erasure_note=note)
+    return erased
