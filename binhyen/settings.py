@@ -274,6 +274,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MemberRoleEnum": "groups.models.Member.Role",
         "ZaloGroupStatusEnum": "groups.models.ZaloGroup.Status",
+        "ReportStatusEnum": "reports.models.Status",
     },
 }
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 from groups.api import router as groups_router
+from reports.api import router as reports_router
 
 from .health import healthz
 
@@ -15,6 +16,7 @@ admin.site.index_title = _("Zalo kết nối bình yên")
 api_v1 = [
     path("me/", accounts_api.me, name="me"),
     *groups_router.urls,
+    *reports_router.urls,
 ]
 
 urlpatterns = [

@@ -247,6 +247,11 @@ EXPECTATIONS: dict[str, Rule] = {
     "api:zalogroup-detail": api(),
     "api:member-list": api(),
     "api:member-detail": api(),
+    "api:report-list": api(),
+    "api:report-detail": api(),
+    "api:report-comments": api(),
+    "api:report-transition": signed_in(NOT_ALLOWED),  # POST only
+    "api:report-reveal": signed_in(NOT_ALLOWED),  # POST only
     "schema": signed_in(),
     "api-docs": signed_in(),
 }

@@ -1,0 +1,301 @@
+"""REST API of incident reports under /api/v1/reports/: the triage queue, filing, transitions,
+the timeline, and the one endpoint that reveals an informant.
+
+Every read starts from `IncidentReport.objects.visible_to(user)`, so another hamlet's report is
+a 404, like one that does not exist. Every write calls the service in reports/services.py, which
+checks the permission and scope (PermissionDenied → 403) and validates (ValidationError → 400,
+with the service's Vietnamese message). The informant's identity is in no serializer but
+RevealSerializer: the others say only whether one was recorded (`has_informant`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
+
+from groups.api import CappedCountPagination, InScope, RegisterPermissions
+from groups.models import Hamlet, PeopleGroup, ZaloGroup
+
+from .filters import REPORT_DEFAULT_ORDERING, IncidentReportFilter
+from .models import IncidentReport, Informant, ReportEvent, Status
+from .services import informant_reveal, report_comment, report_create, report_transition
+
+# --- Serializers ----------------------------------------------------------------------------
+
+
+class IncidentReportSerializer(serializers.ModelSerializer):
+    """A report as the API shows it: read only, and never the informant (only whether one was
+    recorded)."""
+
+    hamlet_name = serializers.CharField(source="hamlet.name", read_only=True)
+    filed_by_name = serializers.CharField(source="filed_by", read_only=True, allow_null=True)
+    assigned_to_name = serializers.CharField(source="assigned_to", read_only=True, allow_null=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+    has_informant = serializers.SerializerMethodField(
+        help_text=_("Whether an informant's identity was recorded (never who).")
+    )
+
+    class Meta:
+        model = IncidentReport
+        fields = [
+            "id",
+            "code",
+            "commune",
+            "hamlet",
+            "hamlet_name",
+            "people_group",
+            "category",
+            "title",
+            "description",
+            "occurred_at",
+            "location",
+            "latitude",
+            "longitude",
+            "channel",
+            "zalo_group",
+            "urgency",
+            "filed_by",
+            "filed_by_name",
+            "status",
+            "assigned_to",
+            "assigned_to_name",
+            "due_at",
+            "is_overdue",
+            "valuable_tip",
+            "solved_by_tip",
+            "outcome",
+            "closed_at",
+            "created_at",
+            "updated_at",
+            "has_informant",
+        ]
+        read_only_fields = fields
+
+    def get_has_informant(self, report: IncidentReport) -> bool:
+        annotated = getattr(report, "informant_recorded", None)  # see ReportViewSet.get_queryset
+        return report.has_informant if annotated is None else annotated
+
+
+class ReportCreateSerializer(serializers.ModelSerializer):
+    """What whoever files a report gives. Internal fields (status, assignee, outcome, deadline)
+    are not here: a field the caller sends for them is ignored."""
+
+    hamlet = InScope(
+        queryset=Hamlet.objects.all(), error_messages={"does_not_exist": _("Unknown hamlet.")}
+    )
+    people_group = InScope(
+        queryset=PeopleGroup.objects.all(),
+        allow_null=True,
+        required=False,
+        error_messages={"does_not_exist": _("Unknown people's group.")},
+    )
+    zalo_group = InScope(
+        queryset=ZaloGroup.objects.all(),
+        allow_null=True,
+        required=False,
+        error_messages={"does_not_exist": _("Unknown group.")},
+    )
+
+    class Meta:
+        model = IncidentReport
+        fields = [
+            "hamlet",
+            "people_group",
+            "category",
+            "title",
+            "description",
+            "occurred_at",
+            "location",
+            "latitude",
+            "longitude",
+            "channel",
+            "zalo_group",
+            "urgency",
+        ]
+        extra_kwargs = {"urgency": {"required": True}}
+
+
+class TransitionSerializer(serializers.Serializer):
+    to_status = serializers.ChoiceField(choices=Status.choices)
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, help_text=_("Internal: police only.")
+    )
+
+
+class ReportEventSerializer(serializers.ModelSerializer):
+    actor_name = serializers.CharField(source="actor", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReportEvent
+        fields = [
+            "id",
+            "kind",
+            "actor",
+            "actor_name",
+            "created_at",
+            "from_status",
+            "to_status",
+            "assignee",
+            "text",
+            "shared",
+        ]
+        read_only_fields = fields
+
+
+class CommentSerializer(serializers.Serializer):
+    # Blank is let through so that the service answers with its own message.
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=5000)
+    shared = serializers.BooleanField(
+        default=False,
+        help_text=_(
+            "Shared with the hamlet head, otherwise internal. Whoever cannot triage always shares."
+        ),
+    )
+
+
+class RevealRequestSerializer(serializers.Serializer):
+    # Blank is let through so that the service answers with its own message.
+    reason = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=2000)
+
+
+class RevealSerializer(serializers.Serializer):
+    """The informant's identity: the only serializer that has it (see informant_reveal)."""
+
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    address = serializers.CharField()
+    relation_to_case = serializers.CharField()
+    erased = serializers.BooleanField()
+    erased_at = serializers.DateTimeField(allow_null=True)
+    erasure_note = serializers.CharField()
+
+
+# --- Service calls ----------------------------------------------------------------------------
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """A service's ValidationError as a 400 with its (translated) messages, by field.
+    PermissionDenied needs nothing: DRF answers it 403."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        detail = serializers.as_serializer_error(exc)
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        raise ValidationError(detail) from exc
+
+
+def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    serializer = serializer_class(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- The viewset ------------------------------------------------------------------------------
+
+
+class ReportViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Incident reports of the hamlets in the caller's scope. Reading needs
+    `reports.view_incidentreport`, filing `reports.add_incidentreport` (for a hamlet in scope);
+    the actions ask the services for the rest (triage_report, view_informant)."""
+
+    serializer_class = IncidentReportSerializer
+    permission_classes = [RegisterPermissions]
+    pagination_class = CappedCountPagination
+    filterset_class = IncidentReportFilter
+
+    def get_queryset(self) -> models.QuerySet[IncidentReport]:
+        return (
+            IncidentReport.objects.visible_to(self.request.user)
+            .select_related("hamlet", "assigned_to", "filed_by")
+            .annotate(informant_recorded=Exists(Informant.objects.filter(report=OuterRef("pk"))))
+            .order_by(*REPORT_DEFAULT_ORDERING)
+        )
+
+    def _report_data(self, report: IncidentReport) -> dict[str, Any]:
+        return IncidentReportSerializer(report, context=self.get_serializer_context()).data
+
+    @extend_schema(request=ReportCreateSerializer, responses={201: IncidentReportSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """File a report for a hamlet in the caller's scope; it starts received, unassigned."""
+        values = _validated(ReportCreateSerializer, request)
+        with service_errors():
+            report = report_create(actor=request.user, **values)
+        return Response(self._report_data(report), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TransitionSerializer, responses=IncidentReportSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(
+        self, request: Request, pk: str | None = None, format: str | None = None
+    ) -> Response:
+        """Move the report to another status (needs reports.triage_report); the note stays
+        internal."""
+        report = self.get_object()
+        values = _validated(TransitionSerializer, request)
+        with service_errors():
+            report = report_transition(actor=request.user, report=report, **values)
+        return Response(self._report_data(report))
+
+    @extend_schema(methods=["GET"], responses=ReportEventSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=CommentSerializer, responses={201: ReportEventSerializer}
+    )
+    @action(detail=True, methods=["get", "post"])
+    def comments(
+        self, request: Request, pk: str | None = None, format: str | None = None
+    ) -> Response:
+        """The report's timeline as the caller may see it (who cannot triage: shared events
+        only), or a new comment."""
+        report = self.get_object()
+        if request.method == "POST":
+            values = _validated(CommentSerializer, request)
+            with service_errors():
+                event = report_comment(actor=request.user, report=report, **values)
+            return Response(ReportEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        events = (
+            ReportEvent.objects.visible_to(request.user)
+            .filter(report=report)
+            .select_related("actor")
+            .order_by("created_at", "pk")
+        )
+        return Response(ReportEventSerializer(events, many=True).data)
+
+    @extend_schema(request=RevealRequestSerializer, responses=RevealSerializer)
+    @action(detail=True, methods=["post"])
+    def reveal(
+        self, request: Request, pk: str | None = None, format: str | None = None
+    ) -> Response:
+        """The informant's identity (needs reports.view_informant and a reason); every reveal is
+        logged."""
+        report = self.get_object()
+        values = _validated(RevealRequestSerializer, request)
+        with service_errors():
+            identity = informant_reveal(actor=request.user, report=report, **values)
+        response = Response(RevealSerializer(identity).data)
+        response["Cache-Control"] = "no-store"  # no copy of the identity in any cache
+        return response
+
+
+router = DefaultRouter(trailing_slash=True)
+router.register("reports", ReportViewSet, basename="report")

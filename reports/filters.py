@@ -1,0 +1,90 @@
+"""Query-string filters of the reports API: the police's triage queue (django-filter).
+
+The queryset they narrow is already the caller's scope (`visible_to`), so an id of another
+hamlet matches nothing: the filters never check scope themselves.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    OPEN_STATUSES,
+    Category,
+    Channel,
+    IncidentReport,
+    IncidentReportQuerySet,
+    Status,
+    Urgency,
+)
+
+# Public ordering values and the columns behind them; `id` last, so pages never overlap.
+REPORT_ORDERINGS = {
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "due_at": (F("due_at").asc(nulls_last=True), "id"),
+    "-due_at": (F("due_at").desc(nulls_last=True), "-id"),
+}
+REPORT_DEFAULT_ORDERING = REPORT_ORDERINGS["-created_at"]
+
+
+class IncidentReportFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Status.choices, label=_("Status"))
+    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
+    hamlet = django_filters.NumberFilter(field_name="hamlet", label=_("Hamlet (id)"))
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices, label=_("Urgency"))
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        label=_("true: open reports past their due date; false: every other report"),
+    )
+    assigned_to = django_filters.NumberFilter(
+        field_name="assigned_to", label=_("Assigned to (user id)")
+    )
+    search = django_filters.CharFilter(
+        method="filter_search", label=_("Part of the code or of the title")
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=[(value, value) for value in REPORT_ORDERINGS],
+        method="filter_ordering",
+        empty_label=None,
+        label=_("Order by received or due date; a leading “-” reverses the order"),
+    )
+
+    class Meta:
+        model = IncidentReport
+        fields = [
+            "status",
+            "category",
+            "hamlet",
+            "channel",
+            "urgency",
+            "overdue",
+            "assigned_to",
+            "search",
+            "ordering",
+        ]
+
+    def filter_overdue(
+        self, queryset: IncidentReportQuerySet, name: str, value: bool
+    ) -> IncidentReportQuerySet:
+        now = timezone.now()
+        if value:
+            return queryset.overdue(now)
+        return queryset.exclude(status__in=OPEN_STATUSES, due_at__lt=now)
+
+    def filter_search(
+        self, queryset: IncidentReportQuerySet, name: str, value: str
+    ) -> IncidentReportQuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(code__icontains=value) | Q(title__icontains=value))
+
+    def filter_ordering(
+        self, queryset: IncidentReportQuerySet, name: str, value: str
+    ) -> IncidentReportQuerySet:
+        return queryset.order_by(*REPORT_ORDERINGS[value])
