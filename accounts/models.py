@@ -1,3 +1,4 @@
+from auditlog.registry import auditlog
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.functional import cached_property
@@ -47,3 +48,8 @@ class User(AbstractUser):
     def primary_role(self) -> Role | None:
         roles = self.roles
         return roles[0] if roles else None
+
+
+# Role assignments (groups) and hamlet assignments are audited with the user's other changes;
+# the password hash and the login time are not worth (or safe) to keep in the log.
+auditlog.register(User, m2m_fields={"groups", "hamlets"}, exclude_fields=["password", "last_login"])
