@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.real_two_factor]
 
 
 def code(device: TOTPDevice, offset: int = 0) -> str:
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=offset):06d}"
+    value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=offset)
+    return f"{value:06d}"
 
 
 def log_in(client: Client, user) -> None:
