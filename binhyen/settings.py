@@ -52,6 +52,10 @@ if INFORMANT_KEYS_DERIVED:
 # The password every demo user gets from `seed_demo`; refused at login when DEBUG is off.
 DEMO_PASSWORD = "binhyen-demo-2026"  # noqa: S105 (published on purpose)
 
+# With DEBUG on only, `seed_demo` gives the demo police account a TOTP device with this published
+# key (base32), so that the demo can be tried without enrolling a phone first.
+DEMO_TOTP_KEY = "BINHYENDEMOKEYTHUANLOIDONGNAI234"  # published on purpose, DEBUG only
+
 # Where files the portal writes live (embedded broker queue, uploads): never under static/.
 DATA_DIR = BASE_DIR / env.str("DATA_DIR", default="var")  # relative to the project folder
 
