@@ -23,4 +23,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("account/two-factor/", views.two_factor_setup, name="two-factor-setup"),
+    path("account/two-factor/verify/", views.two_factor_verify, name="two-factor-verify"),
+    path("account/two-factor/recovery/", views.two_factor_recovery, name="two-factor-recovery"),
 ]
