@@ -30,6 +30,14 @@ TWO_FACTOR_OPEN = {
 }
 
 
+def session_started(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:
+    """At login, the session's start and last request are now (saved with the login itself)."""
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[STARTED_KEY] = now
+        request.session[LAST_SEEN_KEY] = now
+
+
 class InactivityTimeoutMiddleware:
     """Ends a session after SESSION_INACTIVITY_SECONDS without a request (sliding), and in any
     case SESSION_COOKIE_AGE after it began (absolute: Django's own expiry restarts whenever the
