@@ -21,6 +21,6 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(_sync_roles, dispatch_uid="accounts.sync_roles")
         from django.contrib.auth.signals import user_logged_in
 
-        from .middleware import stamp_login
+        from .middleware import session_started
 
-        user_logged_in.connect(stamp_login, dispatch_uid="accounts.stamp_login")
+        user_logged_in.connect(session_started, dispatch_uid="accounts.session_started")

@@ -20,3 +20,32 @@ class RecoveryTokenForm(TokenForm):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters; choices are narrowed to what the user may read."""
+
+    model = forms.ChoiceField(label=_("Record type"), required=False)
+    actor = forms.ModelChoiceField(label=_("By"), required=False, queryset=None)
+    action = forms.TypedChoiceField(label=_("Action"), required=False, coerce=int, empty_value=None)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, models, actors, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [("", _("All"))] + [
+            (f"{m._meta.app_label}.{m._meta.model_name}", str(m._meta.verbose_name).capitalize())
+            for m in models
+        ]
+        self.fields["actor"].queryset = actors
+        self.fields["actor"].empty_label = _("Anyone")
+        from auditlog.models import LogEntry
+
+        self.fields["action"].choices = [("", _("All")), *LogEntry.Action.choices]
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if select else "form-control"

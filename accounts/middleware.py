@@ -30,11 +30,8 @@ TWO_FACTOR_OPEN = {
 }
 
 
-def stamp_login(
-    sender: object, request: HttpRequest | None, user: object, **kwargs: object
-) -> None:
-    """At login (user_logged_in), the session's start and last activity: then the first
-    request after it need not write the session again."""
+def session_started(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:
+    """At login, the session's start and last request are now (saved with the login itself)."""
     if request is not None and hasattr(request, "session"):
         now = int(time.time())
         request.session[STARTED_KEY] = now

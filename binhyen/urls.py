@@ -35,3 +35,8 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+handler400 = "binhyen.errors.bad_request"
+handler403 = "binhyen.errors.permission_denied"
+handler404 = "binhyen.errors.page_not_found"
+handler500 = "binhyen.errors.server_error"

@@ -183,3 +183,38 @@ def test_the_admin_resets_a_lost_second_factor_within_the_commune(
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=police).exists()
     assert TOTPDevice.objects.filter(user=root).exists()
+
+
+def test_every_url_but_the_open_ones_waits_for_the_second_factor(
+    police, commune, other_commune, hamlet_a, hamlet_b, hamlet_elsewhere
+) -> None:
+    """Walks every URL pattern (urlmap.py) as police who logged in with their password only."""
+    from accounts.middleware import TWO_FACTOR_OPEN
+    from binhyen.tests.urlmap import build_world, routes, targets
+
+    world = build_world(
+        commune=commune,
+        other_commune=other_commune,
+        hamlet_a=hamlet_a,
+        hamlet_b=hamlet_b,
+        hamlet_elsewhere=hamlet_elsewhere,
+    )
+    client = Client(raise_request_exception=False)
+    log_in(client, police)
+    leaks, checked = [], 0
+    for route in routes():
+        if route.name in TWO_FACTOR_OPEN:
+            continue
+        for target in targets(route, world):
+            response = client.get(target.url)
+            checked += 1
+            if target.url.startswith("/api/"):
+                ok = response.status_code == 403 and "hai lớp" in response.json()["detail"]
+            else:
+                ok = response.status_code == 302 and response["Location"].startswith(
+                    reverse("two-factor-setup")
+                )
+            if not ok:
+                leaks.append(f"{target.url}: {response.status_code}")
+    assert checked > 100
+    assert not leaks, "\n".join(leaks)

@@ -222,6 +222,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "two-factor-setup": signed_in(),  # enrolment, or the status once enrolled
     "two-factor-verify": signed_in(REDIRECT),  # already verified, or nothing to verify with
     "two-factor-recovery": enrolled_only,
+    "audit-log": page("auditlog.view_logentry"),
     # the register's pages
     "groups:coverage": page("groups.view_hamlet"),
     "groups:coverage-hamlet": page("groups.view_hamlet"),
