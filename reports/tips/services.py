@@ -28,6 +28,9 @@ from ..sniff import EXTENSIONS, sniff
 from . import codes
 
 ADDITION_MAX_LENGTH = 2000
+# A phone photo has 12–50 megapixels; more than this is refused before it is decoded (a small
+# file can expand to gigabytes of pixels).
+MAX_PIXELS = 64_000_000
 # Types whose metadata we can remove by re-encoding the pixels (Pillow). HEIC and PDF carry
 # metadata we cannot strip here, so a tipster is asked for a JPEG, PNG or WebP photo.
 STRIPPABLE = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
@@ -55,6 +58,8 @@ def _without_metadata(uploaded_file: UploadedFile) -> UploadedFile:
 
     try:
         with Image.open(uploaded_file) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise ValueError("too many pixels")
             image.load()
             upright = ImageOps.exif_transpose(image)
             out = io.BytesIO()
