@@ -1,8 +1,8 @@
 """Writes to incident reports: filing, triage, timeline, attachments, the sealed informant.
 
 Every service checks the acting user's permission and scope (groups/access.py) and raises
-PermissionDenied for either: to a view, out of scope reads as missing. Nothing here sends
-anything yet; `transaction.on_commit` marks where the notification step hooks in.
+PermissionDenied for either: to a view, out of scope reads as missing. A new report notifies
+its officers after commit (reports/tasks.py, reports/notifications.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from binhyen.celery import enqueue_on_commit
 from groups.access import hamlets_for
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
@@ -197,6 +198,10 @@ def file_report(*, filed_by: User | None, hamlet: Hamlet, **fields: Any) -> Inci
     _event(
         report, kind=ReportEvent.Kind.CREATED, actor=filed_by, to_status=report.status, shared=True
     )
+    from .tasks import notify_new_report  # tasks import this module
+
+    # After commit, and never raising: with the broker down the scan notifies it later.
+    enqueue_on_commit(notify_new_report, report.pk)
     return report
 
 
