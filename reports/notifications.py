@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -51,27 +53,40 @@ class Message:
     url: str
 
 
+def _holding(users: QuerySet[User], perm: str) -> QuerySet[User]:
+    """Narrow `users` in SQL to those who may hold `perm` (through a role, directly, or as
+    superuser), so that has_perm, which decides, runs on a few users, not the whole commune."""
+    app_label, codename = perm.split(".")
+    grants = Q(content_type__app_label=app_label, codename=codename)
+    perms = Permission.objects.filter(grants)
+    return users.filter(
+        Q(is_superuser=True) | Q(groups__permissions__in=perms) | Q(user_permissions__in=perms)
+    ).distinct()
+
+
 def _can_triage_the_commune(user: User) -> bool:
     return user.has_perm("reports.triage_report") and user.has_perm("groups.view_all_hamlets")
 
 
 def new_report_recipients(report: IncidentReport) -> list[User]:
     """The area officers of the report's hamlet, else the commune's police (module docstring)."""
-    people = User.objects.filter(is_active=True, commune_id=report.commune_id).order_by("pk")
+    people = User.objects.filter(is_active=True, commune_id=report.commune_id)
+    triage = _holding(people, "reports.triage_report").order_by("pk")
     officers = [
         user
-        for user in people.filter(hamlets=report.hamlet_id)
+        for user in triage.filter(pk__in=people.filter(hamlets=report.hamlet_id).values("pk"))
         if user.has_perm("reports.triage_report")
     ]
-    chosen = officers or [user for user in people if _can_triage_the_commune(user)]
+    chosen = officers or [user for user in triage if _can_triage_the_commune(user)]
     return [user for user in chosen if user.pk != report.filed_by_id]
 
 
 def police_leads(commune: Commune | int) -> list[User]:
     """Who gets the overdue digest of a commune (module docstring)."""
     commune_id = commune if isinstance(commune, int) else commune.pk
-    people = User.objects.filter(is_active=True, commune_id=commune_id).order_by("pk")
-    return [user for user in people if user.has_perm("reports.view_informantreveal")]
+    people = User.objects.filter(is_active=True, commune_id=commune_id)
+    leads = _holding(people, "reports.view_informantreveal").order_by("pk")
+    return [user for user in leads if user.has_perm("reports.view_informantreveal")]
 
 
 def report_url(report: IncidentReport) -> str:

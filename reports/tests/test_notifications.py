@@ -76,6 +76,20 @@ def test_without_an_area_officer_the_commune_police_are_told(
     assert new_report_recipients(report) == [police]
 
 
+def test_choosing_recipients_does_not_grow_with_the_commune(
+    commune, hamlet_b, head_b, police, django_assert_max_num_queries
+) -> None:
+    from accounts.roles import Role
+    from conftest import make_user
+
+    report = file_report(head_b, hamlet_b)
+    for size in (5, 40):
+        for n in range(User.objects.count(), size):
+            make_user(f"head{n}", Role.HAMLET_HEAD, commune, [hamlet_b])
+        with django_assert_max_num_queries(8):
+            assert new_report_recipients(report) == [police]
+
+
 def test_the_filer_is_not_told_of_their_own_report(hamlet_a, officer_a, police) -> None:
     report = file_report(officer_a, hamlet_a, channel="phone")
     assert new_report_recipients(report) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -231,6 +232,16 @@ def test_behind_a_proxy_the_client_is_the_address_the_proxy_appended(
     assert response.status_code == 429
     other = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.99")
     assert post_tip(other, commune, hamlet_a).status_code == 200
+
+
+def test_a_cache_outage_lets_tips_through(client, commune, hamlet_a) -> None:
+    """django-redis with IGNORE_EXCEPTIONS answers None when Redis is down: no 500."""
+    with (
+        mock.patch.object(cache, "add", return_value=None),
+        mock.patch.object(cache, "incr", return_value=None),
+    ):
+        for _ in range(ratelimit.SUBMIT.count + 1):
+            assert post_tip(client, commune, hamlet_a).status_code == 200
 
 
 def test_code_guessing_is_rate_limited(client) -> None:

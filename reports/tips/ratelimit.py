@@ -49,4 +49,8 @@ def hit(request: HttpRequest, limit: Limit) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=limit.seconds + 60)
         count = 1
+    if count is None:
+        # django-redis with IGNORE_EXCEPTIONS answers None while Redis is down: the limiter
+        # then lets requests through (a tip must never fail for it), until Redis is back.
+        return True
     return count <= limit.count
