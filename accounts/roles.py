@@ -36,9 +36,12 @@ REGISTER_READ = _crud("groups", "commune", "hamlet", "peoplegroup", "zalogroup",
 # Reports: who may file, triage and read them. `reports.view_informant` (reveal an informant's
 # identity, every reveal logged) is given to the commune police role as a simple default; a
 # commune whose lead wants need-to-know should remove it here and grant it to named officers.
-REPORTS_TRIAGE = _crud("reports", "incidentreport", actions="view add change") | {
-    "reports.triage_report"
-}
+REPORTS_TRIAGE = (
+    _crud("reports", "incidentreport", actions="view add change")
+    | {"reports.triage_report"}
+    # Anonymous tips: read them and write the public reply the tipster sees.
+    | _crud("reports", "tipaccess", actions="view change")
+)
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COMMUNE_POLICE: {

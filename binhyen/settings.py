@@ -232,6 +232,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.email_pending_notifications",
         "schedule": 300.0,
     },
+    # Every 2 minutes: notify the officers of new reports whose task never ran (the broker was
+    # down when the report was filed); reports.tasks.notify_new_report does it at once otherwise.
+    "notify-pending-reports": {
+        "task": "reports.notify_pending_reports",
+        "schedule": 120.0,
+    },
+    # Daily at 07:00: each commune's police lead gets the list of its overdue reports.
+    "send-overdue-digest": {
+        "task": "reports.send_overdue_digest",
+        "schedule": crontab(hour=7, minute=0),
+    },
     # Daily at 02:15: erase informant identities kept past their commune's retention period.
     "erase-expired-informants": {
         "task": "reports.erase_expired_informants",

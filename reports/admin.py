@@ -20,8 +20,10 @@ from .models import (
     InformantReveal,
     ReportEvent,
     ReportSettings,
+    TipAccess,
 )
 from .services import report_assign, report_create
+from .tips.services import tip_reply
 
 
 class ReportHamletFilter(ScopedListFilter):
@@ -207,3 +209,50 @@ class DeadlineRuleAdmin(ScopedAdmin):
 @admin.register(ReportSettings)
 class ReportSettingsAdmin(ScopedAdmin):
     list_display = ("commune", "retention_months")
+
+
+@admin.register(TipAccess)
+class TipAccessAdmin(ScopedAdmin):
+    """Anonymous tips and the public reply their tipster reads with the tracking code. The
+    code's hash is not shown; the reply is written through tips.services.tip_reply."""
+
+    list_display = ("report_code", "hamlet", "category", "status", "created_at", "replied")
+    list_select_related = ("report__hamlet",)
+    search_fields = ("report__code",)
+    ordering = ("-created_at", "-pk")
+    fields = ("report_code", "hamlet", "category", "status", "created_at", "public_reply")
+    readonly_fields = ("report_code", "hamlet", "category", "status", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a tip is filed by a tipster only
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and request.user.has_perm(
+            "reports.triage_report"
+        )
+
+    def save_model(self, request: HttpRequest, obj: TipAccess, form, change: bool) -> None:
+        tip_reply(actor=request.user, access=obj, text=obj.public_reply)
+
+    @admin.display(description=_("report"), ordering="report__code")
+    def report_code(self, access: TipAccess) -> str:
+        return access.report.code
+
+    @admin.display(description=_("hamlet"))
+    def hamlet(self, access: TipAccess) -> str:
+        return str(access.report.hamlet)
+
+    @admin.display(description=_("category"))
+    def category(self, access: TipAccess) -> str:
+        return access.report.get_category_display()
+
+    @admin.display(description=_("status"))
+    def status(self, access: TipAccess) -> str:
+        return access.report.get_status_display()
+
+    @admin.display(description=_("replied"), boolean=True)
+    def replied(self, access: TipAccess) -> bool:
+        return bool(access.public_reply)

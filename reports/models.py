@@ -262,6 +262,9 @@ class IncidentReport(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the responsible officers were notified of the new report (reports/notifications.py):
+    # claimed with a conditional update, so a notification goes out once; null = still to do.
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = IncidentReportQuerySet.as_manager()
 
@@ -543,8 +546,66 @@ class InformantReveal(models.Model):
         return f"{self.user} · #{self.report_id} · {self.created_at:%d/%m/%Y %H:%M}"
 
 
+class TipAccessQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> TipAccessQuerySet:
+        return self.filter(report__in=IncidentReport.objects.visible_to(user))
+
+
+class TipAccess(models.Model):
+    """What the anonymous tipster of a report holds on to: the hash of their tracking code
+    (never the code itself, see reports/tips/codes.py) and the police's public reply.
+    Nothing here, nor on the report, says who or where the tipster is."""
+
+    report = models.OneToOneField(
+        IncidentReport,
+        on_delete=models.CASCADE,
+        related_name="tip_access",
+        editable=False,
+        verbose_name=_("report"),
+    )
+    # HMAC-SHA256 of the normalised code, hex: unique, so the code finds its tip by index.
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    public_reply = models.TextField(
+        _("public reply"),
+        blank=True,
+        max_length=2000,
+        help_text=_(
+            "Shown to the tipster who enters the tracking code. Never name a person or say who "
+            "gave the information."
+        ),
+    )
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True, editable=False)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("replied by"),
+    )
+    created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
+
+    objects = TipAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("anonymous tip")
+        verbose_name_plural = _("anonymous tips")
+        ordering = ["-created_at", "-pk"]
+        # Created only by tip_submit, never deleted on its own: no add/delete permissions.
+        default_permissions = ("view", "change")
+
+    def __str__(self) -> str:
+        return _("Anonymous tip %(code)s") % {"code": self.report.code}
+
+    def __repr__(self) -> str:
+        return f"<TipAccess: #{self.pk} of report #{self.report_id}>"
+
+
 # Audited like the register. Informant and InformantReveal are not: the audit log must never
 # hold an identity, and the reveal log is itself the record.
-auditlog.register(IncidentReport, exclude_fields=["updated_at"])
+auditlog.register(IncidentReport, exclude_fields=["updated_at", "notified_at"])
+# The reply is audited; the code's hash never enters the audit log.
+auditlog.register(TipAccess, include_fields=["public_reply"])
 auditlog.register(DeadlineRule)
 auditlog.register(ReportSettings)

@@ -1,8 +1,8 @@
 """Writes to incident reports: filing, triage, timeline, attachments, the sealed informant.
 
 Every service checks the acting user's permission and scope (groups/access.py) and raises
-PermissionDenied for either: to a view, out of scope reads as missing. Nothing here sends
-anything yet; `transaction.on_commit` marks where the notification step hooks in.
+PermissionDenied for either: to a view, out of scope reads as missing. A new report notifies
+its officers after commit (reports/tasks.py, reports/notifications.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from binhyen.celery import enqueue_on_commit
 from groups.access import hamlets_for
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
@@ -154,34 +155,53 @@ def report_create(
     (keys name, phone, address, relation_to_case), the sealed identity."""
     _require_perm(actor, "reports.add_incidentreport")
     _require_scope(actor, {hamlet.pk})
-    now = timezone.now()
-    report = IncidentReport(
-        commune_id=hamlet.commune_id,
+    values = _informant_values(informant) if informant is not None else None
+    report = file_report(
+        filed_by=actor,
         hamlet=hamlet,
         people_group=people_group,
         category=category,
-        title=title.strip(),
-        description=description.strip(),
+        title=title,
+        description=description,
         occurred_at=occurred_at,
-        location=location.strip(),
+        location=location,
         latitude=latitude,
         longitude=longitude,
         channel=channel,
         zalo_group=zalo_group,
         urgency=urgency,
-        filed_by=actor,
-        created_at=now,
+    )
+    if values is not None:
+        _seal(report, values)
+    return report
+
+
+def file_report(*, filed_by: User | None, hamlet: Hamlet, **fields: Any) -> IncidentReport:
+    """The steps of filing shared by report_create and the anonymous tips (reports/tips/),
+    which file with no user: validate, the due date, the next code, the 'created' event, and
+    the notification of the responsible officers once the transaction commits. Checks no
+    permission: callers do. Call inside a transaction."""
+    now = timezone.now()
+    for name in ("title", "description", "location"):
+        fields[name] = fields.get(name, "").strip()
+    report = IncidentReport(
+        commune_id=hamlet.commune_id, hamlet=hamlet, filed_by=filed_by, created_at=now, **fields
     )
     report.full_clean(exclude=["code", "due_at"])  # everything the caller gave, first
-    values = _informant_values(informant) if informant is not None else None
     report.due_at = now + datetime.timedelta(
-        hours=_deadline_hours(commune_id=hamlet.commune_id, urgency=urgency, category=category)
+        hours=_deadline_hours(
+            commune_id=hamlet.commune_id, urgency=report.urgency, category=report.category
+        )
     )
     report.code = _next_code(commune_id=hamlet.commune_id, year=timezone.localtime(now).year)
     report.save()
-    _event(report, kind=ReportEvent.Kind.CREATED, actor=actor, to_status=report.status, shared=True)
-    if values is not None:
-        _seal(report, values)
+    _event(
+        report, kind=ReportEvent.Kind.CREATED, actor=filed_by, to_status=report.status, shared=True
+    )
+    from .tasks import notify_new_report  # tasks import this module
+
+    # After commit, and never raising: with the broker down the scan notifies it later.
+    enqueue_on_commit(notify_new_report, report.pk)
     return report
 
 
@@ -327,15 +347,35 @@ def attachment_add(
     _require_scope(actor, {report.hamlet_id})
     if not actor.has_perm("reports.triage_report") and report.filed_by_id != actor.pk:
         raise PermissionDenied
-    _lock(report)  # the count limit holds when two uploads arrive at once
     name = Path(uploaded_file.name or "file").name[:255]
+    return store_attachment(
+        report=report,
+        uploaded_file=uploaded_file,
+        name=name,
+        uploaded_by=actor,
+        shared=report.filed_by_id == actor.pk,
+    )
+
+
+def store_attachment(
+    *,
+    report: IncidentReport,
+    uploaded_file: UploadedFile,
+    name: str,
+    uploaded_by: User | None,
+    shared: bool,
+) -> Attachment:
+    """The checks (type from the content, size, count) and the storing of an attachment,
+    shared by attachment_add and the anonymous tips. Checks no permission: callers do.
+    Call inside a transaction."""
+    _lock(report)  # the count limit holds when two uploads arrive at once
     content_type = _check_upload(report, uploaded_file, name)
     attachment = Attachment(
         report=report,
         original_name=name,
         content_type=content_type,
         size=uploaded_file.size,
-        uploaded_by=actor,
+        uploaded_by=uploaded_by,
     )
     attachment.file.save(f"upload{EXTENSIONS[content_type]}", uploaded_file, save=False)
     try:
@@ -344,9 +384,9 @@ def attachment_add(
         _event(
             report,
             kind=ReportEvent.Kind.ATTACHMENT_ADDED,
-            actor=actor,
+            actor=uploaded_by,
             text=name,
-            shared=report.filed_by_id == actor.pk,
+            shared=shared,
         )
     except Exception:
         attachment.file.delete(save=False)

@@ -227,6 +227,10 @@ EXPECTATIONS: dict[str, Rule] = {
     "groups:coverage": page("groups.view_hamlet"),
     "groups:coverage-hamlet": page("groups.view_hamlet"),
     "groups:group-poster": page("groups.view_zalogroup"),
+    # anonymous tips: public pages, no login (reports/tip_urls.py); a commune of any place
+    "tips:new": public(),
+    "tips:qr": public(),
+    "tips:track": public(),
     # infrastructure
     "healthz": public(),
     "set_language": public(REDIRECT),  # back to the page (or /), the language set by POST

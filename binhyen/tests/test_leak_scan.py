@@ -206,7 +206,20 @@ def test_the_scan_finds_the_markers_where_they_may_be_seen(
     assert "zalo.me/g/" in readable(police.get(poster))  # PDFs are read as text
 
 
-@pytest.mark.parametrize("url", ["/healthz", "/login/", "/admin/login/"])
+def test_the_scan_covers_the_public_tip_pages(world: World) -> None:
+    commune = world.get(Commune, "ours")
+    scanned = set(urls_to_scan(world))
+    tip_pages = {
+        reverse("tips:new", args=[commune.code]),
+        reverse("tips:qr", args=[commune.code]),
+        reverse("tips:track"),
+    }
+    assert tip_pages <= scanned
+
+
+@pytest.mark.parametrize(
+    "url", ["/healthz", "/login/", "/admin/login/", "/tip/track/", "/tip/25387/"]
+)
 def test_public_pages_reveal_no_marker_and_no_software_version(
     url: str, world: World, client: Client
 ) -> None:

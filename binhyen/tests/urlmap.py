@@ -9,7 +9,9 @@ How a pattern's parameters are filled (`targets()`):
 - A parameter naming an object is filled once per *place* where the world has an object of that
   model, so each URL is requested for an object in hamlet A, in hamlet B and in another commune:
   `object_id`/`id` of an admin model view → that ModelAdmin's model; `pk` of an API route → the
-  viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup (PARAM_MODELS); the admin's
+  viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup (PARAM_MODELS); a parameter
+  naming an object by another field than its pk, e.g. `commune_code` → a Commune's `code`
+  (PARAM_FIELDS, used by the public tip pages); the admin's
   `view_on_site` (`content_type_id` + `object_id`) → a member.
 - `format` (DRF format suffixes) → "json"; the admin catch-all's `url` → a page that does not
   exist; a regex group of literal alternatives (the admin's `app_label`) → one URL per choice.
@@ -53,11 +55,12 @@ from accounts.models import User
 from binhyen.health import HEARTBEAT_TASK
 from groups.models import Commune, Hamlet, Member, ZaloGroup
 from groups.tests.factories import MemberFactory, PeopleGroupFactory, ZaloGroupFactory
-from reports.models import DeadlineRule, InformantReveal, ReportSettings
+from reports.models import DeadlineRule, InformantReveal, ReportSettings, TipAccess
 from reports.tests.factories import IncidentReportFactory
 
 PLACES = ("A", "B", "ours", "other", "any")
 PARAM_MODELS: dict[str, type[models.Model]] = {"hamlet_id": Hamlet, "group_id": ZaloGroup}
+PARAM_FIELDS: dict[str, tuple[type[models.Model], str]] = {"commune_code": (Commune, "code")}
 MISSING_ADMIN_PAGE = "no-such-page/"
 
 
@@ -106,6 +109,8 @@ class Route:
         for param in self.params:
             if param in PARAM_MODELS:
                 return PARAM_MODELS[param]
+            if param in PARAM_FIELDS:
+                return PARAM_FIELDS[param][0]
         return None
 
 
@@ -222,7 +227,11 @@ def build_world(
         reveal = InformantReveal.objects.create(
             report=report, user=clerk_x if place == "other" else clerk, reason="map"
         )
-        world.add(place, report, reveal)
+        tip = IncidentReportFactory(
+            hamlet=hamlet, code=f"TB-2026-TIP{place}", channel="anonymous_tip"
+        )
+        access = TipAccess.objects.create(report=tip, code_hash=f"map-{place}")
+        world.add(place, report, reveal, access)
     for place, unit in (("ours", commune), ("other", other_commune)):
         world.add(
             place,
@@ -323,12 +332,18 @@ def _choices(route: Route) -> dict[str, list[str]]:
 
 
 def _object_values(route: Route, obj: models.Model) -> dict[str, str]:
-    names = [p for p in route.params if p in ("object_id", "id", "pk") or p in PARAM_MODELS]
+    names = [
+        p
+        for p in route.params
+        if p in ("object_id", "id", "pk") or p in PARAM_MODELS or p in PARAM_FIELDS
+    ]
     if len(names) > 1:
         raise Unbuildable(f"{names} name several objects in {route.route!r}: teach urlmap.py")
     values = {}
     for param in route.params:
-        if param in names:
+        if param in PARAM_FIELDS:
+            values[param] = str(getattr(obj, PARAM_FIELDS[param][1]))
+        elif param in names:
             values[param] = str(obj.pk)
         elif param == "content_type_id":
             values[param] = str(ContentType.objects.get_for_model(obj).pk)

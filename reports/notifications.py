@@ -1,0 +1,166 @@
+"""Who is told about reports, and what the message says (sent by accounts.notification_send).
+
+Who:
+- **A new report** goes to the *area officers of its hamlet*: active users of the report's
+  commune who can triage (reports.triage_report) and have the hamlet among their own hamlets
+  (User.hamlets). Commune-wide police are not told of every report: they have the queue. Only
+  when the hamlet has no area officer does the message go to everyone who can triage the whole
+  commune (the commune police), so that no report goes unannounced. Whoever filed the report is
+  not told about it. Urgent and normal reports alike are sent at once, in the app and by e-mail:
+  an area officer has a few hamlets and a few reports a day, and a batch would only delay them;
+  urgent ones say so first in the title.
+- **The daily digest of overdue reports** goes to the *commune police lead*: active users of the
+  commune with reports.view_informantreveal, the permission that lets them read the reveal log
+  (accounts/roles.py gives it to the commune police role; a commune that names one lead grants
+  it to that person only). Nothing is sent on a day without overdue reports.
+
+What: a notification says *which* report (its code), what kind, where, how urgent, how it came
+in and when it is due — never its title, description, informant or, for a tip, its tracking
+code. Titles and descriptions are free text that a filer may fill with names; e-mail leaves the
+portal. The officer reads the report in the portal, where access is checked and logged.
+Texts are written in the commune's language (settings.LANGUAGE_CODE): they are stored.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import User
+from groups.models import Commune
+
+from .models import IncidentReport, Urgency
+
+KIND_NEW_REPORT = "report_new"
+KIND_OVERDUE_DIGEST = "report_overdue_digest"
+DIGEST_MAX_LINES = 50
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    url: str
+
+
+def _holding(users: QuerySet[User], perm: str) -> QuerySet[User]:
+    """Narrow `users` in SQL to those who may hold `perm` (through a role, directly, or as
+    superuser), so that has_perm, which decides, runs on a few users, not the whole commune."""
+    app_label, codename = perm.split(".")
+    grants = Q(content_type__app_label=app_label, codename=codename)
+    perms = Permission.objects.filter(grants)
+    return users.filter(
+        Q(is_superuser=True) | Q(groups__permissions__in=perms) | Q(user_permissions__in=perms)
+    ).distinct()
+
+
+def _can_triage_the_commune(user: User) -> bool:
+    return user.has_perm("reports.triage_report") and user.has_perm("groups.view_all_hamlets")
+
+
+def new_report_recipients(report: IncidentReport) -> list[User]:
+    """The area officers of the report's hamlet, else the commune's police (module docstring)."""
+    people = User.objects.filter(is_active=True, commune_id=report.commune_id)
+    triage = _holding(people, "reports.triage_report").order_by("pk")
+    officers = [
+        user
+        for user in triage.filter(pk__in=people.filter(hamlets=report.hamlet_id).values("pk"))
+        if user.has_perm("reports.triage_report")
+    ]
+    chosen = officers or [user for user in triage if _can_triage_the_commune(user)]
+    return [user for user in chosen if user.pk != report.filed_by_id]
+
+
+def police_leads(commune: Commune | int) -> list[User]:
+    """Who gets the overdue digest of a commune (module docstring)."""
+    commune_id = commune if isinstance(commune, int) else commune.pk
+    people = User.objects.filter(is_active=True, commune_id=commune_id)
+    leads = _holding(people, "reports.view_informantreveal").order_by("pk")
+    return [user for user in leads if user.has_perm("reports.view_informantreveal")]
+
+
+def report_url(report: IncidentReport) -> str:
+    """The report's page: the portal's detail page once it exists, the admin's until then."""
+    try:
+        return reverse("reports:detail", args=[report.pk])
+    except NoReverseMatch:
+        return reverse("admin:reports_incidentreport_change", args=[report.pk])
+
+
+def queue_url() -> str:
+    try:
+        return reverse("reports:queue")
+    except NoReverseMatch:
+        return reverse("admin:reports_incidentreport_changelist")
+
+
+def _when(moment: datetime.datetime | None) -> str:
+    return date_format(timezone.localtime(moment), "d/m/Y H:i") if moment else "—"
+
+
+def new_report_message(report: IncidentReport) -> Message:
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "code": report.code,
+            "category": report.get_category_display(),
+            "hamlet": report.hamlet.name,
+        }
+        if report.urgency == Urgency.URGENT:
+            title = _("URGENT report %(code)s: %(category)s, %(hamlet)s") % values
+        else:
+            title = _("New report %(code)s: %(category)s, %(hamlet)s") % values
+        lines = [
+            _("Hamlet: %(hamlet)s") % values,
+            _("Category: %(category)s") % values,
+            _("Urgency: %(urgency)s") % {"urgency": report.get_urgency_display()},
+            _("Received by: %(channel)s") % {"channel": report.get_channel_display()},
+            _("Received at: %(at)s") % {"at": _when(report.created_at)},
+            _("Due: %(at)s") % {"at": _when(report.due_at)},
+            "",
+            _("Read and handle it in the portal."),
+        ]
+    return Message(title=title, body="\n".join(lines), url=report_url(report))
+
+
+def overdue_digest_message(
+    commune: Commune, reports: Iterable[IncidentReport], *, now: datetime.datetime
+) -> Message:
+    """`reports`: the commune's overdue reports, oldest due first (with hamlet, assignee)."""
+    reports = list(reports)
+    shown = reports[:DIGEST_MAX_LINES]
+    with translation.override(settings.LANGUAGE_CODE):
+        title = ngettext(
+            "%(count)d overdue report in %(commune)s",
+            "%(count)d overdue reports in %(commune)s",
+            len(reports),
+        ) % {"count": len(reports), "commune": commune.name}
+        lines = [
+            _("Reports past their due date on %(date)s:")
+            % {"date": date_format(timezone.localdate(now), "d/m/Y")},
+            "",
+        ]
+        for report in shown:
+            lines.append(
+                _("%(code)s · %(hamlet)s · %(category)s · %(status)s · due %(due)s · %(assignee)s")
+                % {
+                    "code": report.code,
+                    "hamlet": report.hamlet.name,
+                    "category": report.get_category_display(),
+                    "status": report.get_status_display(),
+                    "due": _when(report.due_at),
+                    "assignee": str(report.assigned_to) if report.assigned_to else _("unassigned"),
+                }
+            )
+        if len(reports) > len(shown):
+            lines.append(_("… and %(count)d more.") % {"count": len(reports) - len(shown)})
+    return Message(title=title, body="\n".join(lines), url=queue_url())

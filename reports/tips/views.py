@@ -1,0 +1,154 @@
+"""The public tip pages: no login, CSRF on, rate-limited, nothing about the visitor kept.
+
+The tracking code is shown in the answer to the POST that filed the tip (no redirect): putting it
+in the session or a message cookie to show after a redirect would store it in clear. Codes are
+always POSTed, never in a URL, so they reach no access log or browser history.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from typing import Any
+
+import segno
+from auditlog.cid import correlation_id
+from auditlog.context import set_actor
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods
+
+from groups.models import Commune, Hamlet
+
+from . import ratelimit
+from .forms import AddInformationForm, TipForm, TrackForm
+from .services import tip_add_information, tip_find, tip_submit
+
+PHOTO_ERRORS = {"attachment_too_large", "attachment_type", "tip_photo_type", "tip_photo_unreadable"}
+
+
+def anonymous(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Runs the view with the audit log knowing nothing of the request: AuditlogMiddleware would
+    otherwise store the client's address (and a proxy's correlation id, which leads back to it
+    in the proxy's logs) on the audit entries of the tip's report."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        correlation_id.set(None)
+        with set_actor(None, remote_addr=None, remote_port=None):
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Pages with a code or a tip's state: kept by no cache, shared or not."""
+    add_never_cache_headers(response)
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def _limited(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/tip_limited.html", status=429)
+
+
+def _refused(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    """The honeypot was filled: nothing is filed, the answer says no more than that."""
+    context["refused"] = True
+    return render(request, template, context, status=400)
+
+
+@anonymous
+@require_http_methods(["GET", "POST"])
+def tip_new(request: HttpRequest, commune_code: str) -> HttpResponse:
+    """The anonymous tip form of a commune (the QR code's target); `?hamlet=<code>` preselects
+    the hamlet of the group that shared it."""
+    commune = get_object_or_404(Commune, code=commune_code)
+    if request.method == "GET":
+        hamlet = Hamlet.objects.filter(commune=commune, code=request.GET.get("hamlet", "")).first()
+        form = TipForm(commune=commune, initial={"hamlet": hamlet})
+        return render(request, "reports/tip_form.html", {"commune": commune, "form": form})
+    form = TipForm(request.POST, request.FILES, commune=commune)
+    context = {"commune": commune, "form": form}
+    if form.caught():
+        return _refused(request, "reports/tip_form.html", context)
+    if not ratelimit.hit(request, ratelimit.SUBMIT):
+        return _limited(request)
+    if form.is_valid():
+        try:
+            filed = tip_submit(
+                hamlet=form.cleaned_data["hamlet"],
+                category=form.cleaned_data["category"],
+                description=form.cleaned_data["description"],
+                photo=form.cleaned_data["photo"],
+            )
+        except ValidationError as error:
+            for item in error.error_list:
+                form.add_error("photo" if item.code in PHOTO_ERRORS else None, item)
+        else:
+            done = {"commune": commune, "report": filed.report, "code": filed.code}
+            return _private(render(request, "reports/tip_done.html", done))
+    return render(request, "reports/tip_form.html", context, status=400)
+
+
+@anonymous
+@require_http_methods(["GET", "POST"])
+def tip_track(request: HttpRequest) -> HttpResponse:
+    """Follow a tip with its tracking code: status, the public reply, and more information."""
+    if request.method == "GET":
+        return _private(render(request, "reports/tip_track.html", {"form": TrackForm()}))
+    adding = "text" in request.POST
+    form = (AddInformationForm if adding else TrackForm)(request.POST)
+    if form.caught():
+        return _refused(request, "reports/tip_track.html", {"form": TrackForm()})
+    if not ratelimit.hit(request, ratelimit.TRACK):
+        return _limited(request)
+    access = tip_find(request.POST.get("code", ""))
+    if access is None:
+        # The same answer for a malformed code and an unknown one.
+        context = {"form": TrackForm(), "not_found": True}
+        return _private(render(request, "reports/tip_track.html", context, status=404))
+    added = False
+    addition = AddInformationForm(initial={"code": request.POST["code"]})
+    if adding:
+        addition = form
+        if form.is_valid():
+            try:
+                tip_add_information(access=access, text=form.cleaned_data["text"])
+            except ValidationError as error:
+                form.add_error("text", error)
+            else:
+                added = True
+                addition = AddInformationForm(initial={"code": request.POST["code"]})
+    report = access.report
+    context = {
+        "access": access,
+        "report": report,
+        "additions": report.events.filter(kind="comment", actor=None, shared=True),
+        "form": addition,
+        "added": added,
+    }
+    return _private(render(request, "reports/tip_status.html", context))
+
+
+@require_GET
+def tip_qr(request: HttpRequest, commune_code: str) -> HttpResponse:
+    """An SVG QR code of the commune's tip page (with `?hamlet=<code>`, of that hamlet's) for
+    groups to share or print."""
+    commune = get_object_or_404(Commune, code=commune_code)
+    url = reverse("tips:new", args=[commune.code])
+    hamlet = Hamlet.objects.filter(commune=commune, code=request.GET.get("hamlet", "")).first()
+    if hamlet is not None:
+        url += "?" + urlencode({"hamlet": hamlet.code})
+    svg = io.BytesIO()
+    segno.make_qr(request.build_absolute_uri(url), error="m").save(
+        svg, kind="svg", scale=8, border=4, dark="#000", light="#fff"
+    )
+    response = HttpResponse(svg.getvalue(), content_type="image/svg+xml")
+    patch_cache_control(response, public=True, max_age=3600)
+    return response
