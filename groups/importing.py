@@ -704,13 +704,26 @@ def _export_rows(queryset: models.QuerySet[Member]) -> Iterator[list[object]]:
 
 
 def _export_xlsx(rows: Iterable[list[object]]) -> bytes:
+    return spreadsheet_xlsx(rows, headers=COLUMNS.values(), title="Thành viên", widths=_WIDTHS)
+
+
+def spreadsheet_xlsx(
+    rows: Iterable[Sequence[object]],
+    *,
+    headers: Iterable[str],
+    title: str,
+    widths: Sequence[int] = (),
+) -> bytes:
+    """An XLSX workbook of one sheet: a bold header row, then `rows`. Text that starts with
+    "=" is written as text, never as a formula; dates show as DD/MM/YYYY. Reused by every
+    export of the project (members, reports)."""
     book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("Thành viên")
-    for index, width in enumerate(_WIDTHS, start=1):
+    sheet = book.create_sheet(title)
+    for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    sheet.append([_styled(sheet, header, font=bold) for header in COLUMNS.values()])
+    sheet.append([_styled(sheet, header, font=bold) for header in headers])
     for row in rows:
         sheet.append([_xlsx_value(sheet, value) for value in row])
     output = io.BytesIO()
@@ -734,10 +747,16 @@ def _xlsx_value(sheet: object, value: object) -> object:
 
 
 def _export_csv(rows: Iterable[list[object]]) -> bytes:
+    return spreadsheet_csv(rows, headers=COLUMNS.values())
+
+
+def spreadsheet_csv(rows: Iterable[Sequence[object]], *, headers: Iterable[str]) -> bytes:
+    """CSV in UTF-8 with a byte order mark (so that Excel shows Vietnamese), a header row, then
+    `rows`; text that a spreadsheet would run as a formula gets a leading apostrophe."""
     output = io.StringIO()
     output.write("\ufeff")
     writer = csv.writer(output, lineterminator="\r\n")
-    writer.writerow(COLUMNS.values())
+    writer.writerow(headers)
     for row in rows:
         writer.writerow(_csv_value(value) for value in row)
     return output.getvalue().encode("utf-8")

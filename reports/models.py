@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auditlog.registry import auditlog
 from django.conf import settings
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from groups.models import Commune, Hamlet, PeopleGroup, ZaloGroup
+from groups.normalize import search_key
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -183,6 +184,15 @@ class IncidentReportQuerySet(models.QuerySet):
     def overdue(self, now: datetime.datetime | None = None) -> IncidentReportQuerySet:
         return self.open().filter(due_at__lt=now or timezone.now())
 
+    def search(self, text: str) -> IncidentReportQuerySet:
+        """Reports whose code, title or description hold every word of `text`, without
+        diacritics in any Unicode form ("trom xe" finds "Trộm xe"). On PostgreSQL each word's
+        LIKE '%…%' is answered by the trigram index report_search_trgm."""
+        queryset = self
+        for word in search_key(text).split()[:8]:
+            queryset = queryset.filter(search_text__contains=word)
+        return queryset
+
 
 class IncidentReport(models.Model):
     """Something a resident reported, from receipt to closing. Never names the informant."""
@@ -262,6 +272,9 @@ class IncidentReport(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # search_key() of code, title and description: what the triage queue's search compares with
+    # (no diacritics, Đ→d, lower case), behind a trigram index on PostgreSQL.
+    search_text = models.TextField(editable=False, blank=True, default="")
 
     objects = IncidentReportQuerySet.as_manager()
 
@@ -294,6 +307,17 @@ class IncidentReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}" if self.code else self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived from the row itself (like Member.name_key), so no write path can forget it.
+        self.search_text = self.searchable_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"code", "title", "description"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def searchable_text(self) -> str:
+        return search_key(f"{self.code} {self.title} {self.description}")
 
     @property
     def is_open(self) -> bool:
@@ -545,6 +569,6 @@ class InformantReveal(models.Model):
 
 # Audited like the register. Informant and InformantReveal are not: the audit log must never
 # hold an identity, and the reveal log is itself the record.
-auditlog.register(IncidentReport, exclude_fields=["updated_at"])
+auditlog.register(IncidentReport, exclude_fields=["updated_at", "search_text"])
 auditlog.register(DeadlineRule)
 auditlog.register(ReportSettings)
