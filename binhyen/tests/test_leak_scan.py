@@ -68,12 +68,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @pytest.fixture
 def world(
+    settings,
+    tmp_path,
     commune: Commune,
     other_commune: Commune,
     hamlet_a: Hamlet,
     hamlet_b: Hamlet,
     hamlet_elsewhere: Hamlet,
 ) -> World:
+    settings.DATA_DIR = tmp_path  # the world's attachments
     return build_world(
         commune=commune,
         other_commune=other_commune,
