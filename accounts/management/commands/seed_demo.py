@@ -1,5 +1,5 @@
 """Load the illustrative demo commune from seeds/: hamlets, people's groups, Zalo groups, about
-5,000 synthetic members, and demo users for every role.
+5,000 synthetic members, demo users for every role, and a year of incident reports.
 
 Idempotent: rows are matched by code or username, members are added only to an empty roster, and
 a demo user's password is set only when the user is created, so a second run changes nothing.
@@ -16,6 +16,7 @@ from accounts.roles import STAFF_ROLES, Role
 from groups import demo
 from groups.models import Commune, Hamlet
 from groups.services import member_counts_record
+from reports import demo as reports_demo
 
 
 def seed_user(row: dict[str, str], commune: Commune, password_hash: str) -> User:
@@ -62,8 +63,11 @@ class Command(BaseCommand):
                 self.assign_group_admins(users)
                 added = demo.seed_members()
                 member_counts_record()
+                reports = reports_demo.seed_reports()
             self.stdout.write(
-                self.style.SUCCESS(f"Demo data loaded: {commune}, {added} new members.")
+                self.style.SUCCESS(
+                    f"Demo data loaded: {commune}, {added} new members, {reports} new reports."
+                )
             )
         self.print_logins()
 
