@@ -335,6 +335,10 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         hamlets = hamlets_for(user).order_by("name")
         self.fields["hamlet"].queryset = hamlets
+        # Read once: the template lists them, and a valid choice is checked against them.
+        self.fields["hamlet"].choices = [("", gettext("All"))] + [
+            (hamlet.pk, hamlet.name) for hamlet in hamlets
+        ]
         self.fields["status"].choices = [
             (OPEN, _("Open (to handle)")),
             (ALL, _("All")),
@@ -346,6 +350,25 @@ class QueueFilterForm(forms.Form):
             (UNASSIGNED, _("Unassigned")),
             *officers,
         ]
+
+    def selects(self) -> list[dict[str, Any]]:
+        """The select boxes as the queue template draws them, each option with whether it is
+        chosen: worked out here once, not per option in the template (a hot page)."""
+        found = []
+        for name, field in self.fields.items():
+            if name == "q":
+                continue
+            chosen = str(self[name].value() or "")
+            options = [(str(value), label, str(value) == chosen) for value, label in field.choices]
+            found.append(
+                {
+                    "name": name,
+                    "label": field.label,
+                    "id": self[name].id_for_label,
+                    "options": options,
+                }
+            )
+        return found
 
     def selection(self, queryset: QuerySet[IncidentReport]) -> QuerySet[IncidentReport]:
         """`queryset` (already the user's scope) narrowed and ordered as the form says: what

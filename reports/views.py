@@ -112,6 +112,7 @@ def _queue(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {
         "form": form,
+        "selects": form.selects(),
         "page": page,
         "count_capped": page.paginator.count > CappedCountPaginator.CAP,
         "cap": CappedCountPaginator.CAP,
