@@ -318,7 +318,7 @@ def test_the_queue_filters_sorts_and_searches(police, officer_a, hamlet_a, hamle
 
 
 def test_the_queue_empty_states(police) -> None:
-    assert "No open report" in text(client_of(police).get(LIST, HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Không có tin báo đang mở" in text(client_of(police).get(LIST))
     page = text(client_of(police).get(LIST, {"q": "khong co"}))
     assert 'data-testid="empty"' in page
 
