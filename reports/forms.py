@@ -164,7 +164,7 @@ class ReportForm(forms.ModelForm):
                     *self.INFORMANT_FIELDS,
                 )
             )
-        parts += ["photos", Submit("submit", _("Send the report"), css_class="w-100 w-sm-auto")]
+        parts += ["photos", Submit("submit", _("Send the report"), css_class="w-100")]
         return Layout(*parts)
 
     def clean_photos(self) -> list[UploadedFile]:

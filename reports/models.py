@@ -303,6 +303,9 @@ class IncidentReport(models.Model):
             models.Index(fields=["hamlet", "-created_at"], name="report_hamlet_recent_idx"),
             models.Index(fields=["-created_at", "-id"], name="report_recent_idx"),
             models.Index(fields=["assigned_to", "status"], name="report_assignee_idx"),
+            # The triage queue's sorts: urgent first, and due soonest.
+            models.Index(fields=["-urgency", "-created_at", "-id"], name="report_urgency_idx"),
+            models.Index(fields=["due_at", "id"], name="report_due_idx"),
         ]
 
     def __str__(self) -> str:
