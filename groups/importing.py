@@ -711,7 +711,11 @@ def _export_xlsx(rows: Iterable[list[object]]) -> bytes:
 
 
 def table_xlsx(
-    headers: Iterable[str], rows: Iterable[Sequence[object]], *, title: str, widths: Sequence[int]
+    headers: Iterable[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    title: str,
+    widths: Sequence[int] = (),
 ) -> bytes:
     """A workbook of one sheet: bold headers, frozen first row, dates as dates, and text that
     starts with "=" kept as text (never a formula). Shared by every export of the portal."""

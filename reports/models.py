@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auditlog.registry import auditlog
 from django.conf import settings
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from groups.models import Commune, Hamlet, PeopleGroup, ZaloGroup
+from groups.normalize import search_key
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -183,6 +184,15 @@ class IncidentReportQuerySet(models.QuerySet):
     def overdue(self, now: datetime.datetime | None = None) -> IncidentReportQuerySet:
         return self.open().filter(due_at__lt=now or timezone.now())
 
+    def search(self, text: str) -> IncidentReportQuerySet:
+        """Reports whose code, title or description hold every word of `text`, without
+        diacritics in any Unicode form ("trom xe" finds "Trộm xe"). On PostgreSQL each word's
+        LIKE '%…%' is answered by the trigram index report_search_trgm."""
+        queryset = self
+        for word in search_key(text).split()[:8]:
+            queryset = queryset.filter(search_text__contains=word)
+        return queryset
+
 
 class IncidentReport(models.Model):
     """Something a resident reported, from receipt to closing. Never names the informant."""
@@ -265,6 +275,9 @@ class IncidentReport(models.Model):
     # When the responsible officers were notified of the new report (reports/notifications.py):
     # claimed with a conditional update, so a notification goes out once; null = still to do.
     notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # search_key() of code, title and description: what the triage queue's search compares with
+    # (no diacritics, Đ→d, lower case), behind a trigram index on PostgreSQL.
+    search_text = models.TextField(editable=False, blank=True, default="")
 
     objects = IncidentReportQuerySet.as_manager()
 
@@ -293,10 +306,24 @@ class IncidentReport(models.Model):
             models.Index(fields=["hamlet", "-created_at"], name="report_hamlet_recent_idx"),
             models.Index(fields=["-created_at", "-id"], name="report_recent_idx"),
             models.Index(fields=["assigned_to", "status"], name="report_assignee_idx"),
+            # The triage queue's sorts: urgent first, and due soonest.
+            models.Index(fields=["-urgency", "-created_at", "-id"], name="report_urgency_idx"),
+            models.Index(fields=["due_at", "id"], name="report_due_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}" if self.code else self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived from the row itself (like Member.name_key), so no write path can forget it.
+        self.search_text = self.searchable_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"code", "title", "description"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def searchable_text(self) -> str:
+        return search_key(f"{self.code} {self.title} {self.description}")
 
     @property
     def is_open(self) -> bool:
@@ -604,7 +631,7 @@ class TipAccess(models.Model):
 
 # Audited like the register. Informant and InformantReveal are not: the audit log must never
 # hold an identity, and the reveal log is itself the record.
-auditlog.register(IncidentReport, exclude_fields=["updated_at", "notified_at"])
+auditlog.register(IncidentReport, exclude_fields=["updated_at", "notified_at", "search_text"])
 # The reply is audited; the code's hash never enters the audit log.
 auditlog.register(TipAccess, include_fields=["public_reply"])
 auditlog.register(DeadlineRule)

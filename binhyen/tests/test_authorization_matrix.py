@@ -130,6 +130,24 @@ def page(permission: str) -> Rule:
     return rule
 
 
+def page_any(*permissions: str) -> Rule:
+    """A page that answers any of several permissions (the report list: the queue for who
+    triages, "my reports" for who files)."""
+
+    def rule(persona: Persona, target: Target) -> str:
+        if persona.anonymous:
+            return LOGIN
+        if not persona.sees(target.place):
+            return MISSING
+        held = ROLE_PERMISSIONS.get(persona.role, ())
+        return OK if any(permission in held for permission in permissions) else FORBIDDEN
+
+    return rule
+
+
+TRIAGE = "reports.triage_report"
+
+
 def api(action: str = "view") -> Rule:
     """The API: 401 without credentials; the model permission (RegisterPermissions) is checked
     before the object is fetched (403), then the scoped queryset answers 404."""
@@ -231,6 +249,22 @@ EXPECTATIONS: dict[str, Rule] = {
     "tips:new": public(),
     "tips:qr": public(),
     "tips:track": public(),
+    # the report pages
+    "reports:report-list": page_any(TRIAGE, "reports.add_incidentreport"),
+    "reports:report-create": page("reports.add_incidentreport"),
+    "reports:queue-assign": signed_in(NOT_ALLOWED),  # POST only
+    "reports:queue-export": page(TRIAGE),
+    "reports:reveal-log": page("reports.view_informantreveal"),
+    "reports:report-detail": page("reports.view_incidentreport"),
+    "reports:report-comment": signed_in(NOT_ALLOWED),  # POST only
+    "reports:report-attach": signed_in(NOT_ALLOWED),  # POST only
+    "reports:report-transition": signed_in(NOT_ALLOWED),  # POST only
+    "reports:report-assign": signed_in(NOT_ALLOWED),  # POST only
+    "reports:report-outcome": signed_in(NOT_ALLOWED),  # POST only
+    "reports:informant-reveal": page("reports.view_informant"),
+    # The world's reports were filed by nobody: only who can triage may download their files
+    # (whoever filed a report may too, see reports/tests/test_views.py).
+    "reports:attachment-download": page(TRIAGE),
     # infrastructure
     "healthz": public(),
     "set_language": public(REDIRECT),  # back to the page (or /), the language set by POST
@@ -307,12 +341,15 @@ def outcome(response: HttpResponse, persona: Persona) -> str:
 
 @pytest.fixture
 def world(
+    settings,
+    tmp_path,
     commune: Commune,
     other_commune: Commune,
     hamlet_a: Hamlet,
     hamlet_b: Hamlet,
     hamlet_elsewhere: Hamlet,
 ) -> World:
+    settings.DATA_DIR = tmp_path  # the world's attachments
     return build_world(
         commune=commune,
         other_commune=other_commune,

@@ -1,5 +1,6 @@
 """The leak scan: members' phones and names never reach anyone without `groups.view_member` for
-their hamlet (ASVS V8.3, personal data; Law 91/2025/QH15).
+their hamlet, and informants' identities reach nobody at all, except on the reveal page after a
+reason (ASVS V8.3, personal data; Law 91/2025/QH15).
 
 Two members carry unique markers: one in hamlet A, one in hamlet B, each with a phone number used
 nowhere else and a name that cannot occur by chance. Every GET URL of the project (urlmap, the same
@@ -31,6 +32,8 @@ from accounts.models import User
 from binhyen.tests.urlmap import Unbuildable, World, build_world, routes, targets
 from conftest import skip_or_fail
 from groups.models import Commune, Hamlet, ZaloGroup
+from reports import crypto
+from reports.models import IncidentReport, Informant, InformantReveal
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +53,16 @@ MARKERS: dict[str, re.Pattern] = {
     "name of the hamlet-B member": re.compile("zyxquet", re.IGNORECASE),
 }
 HAMLET_B_ONLY = {"phone of the hamlet-B member", "name of the hamlet-B member"}
+MEMBER_MARKERS = set(MARKERS)
+
+# The informants of the reports in hamlets A and B: sealed, so no crawl by anyone may show them
+# (the reveal page needs a POST with a reason, which a crawl does not send).
+INFORMANT_PHONE, INFORMANT_NAME = "+84599777111", "Trần Văn Informqvex"
+INFORMANT_MARKERS = {
+    "phone of an informant": phone_pattern(INFORMANT_PHONE),
+    "name of an informant": re.compile("informqvex", re.IGNORECASE),
+}
+MARKERS |= INFORMANT_MARKERS
 
 # Who may see which marker: nobody but the police sees hamlet B's member; officer_a (area officer
 # of hamlet A) sees hamlet A's. Hamlet heads, the party office, leaders, the police of another
@@ -60,7 +73,8 @@ FORBIDDEN_MARKERS = {
     "party_office": set(MARKERS),
     "leader": set(MARKERS),
     "outsider": set(MARKERS),
-    "officer_a": HAMLET_B_ONLY,
+    "officer_a": HAMLET_B_ONLY | set(INFORMANT_MARKERS),
+    "police": set(INFORMANT_MARKERS),
 }
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,13 +82,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @pytest.fixture
 def world(
+    settings,
+    tmp_path,
     commune: Commune,
     other_commune: Commune,
     hamlet_a: Hamlet,
     hamlet_b: Hamlet,
     hamlet_elsewhere: Hamlet,
 ) -> World:
-    return build_world(
+    settings.DATA_DIR = tmp_path  # the world's attachments
+    world = build_world(
         commune=commune,
         other_commune=other_commune,
         hamlet_a=hamlet_a,
@@ -85,6 +102,19 @@ def world(
             "B": {"phone": "0599.654.321", "full_name": NAME_B, "zalo_name": NAME_B},
         },
     )
+    for place in ("A", "B"):
+        report = world.get(IncidentReport, place)
+        values = {
+            "name": INFORMANT_NAME,
+            "phone": "0599 777 111",
+            "address": "",
+            "relation_to_case": "",
+        }
+        Informant.objects.create(
+            report=report,
+            **{column: crypto.encrypt(values[key]) for key, column in Informant.FIELDS.items()},
+        )
+    return world
 
 
 @pytest.fixture
@@ -110,12 +140,17 @@ def urls_to_scan(world: World) -> list[str]:
     changelist = reverse("admin:groups_member_changelist")
     urls += [f"{export}?format=xlsx", f"{export}?format=csv"]
     # Searches use a part of each marker: a page that repeats the search term is no leak.
-    for term in ("123456", "654321", "qorvex", "zyxque"):
+    queue, queue_export = reverse("reports:report-list"), reverse("reports:queue-export")
+    urls += [f"{queue_export}?format={fmt}&status=all" for fmt in ("xlsx", "csv")]
+    for term in ("123456", "654321", "qorvex", "zyxque", "777111", "informqv"):
         urls += [
             f"{changelist}?q={term}",
             f"{export}?format=csv&q={term}",
             f"{reverse('api:member-list')}?search={term}",
             f"{reverse('admin:auditlog_logentry_changelist')}?q={term}",
+            f"{queue}?status=all&q={term}",
+            f"{reverse('api:report-list')}?search={term}",
+            f"{reverse('admin:reports_incidentreport_changelist')}?q={term}",
         ]
     return urls
 
@@ -190,18 +225,18 @@ def test_the_scan_finds_the_markers_where_they_may_be_seen(
     the API, in each format the scan reads."""
     police = client_for("police")
     found = {marker for _url, marker, _status in scan(police, urls_to_scan(world))}
-    assert found == set(MARKERS)
+    assert found == MEMBER_MARKERS
     export = reverse("admin:groups_member_export")
     for fmt in ("xlsx", "csv"):
         text = readable(police.get(export, {"format": fmt}))
-        assert all(pattern.search(text) for pattern in MARKERS.values()), fmt
+        assert all(MARKERS[marker].search(text) for marker in MEMBER_MARKERS), fmt
     rows = list(csv.reader(io.StringIO(police.get(export, {"format": "csv"}).content.decode())))
     assert any("0599 654 321" in row for row in rows)  # the csv holds the number as people write it
     members = police.get(reverse("api:member-list")).json()["results"]
     assert {PHONE_A, PHONE_B} <= {member["phone"] for member in members}
     officer_a = client_for("officer_a")
     found = {marker for _url, marker, _status in scan(officer_a, urls_to_scan(world))}
-    assert found == set(MARKERS) - HAMLET_B_ONLY
+    assert found == MEMBER_MARKERS - HAMLET_B_ONLY
     poster = reverse("groups:group-poster", args=[world.get(ZaloGroup, "A").pk])
     assert "zalo.me/g/" in readable(police.get(poster))  # PDFs are read as text
 
@@ -215,6 +250,22 @@ def test_the_scan_covers_the_public_tip_pages(world: World) -> None:
         reverse("tips:track"),
     }
     assert tip_pages <= scanned
+
+
+def test_the_scan_finds_an_informant_on_the_reveal_page_after_a_reason(
+    world: World, client_for: Callable[[str], Client]
+) -> None:
+    """The informant markers can be found: on the police's reveal page, once a reason is given
+    (and logged), in the page a person reads."""
+    url = reverse("reports:informant-reveal", args=[world.get(IncidentReport, "B").pk])
+    police = client_for("police")
+    response = police.post(url, {"reason": "Xác minh theo yêu cầu của trưởng công an"})
+    text = readable(response)
+    assert all(pattern.search(text) for pattern in INFORMANT_MARKERS.values())
+    assert InformantReveal.objects.filter(user__username="police").count() == 1
+    for name in ("officer_a", "head_b", "party_office", "outsider"):
+        refused = readable(client_for(name).post(url, {"reason": "tò mò"}))
+        assert not any(pattern.search(refused) for pattern in INFORMANT_MARKERS.values()), name
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,10 @@ How a pattern's parameters are filled (`targets()`):
 - A parameter naming an object is filled once per *place* where the world has an object of that
   model, so each URL is requested for an object in hamlet A, in hamlet B and in another commune:
   `object_id`/`id` of an admin model view → that ModelAdmin's model; `pk` of an API route → the
-  viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup (PARAM_MODELS); a parameter
-  naming an object by another field than its pk, e.g. `commune_code` → a Commune's `code`
-  (PARAM_FIELDS, used by the public tip pages); the admin's
+  viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup, `report_id` → IncidentReport,
+  `attachment_id` → Attachment (PARAM_MODELS); a parameter naming an object by another field
+  than its pk, e.g. `commune_code` → a Commune's `code` (PARAM_FIELDS, used by the public tip
+  pages); the admin's
   `view_on_site` (`content_type_id` + `object_id`) → a member.
 - `format` (DRF format suffixes) → "json"; the admin catch-all's `url` → a page that does not
   exist; a regex group of literal alternatives (the admin's `app_label`) → one URL per choice.
@@ -37,6 +38,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
@@ -55,12 +57,30 @@ from accounts.models import User
 from binhyen.health import HEARTBEAT_TASK
 from groups.models import Commune, Hamlet, Member, ZaloGroup
 from groups.tests.factories import MemberFactory, PeopleGroupFactory, ZaloGroupFactory
-from reports.models import DeadlineRule, InformantReveal, ReportSettings, TipAccess
+from reports.models import (
+    Attachment,
+    DeadlineRule,
+    IncidentReport,
+    InformantReveal,
+    ReportSettings,
+    TipAccess,
+)
 from reports.tests.factories import IncidentReportFactory
 
 PLACES = ("A", "B", "ours", "other", "any")
-PARAM_MODELS: dict[str, type[models.Model]] = {"hamlet_id": Hamlet, "group_id": ZaloGroup}
+PARAM_MODELS: dict[str, type[models.Model]] = {
+    "hamlet_id": Hamlet,
+    "group_id": ZaloGroup,
+    "report_id": IncidentReport,
+    "attachment_id": Attachment,
+}
 PARAM_FIELDS: dict[str, tuple[type[models.Model], str]] = {"commune_code": (Commune, "code")}
+# The smallest valid PNG: an attachment in the world whose download can be served.
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 MISSING_ADMIN_PAGE = "no-such-page/"
 
 
@@ -198,6 +218,7 @@ def build_world(
     members: dict[str, dict[str, str]] | None = None,
 ) -> World:
     """A register in hamlets A, B and another commune, and one object of each unscoped model.
+    Attachments are written under settings.DATA_DIR: the callers point it at a temporary folder.
 
     `members` overrides fields of the member created at a place, e.g. {"B": {"phone": …}}."""
     world = World()
@@ -231,7 +252,11 @@ def build_world(
             hamlet=hamlet, code=f"TB-2026-TIP{place}", channel="anonymous_tip"
         )
         access = TipAccess.objects.create(report=tip, code_hash=f"map-{place}")
-        world.add(place, report, reveal, access)
+        attachment = Attachment(
+            report=report, original_name=f"map-{place}.png", content_type="image/png", size=len(PNG)
+        )
+        attachment.file.save("map.png", ContentFile(PNG), save=True)
+        world.add(place, report, reveal, access, attachment)
     for place, unit in (("ours", commune), ("other", other_commune)):
         world.add(
             place,

@@ -1,5 +1,5 @@
 """Load the illustrative demo commune from seeds/: hamlets, people's groups, Zalo groups, about
-5,000 synthetic members, and demo users for every role.
+5,000 synthetic members, demo users for every role, and a year of incident reports.
 
 Idempotent: rows are matched by code or username, members are added only to an empty roster, and
 a demo user's password is set only when the user is created, so a second run changes nothing.
@@ -20,6 +20,7 @@ from accounts.services import requires_two_factor
 from groups import demo
 from groups.models import Commune, Hamlet
 from groups.services import member_counts_record
+from reports import demo as reports_demo
 
 DEMO_DEVICE = "demo"
 
@@ -69,8 +70,11 @@ class Command(BaseCommand):
                 self.seed_demo_second_factor(users)
                 added = demo.seed_members()
                 member_counts_record()
+                reports = reports_demo.seed_reports()
             self.stdout.write(
-                self.style.SUCCESS(f"Demo data loaded: {commune}, {added} new members.")
+                self.style.SUCCESS(
+                    f"Demo data loaded: {commune}, {added} new members, {reports} new reports."
+                )
             )
         self.print_logins()
 

@@ -1,0 +1,509 @@
+"""HTML pages of incident reports: filing, the hamlet head's list, the police's triage queue and
+report page, attachments, the export, and the informant's reveal and its log.
+
+Every page starts from a scoped queryset (`visible_to`): another hamlet's report is a 404, like
+one that does not exist; in scope without the permission is a 403. Writes call the services in
+reports/services.py, which check permission and scope again. The informant's identity is read
+in one place only, `informant_reveal_page`, after a reason, and never cached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_date
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from groups.access import hamlets_for
+from groups.admin import CappedCountPaginator
+from groups.models import Hamlet
+
+from . import exports
+from .forms import (
+    AssignForm,
+    AttachmentForm,
+    BulkAssignForm,
+    CommentForm,
+    OutcomeForm,
+    QueueFilterForm,
+    ReportForm,
+    RevealForm,
+    TransitionForm,
+)
+from .models import (
+    Attachment,
+    IncidentReport,
+    Informant,
+    InformantReveal,
+    ReportEvent,
+)
+from .services import (
+    attachment_add,
+    informant_reveal,
+    report_assign,
+    report_comment,
+    report_create,
+    report_record_outcome,
+    report_transition,
+)
+
+QUEUE_PAGE_SIZE = 25
+TRIAGE = "reports.triage_report"
+
+
+def _require(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def _in_scope(request: HttpRequest, report_id: int) -> IncidentReport:
+    """The report if it is in the user's scope (else 404) and the user may read reports (403)."""
+    queryset = IncidentReport.objects.visible_to(request.user).select_related(
+        "hamlet", "people_group", "zalo_group", "filed_by", "assigned_to"
+    )
+    report = get_object_or_404(queryset, pk=report_id)
+    _require(request, "reports.view_incidentreport")
+    return report
+
+
+def _error_messages(exc: ValidationError) -> list[str]:
+    return [message for message in exc.messages]
+
+
+def _page(paginator: Paginator, request: HttpRequest) -> Page:
+    number = request.GET.get("page") or "1"
+    if not number.isdecimal() or not 1 <= int(number) <= 1_000_000:
+        raise Http404
+    return paginator.get_page(number)
+
+
+# --- the list: the queue for the police, "my reports" for who files ---------------------------
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    """The triage queue for whoever can triage; the reports one filed for the others."""
+    if request.user.has_perm(TRIAGE):
+        return _queue(request)
+    if request.user.has_perm("reports.add_incidentreport"):
+        return _my_reports(request)
+    raise PermissionDenied
+
+
+def _queue(request: HttpRequest) -> HttpResponse:
+    form = QueueFilterForm(request.GET, user=request.user)
+    # The long texts stay in the table: a sort that reads many rows carries less.
+    reports = form.selection(
+        IncidentReport.objects.visible_to(request.user)
+        .select_related("hamlet", "assigned_to")
+        .defer("description", "search_text", "outcome", "location")
+    )
+    page = _page(CappedCountPaginator(reports, QUEUE_PAGE_SIZE), request)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "selects": form.selects(),
+        "page": page,
+        "count_capped": page.paginator.count > CappedCountPaginator.CAP,
+        "cap": CappedCountPaginator.CAP,
+        "query": query.urlencode(),
+        "officers": form.fields["assignee"].choices[2:],
+        "filtered": any(value for key, value in request.GET.items() if key not in ("page", "sort")),
+    }
+    return render(request, "reports/incidentreport_queue.html", context)
+
+
+def _my_reports(request: HttpRequest) -> HttpResponse:
+    """What the user filed, newest first, each with whether the police replied since the user
+    last wrote on it (a shared comment by someone else, newer than the user's own last event)."""
+    user = request.user
+    events = ReportEvent.objects.filter(report=OuterRef("pk")).order_by("-created_at", "-pk")
+    reports = (
+        IncidentReport.objects.visible_to(user)
+        .filter(filed_by=user)
+        .select_related("hamlet")
+        .annotate(
+            last_reply_at=Subquery(
+                events.filter(shared=True, kind=ReportEvent.Kind.COMMENT)
+                .exclude(actor=user)
+                .values("created_at")[:1]
+            ),
+            last_own_at=Subquery(events.filter(actor=user).values("created_at")[:1]),
+        )
+        .order_by("-created_at", "-id")
+    )
+    page = _page(Paginator(reports, QUEUE_PAGE_SIZE), request)
+    return render(request, "reports/incidentreport_mine.html", {"page": page})
+
+
+# --- filing --------------------------------------------------------------------------------
+
+
+@login_required
+def report_create_page(request: HttpRequest) -> HttpResponse:
+    _require(request, "reports.add_incidentreport")
+    if not hamlets_for(request.user).exists():
+        raise PermissionDenied  # no hamlet to file for
+    form = ReportForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        report = _file(request, form)
+        if report is not None:
+            messages.success(
+                request,
+                _("Report %(code)s was sent. You can follow it here.") % {"code": report.code},
+            )
+            return redirect("reports:report-detail", report_id=report.pk)
+    return render(request, "reports/incidentreport_form.html", {"form": form})
+
+
+def _file(request: HttpRequest, form: ReportForm) -> IncidentReport | None:
+    """The report and its files in one transaction: a refused file saves nothing (and the
+    files already written for it are removed). Errors go onto the form."""
+    saved: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            report = report_create(actor=request.user, **form.service_values())
+            for upload in form.cleaned_data["photos"]:
+                saved.append(
+                    attachment_add(actor=request.user, report=report, uploaded_file=upload)
+                )
+    except ValidationError as exc:
+        for attachment in saved:
+            attachment.file.delete(save=False)
+        field_errors = getattr(exc, "error_dict", None)
+        if field_errors:
+            for field, errors in field_errors.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            attachment_error = any(
+                str(getattr(error, "code", "")).startswith("attachment") for error in exc.error_list
+            )
+            form.add_error("photos" if attachment_error else None, exc)
+        return None
+    return report
+
+
+# --- one report ------------------------------------------------------------------------------
+
+
+@login_required
+def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = _in_scope(request, report_id)
+    return _detail(request, report)
+
+
+def _detail(request: HttpRequest, report: IncidentReport, **forms: Any) -> HttpResponse:
+    """The report's page: everything for whoever can triage; for the others the report as
+    filed and its shared timeline only (no assignee, deadline, outcome or internal note)."""
+    user = request.user
+    triager = user.has_perm(TRIAGE)
+    events = (
+        ReportEvent.objects.visible_to(user)
+        .filter(report=report)
+        .select_related("actor", "assignee")
+        .order_by("created_at", "pk")
+    )
+    filer = report.filed_by_id == user.pk
+    may_comment = triager or filer
+    context: dict[str, Any] = {
+        "report": report,
+        "triager": triager,
+        "events": events,
+        "may_comment": may_comment,
+        "may_attach": may_comment,
+        "show_attachments": triager or filer,
+        "attachments": report.attachments.select_related("uploaded_by") if triager or filer else [],
+        # That an identity was recorded, never who: for the police and whoever filed it.
+        "has_informant": report.has_informant if triager or filer else False,
+        "may_reveal": user.has_perm("reports.view_informant"),
+    }
+    if may_comment:
+        context["comment_form"] = forms.get("comment_form") or CommentForm(
+            triager=triager, initial={"shared": False}
+        )
+        context["attachment_form"] = forms.get("attachment_form") or AttachmentForm()
+    if triager:
+        context["transition_form"] = forms.get("transition_form") or TransitionForm(report=report)
+        context["assign_form"] = forms.get("assign_form") or AssignForm(
+            hamlets=Hamlet.objects.filter(pk=report.hamlet_id),
+            commune_id=report.commune_id,
+            initial={"assignee": report.assigned_to_id},
+        )
+        context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(instance=report)
+    status = 400 if forms else 200
+    return render(request, "reports/incidentreport_detail.html", context, status=status)
+
+
+def _act(
+    request: HttpRequest, report: IncidentReport, form_name: str, form: Any, action: Any
+) -> HttpResponse:
+    """Validate `form`, run `action(form.cleaned_data)` (a service call); on success back to
+    the report, on a refusal the report's page again with the form and its errors."""
+    if form.is_valid():
+        try:
+            message = action(form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, message)
+            return redirect("reports:report-detail", report_id=report.pk)
+    return _detail(request, report, **{form_name: form})
+
+
+@login_required
+@require_POST
+def report_comment_page(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = _in_scope(request, report_id)
+    triager = request.user.has_perm(TRIAGE)
+    if not triager and report.filed_by_id != request.user.pk:
+        raise PermissionDenied
+
+    def comment(data: dict) -> str:
+        report_comment(
+            actor=request.user, report=report, text=data["text"], shared=data.get("shared", True)
+        )
+        return _("Your comment was added.")
+
+    form = CommentForm(request.POST, triager=triager)
+    return _act(request, report, "comment_form", form, comment)
+
+
+@login_required
+@require_POST
+def report_attach_page(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = _in_scope(request, report_id)
+    if not request.user.has_perm(TRIAGE) and report.filed_by_id != request.user.pk:
+        raise PermissionDenied
+
+    def attach(data: dict) -> str:
+        attachment_add(actor=request.user, report=report, uploaded_file=data["file"])
+        return _("The file was added.")
+
+    form = AttachmentForm(request.POST, request.FILES)
+    return _act(request, report, "attachment_form", form, attach)
+
+
+@login_required
+@require_POST
+def report_transition_page(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = _in_scope(request, report_id)
+    _require(request, TRIAGE)
+
+    def transition(data: dict) -> str:
+        done = report_transition(
+            actor=request.user, report=report, to_status=data["to_status"], note=data["note"]
+        )
+        return _("Status changed to “%(status)s”.") % {"status": done.get_status_display()}
+
+    form = TransitionForm(request.POST, report=report)
+    return _act(request, report, "transition_form", form, transition)
+
+
+@login_required
+@require_POST
+def report_assign_page(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = _in_scope(request, report_id)
+    _require(request, TRIAGE)
+
+    def assign(data: dict) -> str:
+        report_assign(actor=request.user, reports=[report], assignee=data["assignee"])
+        return _("Assigned to %(name)s.") % {"name": data["assignee"]}
+
+    form = AssignForm(
+        request.POST,
+        hamlets=Hamlet.objects.filter(pk=report.hamlet_id),
+        commune_id=report.commune_id,
+    )
+    return _act(request, report, "assign_form", form, assign)
+
+
+@login_required
+@require_POST
+def report_outcome_page(request: HttpRequest, report_id: int) -> HttpResponse:
+    report = _in_scope(request, report_id)
+    _require(request, TRIAGE)
+
+    def record(data: dict) -> str:
+        report_record_outcome(actor=request.user, report=report, **data)
+        return _("The outcome was recorded.")
+
+    # A copy: the form must not change the report the page shows when it is refused.
+    form = OutcomeForm(request.POST, instance=IncidentReport(pk=report.pk))
+    return _act(request, report, "outcome_form", form, record)
+
+
+# --- the queue's bulk assignment and export --------------------------------------------------
+
+
+@login_required
+@require_POST
+def queue_assign(request: HttpRequest) -> HttpResponse:
+    """Assign the reports ticked in the queue to one officer: first a confirmation page, then
+    (with `confirm`) report_assign, which checks every report's scope and the officer's."""
+    _require(request, TRIAGE)
+    form = BulkAssignForm(request.POST, user=request.user)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    back = back or reverse("reports:report-list")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    reports = form.cleaned_data["reports"].select_related("hamlet", "assigned_to")
+    assignee = form.cleaned_data["assignee"]
+    if request.POST.get("confirm") != "1":
+        context = {"form": form, "reports": reports, "assignee": assignee, "next": back}
+        return render(request, "reports/incidentreport_assign_confirm.html", context)
+    try:
+        changed = report_assign(actor=request.user, reports=reports, assignee=assignee)
+    except ValidationError as exc:
+        for message in _error_messages(exc):
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("%(count)d reports assigned to %(name)s.") % {"count": changed, "name": assignee},
+        )
+    return redirect(back)
+
+
+@login_required
+def queue_export(request: HttpRequest) -> HttpResponse:
+    """The queue's exact selection (its filters, search and order) as XLSX or CSV; never an
+    informant column."""
+    _require(request, TRIAGE)
+    query = request.GET.copy()
+    fmt = query.pop("format", ["xlsx"])[-1]
+    if fmt not in exports.FORMATS:
+        return HttpResponseBadRequest(_("Unknown export format."))
+    form = QueueFilterForm(query, user=request.user)
+    reports = form.selection(
+        IncidentReport.objects.visible_to(request.user).select_related(
+            "hamlet", "people_group", "assigned_to", "filed_by", "zalo_group"
+        )
+    )
+    content, content_type, filename = exports.export_reports(reports, fmt)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- attachments -----------------------------------------------------------------------------
+
+
+@login_required
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """A private file, for whoever can triage its report, or filed it; the type is the one
+    sniffed on upload, the browser may not guess another, and nothing keeps a copy."""
+    queryset = Attachment.objects.visible_to(request.user).select_related("report")
+    attachment = get_object_or_404(queryset, pk=attachment_id)
+    _require(request, "reports.view_incidentreport")
+    if not request.user.has_perm(TRIAGE) and attachment.report.filed_by_id != request.user.pk:
+        raise PermissionDenied
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    # Photos open in the browser; a PDF is downloaded (its viewer would run what it holds).
+    response = FileResponse(
+        handle,
+        content_type=attachment.content_type,
+        as_attachment=not attachment.content_type.startswith("image/"),
+        filename=attachment.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    # A PDF or an image is shown, never run: no script, no plugin, no frame of ours around it.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
+
+
+# --- the informant ---------------------------------------------------------------------------
+
+
+@login_required
+def informant_reveal_page(request: HttpRequest, report_id: int) -> HttpResponse:
+    """One report's informant, for a user with reports.view_informant who gives a reason; the
+    service logs the reveal. The identity is in this response only, which nothing may store."""
+    report = _in_scope(request, report_id)
+    _require(request, "reports.view_informant")
+    recorded = Informant.objects.filter(report_id=report.pk).exists()
+    form = RevealForm(request.POST or None)
+    identity = None
+    if request.method == "POST" and recorded and form.is_valid():
+        try:
+            identity = informant_reveal(
+                actor=request.user, report=report, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error("reason", exc)
+    context = {"report": report, "form": form, "identity": identity, "recorded": recorded}
+    response = render(request, "reports/informant_reveal.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def reveal_log(request: HttpRequest) -> HttpResponse:
+    """Who revealed which report's informant, when and why, in the user's commune (scope),
+    filterable by date and user. Never the identity itself."""
+    _require(request, "reports.view_informantreveal")
+    reveals = (
+        InformantReveal.objects.filter(report__hamlet__in=hamlets_for(request.user))
+        .select_related("user", "report")
+        .order_by("-created_at", "-pk")
+    )
+    date_from = parse_date(request.GET.get("from") or "") if _valid_date(request, "from") else None
+    date_to = parse_date(request.GET.get("to") or "") if _valid_date(request, "to") else None
+    if date_from:
+        reveals = reveals.filter(created_at__date__gte=date_from)
+    if date_to:
+        reveals = reveals.filter(created_at__date__lte=date_to)
+    users = _reveal_users(request)
+    chosen = request.GET.get("user") or ""
+    if chosen.isdecimal() and int(chosen) in {u.pk for u in users}:
+        reveals = reveals.filter(user_id=int(chosen))
+    else:
+        chosen = ""
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": _page(CappedCountPaginator(reveals, 50), request),
+        "users": users,
+        "chosen": chosen,
+        "date_from": date_from,
+        "date_to": date_to,
+        "query": query.urlencode(),
+    }
+    return render(request, "reports/informantreveal_list.html", context)
+
+
+def _valid_date(request: HttpRequest, name: str) -> bool:
+    try:
+        return parse_date(request.GET.get(name) or "") is not None
+    except ValueError:
+        return False
+
+
+def _reveal_users(request: HttpRequest) -> QuerySet[User]:
+    """The users who revealed an identity of a report in scope: the filter's choices."""
+    in_scope = InformantReveal.objects.filter(
+        report__hamlet__in=hamlets_for(request.user), user=OuterRef("pk")
+    )
+    return User.objects.filter(Exists(in_scope)).order_by("full_name", "username")
