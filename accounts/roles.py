@@ -41,9 +41,10 @@ REPORTS_TRIAGE = _crud("reports", "incidentreport", actions="view add change") |
 }
 
 # Bulletins: commune police write, approve (another person than the author) and publish them,
-# keep the commune's settings and the question log; area officers write drafts for their
-# hamlets, work their checklist (`add_posting` = record a posting as posted or skipped; rows
-# are only created by publishing) and log questions; hamlet heads read the released bulletins
+# keep the commune's settings and the question log; area officers write and edit drafts for
+# their hamlets (`change_bulletin`: drafts in scope; nothing past draft changes), work their
+# checklist (`add_posting` = record a posting as posted or skipped; rows are only created by
+# publishing) and log questions; hamlet heads read the released bulletins
 # of their hamlet; the party office and leaders read bulletins, postings and questions (the
 # yearly review). `bulletins.receive_escalations` (the digest of postings overdue for days) is
 # in no role: grant it to the commune police lead as a user permission.
@@ -52,6 +53,7 @@ BULLETINS_READ = _crud(
 )
 BULLETINS_OFFICER = BULLETINS_READ | {
     "bulletins.add_bulletin",
+    "bulletins.change_bulletin",
     "bulletins.add_posting",
     "bulletins.add_procedurequestion",
 }
@@ -74,7 +76,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _crud("reports", "deadlinerule")
     | _crud("reports", "reportsettings", actions="view add change")
     | BULLETINS_OFFICER
-    | {"bulletins.change_bulletin", "bulletins.approve_bulletin", "bulletins.change_posting"}
+    | {"bulletins.approve_bulletin", "bulletins.change_posting"}
     | _crud("bulletins", "procedurequestion")
     | _crud("bulletins", "bulletinsettings", actions="view add change"),
     Role.AREA_OFFICER: {"groups.change_hamlet", "groups.view_membercount"}

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
+from bulletins.api import router as bulletins_router
 from groups.api import router as groups_router
 from reports.api import router as reports_router
 
@@ -17,11 +18,13 @@ api_v1 = [
     path("me/", accounts_api.me, name="me"),
     *groups_router.urls,
     *reports_router.urls,
+    *bulletins_router.urls,
 ]
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("groups.urls")),
+    path("", include("bulletins.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

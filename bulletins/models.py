@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
@@ -656,3 +657,13 @@ class ReminderDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.slot_date} {self.slot_time:%H:%M}"
+
+
+# Audited like the register (who changed a bulletin's text or status, a commune's settings, the
+# question log). Postings are not: they are recorded by conditional updates, and the posting
+# row itself says who recorded it and when.
+auditlog.register(
+    Bulletin, exclude_fields=["updated_at"], m2m_fields={"target_hamlets", "target_groups"}
+)
+auditlog.register(BulletinSettings)
+auditlog.register(ProcedureQuestion)
