@@ -115,7 +115,9 @@ class TransitionForm(forms.Form):
 
 
 class PostedForm(forms.Form):
-    proof_url = forms.URLField(label=_("Proof link"), required=False, max_length=500)
+    proof_url = forms.URLField(
+        label=_("Proof link"), required=False, max_length=500, assume_scheme="https"
+    )
     proof_image = forms.FileField(label=_("Screenshot"), required=False)
 
 
