@@ -13,6 +13,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import STAFF_ROLES, Role
+from bulletins import demo as bulletins_demo
 from groups import demo
 from groups.models import Commune, Hamlet
 from groups.services import member_counts_record
@@ -62,6 +63,7 @@ class Command(BaseCommand):
                 self.assign_group_admins(users)
                 added = demo.seed_members()
                 member_counts_record()
+                bulletins_demo.seed_bulletins(commune)  # a year of bulletins and postings
             self.stdout.write(
                 self.style.SUCCESS(f"Demo data loaded: {commune}, {added} new members.")
             )
