@@ -281,6 +281,8 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "groups.models.Member.Role",
         "ZaloGroupStatusEnum": "groups.models.ZaloGroup.Status",
         "ReportStatusEnum": "reports.models.Status",
+        "BulletinStatusEnum": "bulletins.models.Status",
+        "PostingStatusEnum": "bulletins.models.Posting.Status",
     },
 }
 

@@ -111,7 +111,7 @@ class BulletinWriteSerializer(serializers.Serializer):
     publish_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class TransitionSerializer(serializers.Serializer):
+class BulletinTransitionSerializer(serializers.Serializer):
     to_status = serializers.ChoiceField(choices=Status.choices)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     security_check = serializers.BooleanField(
@@ -284,7 +284,7 @@ class BulletinViewSet(
             )
         return Response(self._data(bulletin))
 
-    @extend_schema(request=TransitionSerializer, responses=BulletinSerializer)
+    @extend_schema(request=BulletinTransitionSerializer, responses=BulletinSerializer)
     @action(detail=True, methods=["post"])
     def transition(
         self, request: Request, pk: str | None = None, format: str | None = None
@@ -293,7 +293,7 @@ class BulletinViewSet(
         (rejection, with a comment), published/scheduled (publish; over the weekly limit only
         with confirm_over_limit), archived."""
         bulletin = self.get_object()
-        values = _validated(TransitionSerializer, request)
+        values = _validated(BulletinTransitionSerializer, request)
         with service_errors():
             bulletin = bulletin_transition(actor=request.user, bulletin=bulletin, **values)
         return Response(self._data(bulletin))
