@@ -639,9 +639,11 @@ def _pending_rows(commune_ids: list[int]) -> list[dict]:
 
 
 def _group_admins(commune_ids: list[int]) -> dict[int, set[int]]:
-    """Active groups → their active administrators (officer and co-administrators)."""
+    """Active groups → their active administrators (officer and co-administrators) whose scope
+    covers the group's hamlet: the digest lists exactly what their checklist shows."""
     admins: dict[int, set[int]] = defaultdict(set)
     groups = ZaloGroup.objects.active().filter(hamlet__commune_id__in=commune_ids)
+    hamlet_of = dict(groups.values_list("pk", "hamlet_id"))
     active = User.objects.filter(is_active=True).values("pk")
     for pk, officer in groups.filter(admin_officer__in=active).values_list("pk", "admin_officer"):
         admins[pk].add(officer)
@@ -650,7 +652,38 @@ def _group_admins(commune_ids: list[int]) -> dict[int, set[int]]:
     )
     for pk, user in through.values_list("zalogroup_id", "user_id"):
         admins[pk].add(user)
-    return admins
+    candidates = set().union(*admins.values()) if admins else set()
+    scope = _scopes(candidates)
+    return {
+        pk: {user for user in users if hamlet_of[pk] in scope.get(user, ())}
+        for pk, users in admins.items()
+    }
+
+
+def _scopes(user_ids: set[int]) -> dict[int, set[int]]:
+    """The hamlets each user may see (groups/access.py's rule, for many users at once)."""
+    from django.contrib.auth.models import Permission
+
+    wide = Permission.objects.filter(content_type__app_label="groups", codename="view_all_hamlets")
+    users = User.objects.filter(pk__in=user_ids)
+    commune_wide = set(
+        users.filter(
+            Q(is_superuser=True) | Q(groups__permissions__in=wide) | Q(user_permissions__in=wide)
+        ).values_list("pk", flat=True)
+    )
+    scope: dict[int, set[int]] = defaultdict(set)
+    communes = dict(users.filter(pk__in=commune_wide).values_list("pk", "commune_id"))
+    by_commune: dict[int, set[int]] = defaultdict(set)
+    for hamlet, commune in Hamlet.objects.filter(commune_id__in=set(communes.values())).values_list(
+        "pk", "commune_id"
+    ):
+        by_commune[commune].add(hamlet)
+    for user, commune in communes.items():
+        scope[user] = by_commune[commune]
+    rows = User.hamlets.through.objects.filter(user_id__in=user_ids - commune_wide)
+    for user, hamlet in rows.values_list("user_id", "hamlet_id"):
+        scope[user].add(hamlet)
+    return scope
 
 
 def _lines(rows: list[dict], now: datetime.datetime, limit: int = 15) -> str:
