@@ -5,11 +5,13 @@ after a broker outage, and the beat schedules in the admin."""
 from __future__ import annotations
 
 import datetime
+import io
 import threading
 from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -92,10 +94,23 @@ def test_repeated_runs_send_once_per_slot(police: User, officer_a: User, hamlet_
     assert reminders_send(now=local(7, 31)).digests == 1
     again = reminders_send(now=local(7, 35))  # beat firing twice, or the five-minute scan
     assert (again.digests, again.already_sent) == (0, 1)
-    call_command("send_reminders", stdout=mock.MagicMock())  # by hand: the same service
     assert len(digests(officer_a)) == 1
     assert reminders_send(now=local(16, 1)).digests == 1  # the next slot
     assert Notification.objects.filter(user=officer_a).count() == 2
+
+
+def test_the_command_runs_the_same_service(
+    police: User, officer_a: User, hamlet_a, group_a
+) -> None:
+    published(police, hamlet_a)
+    out = io.StringIO()
+    call_command("send_reminders", stdout=out)  # by hand, now
+    call_command("send_reminders", stdout=out)
+    [digest] = digests(officer_a)
+    assert (digest.slot_date, digest.slot_time) == due_slot(
+        timezone.now(), [datetime.time(7, 30), datetime.time(16)]
+    )
+    assert "1 already sent" in out.getvalue()
 
 
 def test_commune_times_are_used(police: User, officer_a: User, hamlet_a, group_a, commune) -> None:
@@ -129,19 +144,51 @@ def test_a_missed_slot_is_sent_when_the_broker_is_back(
     police: User, officer_a: User, hamlet_a, group_a, django_capture_on_commit_callbacks
 ) -> None:
     """Beat could not deliver the 07:30 run (broker down): the next scan, at 09:00, sends the
-    07:30 digest; e-mail that cannot be queued raises nothing and is not lost."""
+    07:30 digest. Its e-mail, which cannot be queued either, raises nothing and is left for
+    the notifications' periodic scan, which sends it once."""
     from kombu.exceptions import OperationalError
 
+    from accounts import tasks as account_tasks
+
+    officer_a.email = "cskv.a@example.org"
+    officer_a.save()
     published(police, hamlet_a)
+    down = OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
     with (
-        mock.patch("celery.app.task.Task.apply_async", side_effect=OperationalError("down")),
+        mock.patch.object(account_tasks.send_notification_email, "delay", side_effect=down),
         django_capture_on_commit_callbacks(execute=True),
     ):
         run = reminders_send(now=local(9))
     assert run.digests == 1
     [digest] = digests(officer_a)
     assert digest.slot_time == datetime.time(7, 30)
-    assert Notification.objects.filter(user=officer_a).count() == 1
+    note = Notification.objects.get(user=officer_a)
+    assert note.email_wanted and note.emailed_at is None
+    assert mail.outbox == []
+    later = timezone.now() + account_tasks.EMAIL_GRACE + datetime.timedelta(seconds=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert account_tasks.email_pending_notifications() == 1
+        assert account_tasks.email_pending_notifications() == 0
+    assert [m.to for m in mail.outbox] == [["cskv.a@example.org"]]
+    assert "Nhóm A1" in mail.outbox[0].body
+
+
+def test_the_digest_is_emailed_after_commit(
+    police: User, officer_a: User, hamlet_a, group_a, django_capture_on_commit_callbacks
+) -> None:
+    from accounts import tasks as account_tasks
+
+    officer_a.email = "cskv.a@example.org"
+    officer_a.save()
+    published(police, hamlet_a)
+    with (
+        mock.patch.object(account_tasks.send_notification_email, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        reminders_send(now=local(16, 30))
+        reminders_send(now=local(16, 35))
+    note = Notification.objects.get(user=officer_a)
+    delay.assert_called_once_with(note.pk)  # once, although the service ran twice
 
 
 def test_the_beat_task_runs_the_service(police: User, officer_a: User, hamlet_a, group_a) -> None:
