@@ -198,18 +198,20 @@ def time_reminders(runs: int) -> dict:
 
     # 16:30 local today: the 16:00 slot is due, for every commune.
     now = timezone.localtime().replace(hour=16, minute=30, second=0, microsecond=0)
-    times, run = [], None
+    times, cpu, run = [], [], None
     for _ in range(runs):
         clear_reminders()
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         run = reminders_send(now=now)
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
     started = time.perf_counter()
     again = reminders_send(now=now)
     repeated = time.perf_counter() - started
     return {
         "median_s": round(statistics.median(times), 2),
         "max_s": round(max(times), 2),
+        "cpu_median_s": round(statistics.median(cpu), 2),
         "digests": run.digests,
         "escalations": run.escalations,
         "repeated_run_s": round(repeated, 2),
@@ -274,11 +276,14 @@ def main() -> None:
             ("api checklist", "/api/v1/postings/?mine=true&status=pending"),
         )
     ]
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"{total:,} postings on PostgreSQL ({pending:,} pending); officer has {mine} to do")
+    print(f"load average during the run: {load} (2 cores: figures above 2 mean contention)")
     print(
         f"reminder run over all officers: median {reminders['median_s']} s, max "
-        f"{reminders['max_s']} s ({reminders['digests']} digests, {reminders['escalations']} "
-        f"escalations); repeated run {reminders['repeated_run_s']} s, "
+        f"{reminders['max_s']} s, CPU {reminders['cpu_median_s']} s "
+        f"({reminders['digests']} digests, {reminders['escalations']} escalations); "
+        f"repeated run {reminders['repeated_run_s']} s, "
         f"{reminders['repeated_sent']} sent again"
     )
     print(f"{'page':<16} {'median ms':>10} {'p95 ms':>8} {'cpu ms':>8} {'queries':>8}")
@@ -290,7 +295,13 @@ def main() -> None:
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     out = results / f"postings-scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    payload = {"postings": total, "pending": pending, "reminders": reminders, "pages": pages}
+    payload = {
+        "postings": total,
+        "pending": pending,
+        "load_average": os.getloadavg(),
+        "reminders": reminders,
+        "pages": pages,
+    }
     out.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
 
 

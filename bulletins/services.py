@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -700,50 +700,72 @@ def _lines(rows: list[dict], now: datetime.datetime, limit: int = 15) -> str:
     return "\n".join(lines)
 
 
-def _send_digest(
+def _claim(
+    jobs: list[tuple[int, str, list[dict]]],
+    slot: tuple[datetime.date, datetime.time],
+    now: datetime.datetime,
+) -> set[tuple[int, str]]:
+    """Insert the claims of `jobs` (user, kind) for the slot in one statement and return the
+    ones this run inserted. INSERT … ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite ≥
+    3.35): a claim another run holds, committed or not, is not returned (PostgreSQL makes us
+    wait for its transaction first), so each digest has exactly one sender."""
+    if not jobs:
+        return set()
+    ops = connection.ops
+    table = ReminderDigest._meta.db_table
+    values, params = [], []
+    for user_id, kind, rows in jobs:
+        overdue = sum(1 for row in rows if row["due_at"] < now)
+        values.append("(%s, %s, %s, %s, %s, %s, %s)")
+        params += [
+            user_id,
+            kind,
+            ops.adapt_datefield_value(slot[0]),
+            ops.adapt_timefield_value(slot[1]),
+            len(rows),
+            overdue,
+            ops.adapt_datetimefield_value(now),
+        ]
+    # Only the model's table name and placeholders are formatted in; every value is a parameter.
+    columns = "user_id, kind, slot_date, slot_time, postings, overdue, created_at"
+    sql = (
+        f"INSERT INTO {table} ({columns})"  # noqa: S608
+        f" VALUES {', '.join(values)}"
+        " ON CONFLICT (user_id, kind, slot_date, slot_time) DO NOTHING RETURNING user_id, kind"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(user_id, kind) for user_id, kind in cursor.fetchall()}
+
+
+def _notify_digest(
     *,
-    user_id: int,
+    user: User,
     kind: str,
     slot: tuple[datetime.date, datetime.time],
     rows: list[dict],
     now: datetime.datetime,
-) -> bool:
-    """Claim (user, kind, slot) and create the notification in one transaction: the unique
-    claim makes the digest exactly-once; a failure rolls both back, so it is retried."""
+) -> None:
     slot_date, slot_time = slot
-    overdue = sum(1 for row in rows if row["due_at"] < now)
-    try:
-        with transaction.atomic():
-            ReminderDigest.objects.create(
-                user_id=user_id,
-                kind=kind,
-                slot_date=slot_date,
-                slot_time=slot_time,
-                postings=len(rows),
-                overdue=overdue,
-            )
-            user = User.objects.get(pk=user_id)
-            if kind == ReminderDigest.Kind.OFFICER:
-                title = _("%(n)d postings to do, %(overdue)d overdue") % {
-                    "n": len(rows),
-                    "overdue": overdue,
-                }
-                url, prefix = reverse("bulletins:checklist"), "posting-digest"
-            else:
-                title = _("%(n)d postings overdue for days") % {"n": len(rows)}
-                url, prefix = reverse("bulletins:progress"), "posting-escalation"
-            notify(
-                user=user,
-                key=f"{prefix}:{slot_date.isoformat()}:{slot_time:%H:%M}",
-                kind=prefix,
-                title=title,
-                body=_lines(rows, now),
-                url=url,
-                email=True,
-            )
-    except IntegrityError:
-        return False  # another run claimed it first
-    return True
+    if kind == ReminderDigest.Kind.OFFICER:
+        overdue = sum(1 for row in rows if row["due_at"] < now)
+        title = _("%(n)d postings to do, %(overdue)d overdue") % {
+            "n": len(rows),
+            "overdue": overdue,
+        }
+        url, prefix = reverse("bulletins:checklist"), "posting-digest"
+    else:
+        title = _("%(n)d postings overdue for days") % {"n": len(rows)}
+        url, prefix = reverse("bulletins:progress"), "posting-escalation"
+    notify(
+        user=user,
+        key=f"{prefix}:{slot_date.isoformat()}:{slot_time:%H:%M}",
+        kind=prefix,
+        title=title,
+        body=_lines(rows, now),
+        url=url,
+        email=True,
+    )
 
 
 def _leads(commune_ids: list[int]) -> dict[int, list[int]]:
@@ -797,30 +819,29 @@ def reminders_send(*, now: datetime.datetime | None = None) -> ReminderRun:
             days = slots[commune_id][1]
             if row["due_at"] < now - datetime.timedelta(days=days):
                 overdue[commune_id].append(row)
-        for (commune_id, user_id), items in per_officer.items():
-            slot = slots[commune_id][0]
-            if (user_id, ReminderDigest.Kind.OFFICER, *slot) in done:
-                run.already_sent += 1
-            elif _send_digest(
-                user_id=user_id, kind=ReminderDigest.Kind.OFFICER, slot=slot, rows=items, now=now
-            ):
-                run.digests += 1
-            else:
-                run.already_sent += 1
         leads = _leads(list(overdue))
+        work: dict[int, list[tuple[int, str, list[dict]]]] = defaultdict(list)
+        for (commune_id, user_id), items in per_officer.items():
+            work[commune_id].append((user_id, ReminderDigest.Kind.OFFICER, items))
         for commune_id, items in overdue.items():
-            slot = slots[commune_id][0]
             for user_id in leads.get(commune_id, ()):
-                if (user_id, ReminderDigest.Kind.ESCALATION, *slot) in done:
-                    run.already_sent += 1
-                elif _send_digest(
-                    user_id=user_id,
-                    kind=ReminderDigest.Kind.ESCALATION,
-                    slot=slot,
-                    rows=items,
-                    now=now,
-                ):
-                    run.escalations += 1
-                else:
-                    run.already_sent += 1
+                work[commune_id].append((user_id, ReminderDigest.Kind.ESCALATION, items))
+        users = User.objects.in_bulk({user_id for jobs in work.values() for user_id, *_ in jobs})
+        for commune_id, jobs in work.items():
+            slot = slots[commune_id][0]
+            todo = [job for job in jobs if (job[0], job[1], *slot) not in done]
+            run.already_sent += len(jobs) - len(todo)
+            # One transaction per commune: the claims and their notifications commit together
+            # (a failure leaves both to the next run), with one commit, not hundreds.
+            with transaction.atomic():
+                claimed = _claim(todo, slot, now)
+                for user_id, kind, items in todo:
+                    if (user_id, kind) not in claimed:
+                        run.already_sent += 1
+                        continue
+                    _notify_digest(user=users[user_id], kind=kind, slot=slot, rows=items, now=now)
+                    if kind == ReminderDigest.Kind.OFFICER:
+                        run.digests += 1
+                    else:
+                        run.escalations += 1
     return run
