@@ -43,6 +43,24 @@ REPORTS_TRIAGE = (
     | _crud("reports", "tipaccess", actions="view change")
 )
 
+# Bulletins: commune police write, approve (another person than the author) and publish them,
+# keep the commune's settings and the question log; area officers write and edit drafts for
+# their hamlets (`change_bulletin`: drafts in scope; nothing past draft changes), work their
+# checklist (`add_posting` = record a posting as posted or skipped; rows are only created by
+# publishing) and log questions; hamlet heads read the released bulletins
+# of their hamlet; the party office and leaders read bulletins, postings and questions (the
+# yearly review). `bulletins.receive_escalations` (the digest of postings overdue for days) is
+# in no role: grant it to the commune police lead as a user permission.
+BULLETINS_READ = _crud(
+    "bulletins", "bulletin", "posting", "procedurequestion", "guide", actions="view"
+)
+BULLETINS_OFFICER = BULLETINS_READ | {
+    "bulletins.add_bulletin",
+    "bulletins.change_bulletin",
+    "bulletins.add_posting",
+    "bulletins.add_procedurequestion",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COMMUNE_POLICE: {
         "groups.view_all_hamlets",
@@ -63,15 +81,26 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _crud("groups", "peoplegroup", "zalogroup", "member")
     | REPORTS_TRIAGE
     | _crud("reports", "deadlinerule")
-    | _crud("reports", "reportsettings", actions="view add change"),
+    | _crud("reports", "reportsettings", actions="view add change")
+    | BULLETINS_OFFICER
+    | {"bulletins.approve_bulletin", "bulletins.change_posting"}
+    | _crud("bulletins", "procedurequestion")
+    | _crud("bulletins", "bulletinsettings", actions="view add change"),
     Role.AREA_OFFICER: {"groups.change_hamlet", "groups.view_membercount"}
     | REGISTER_READ
     | _crud("groups", "peoplegroup", "zalogroup", "member", actions="view add change")
-    | REPORTS_TRIAGE,
-    Role.HAMLET_HEAD: REGISTER_READ | _crud("reports", "incidentreport", actions="view add"),
+    | REPORTS_TRIAGE
+    | BULLETINS_OFFICER,
+    Role.HAMLET_HEAD: REGISTER_READ
+    | _crud("reports", "incidentreport", actions="view add")
+    | {"bulletins.view_bulletin"},
     # The figures of reports, never an informant (they hold no reports.view_informant).
-    Role.PARTY_OFFICE: {"groups.view_all_hamlets", "reports.view_incidentreport"} | REGISTER_READ,
-    Role.COMMUNE_LEADER: {"groups.view_all_hamlets", "reports.view_incidentreport"} | REGISTER_READ,
+    Role.PARTY_OFFICE: {"groups.view_all_hamlets", "reports.view_incidentreport"}
+    | REGISTER_READ
+    | BULLETINS_READ,
+    Role.COMMUNE_LEADER: {"groups.view_all_hamlets", "reports.view_incidentreport"}
+    | REGISTER_READ
+    | BULLETINS_READ,
 }
 
 

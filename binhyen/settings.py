@@ -248,6 +248,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.erase_expired_informants",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Every five minutes: reminder digests of postings, at each commune's own times (default
+    # 07:30 and 16:00, set in the admin's bulletin settings); exactly once per user and slot,
+    # so a run missed while the broker was down is made up by the next one.
+    "bulletin-reminders": {"task": "bulletins.send_reminders", "schedule": crontab(minute="*/5")},
+    # Every minute: publish the scheduled bulletins whose time has come.
+    "publish-scheduled-bulletins": {"task": "bulletins.publish_scheduled", "schedule": 60.0},
 }
 # /healthz reports unhealthy when the heartbeat is older than this.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=300)
@@ -357,6 +363,8 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "groups.models.Member.Role",
         "ZaloGroupStatusEnum": "groups.models.ZaloGroup.Status",
         "ReportStatusEnum": "reports.models.Status",
+        "BulletinStatusEnum": "bulletins.models.Status",
+        "PostingStatusEnum": "bulletins.models.Posting.Status",
     },
 }
 

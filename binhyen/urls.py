@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
+from bulletins.api import router as bulletins_router
 from groups.api import router as groups_router
 from reports.api import router as reports_router
 
@@ -17,6 +18,7 @@ api_v1 = [
     path("me/", accounts_api.me, name="me"),
     *groups_router.urls,
     *reports_router.urls,
+    *bulletins_router.urls,
 ]
 
 urlpatterns = [
@@ -24,6 +26,7 @@ urlpatterns = [
     path("", include("groups.urls")),
     path("tip/", include("reports.tip_urls")),  # anonymous tips: public, no login
     path("", include("reports.urls")),
+    path("", include("bulletins.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -117,15 +117,16 @@ def login_page(persona: Persona, target: Target) -> str:
     return OK if persona.anonymous else REDIRECT  # redirect_authenticated_user
 
 
-def page(permission: str) -> Rule:
-    """Our HTML pages: login first, then scope (404), then the permission (403)."""
+def page(permission: str, allowed: str = OK) -> Rule:
+    """Our HTML pages: login first, then scope (404), then the permission (403); `allowed` is
+    the answer with it (a redirect for a page that sends a published bulletin back)."""
 
     def rule(persona: Persona, target: Target) -> str:
         if persona.anonymous:
             return LOGIN
         if not persona.sees(target.place):
             return MISSING
-        return OK if permission in ROLE_PERMISSIONS.get(persona.role, ()) else FORBIDDEN
+        return allowed if permission in ROLE_PERMISSIONS.get(persona.role, ()) else FORBIDDEN
 
     return rule
 
@@ -265,6 +266,23 @@ EXPECTATIONS: dict[str, Rule] = {
     # The world's reports were filed by nobody: only who can triage may download their files
     # (whoever filed a report may too, see reports/tests/test_views.py).
     "reports:attachment-download": page(TRIAGE),
+    # bulletins, the checklist, guides and questions (POST-only views answer GET with 405)
+    "bulletins:bulletin-list": page("bulletins.view_bulletin"),
+    "bulletins:bulletin-create": page("bulletins.add_bulletin"),
+    "bulletins:bulletin-detail": page("bulletins.view_bulletin"),
+    # The world's bulletins are published: the editor sends whoever may edit back to the page.
+    "bulletins:bulletin-edit": page("bulletins.add_bulletin", REDIRECT),
+    "bulletins:bulletin-transition": signed_in(NOT_ALLOWED),
+    "bulletins:image-upload": signed_in(NOT_ALLOWED),
+    "bulletins:image": page("bulletins.view_bulletin"),
+    "bulletins:checklist": page("bulletins.add_posting"),
+    "bulletins:posting-posted": signed_in(NOT_ALLOWED),
+    "bulletins:posting-skip": signed_in(NOT_ALLOWED),
+    "bulletins:posting-proof": page("bulletins.view_posting"),
+    "bulletins:progress": page("bulletins.view_posting"),
+    "bulletins:guide-list": page("bulletins.view_guide"),
+    "bulletins:guide-detail": page("bulletins.view_guide"),
+    "bulletins:questions": page("bulletins.view_procedurequestion"),
     # infrastructure
     "healthz": public(),
     "set_language": public(REDIRECT),  # back to the page (or /), the language set by POST
@@ -290,6 +308,9 @@ EXPECTATIONS: dict[str, Rule] = {
     "admin:{model}_import_template": admin_model("view|change"),
     "admin:{model}_export": admin_model("view|change"),
     "admin:auth_user_password_change": admin_model("change"),
+    # Bulletins and postings are written through the pages and services only.
+    "admin:bulletins_bulletin_add": admin_site(FORBIDDEN),
+    "admin:bulletins_posting_add": admin_site(FORBIDDEN),
     # the API
     "api:api-root": signed_in(),
     "api:me": signed_in(),
@@ -307,6 +328,13 @@ EXPECTATIONS: dict[str, Rule] = {
     "api:report-comments": api(),
     "api:report-transition": signed_in(NOT_ALLOWED),  # POST only
     "api:report-reveal": signed_in(NOT_ALLOWED),  # POST only
+    "api:bulletin-list": api(),
+    "api:bulletin-detail": api(),
+    "api:bulletin-transition": signed_in(NOT_ALLOWED),  # POST only
+    "api:posting-list": api(),
+    "api:posting-detail": api(),
+    "api:posting-mark-posted": signed_in(NOT_ALLOWED),  # POST only
+    "api:posting-skip": signed_in(NOT_ALLOWED),  # POST only
     "schema": signed_in(),
     "api-docs": signed_in(),
 }

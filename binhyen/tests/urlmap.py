@@ -55,6 +55,8 @@ from rest_framework.authtoken.models import Token, TokenProxy
 
 from accounts.models import User
 from binhyen.health import HEARTBEAT_TASK
+from bulletins.models import Bulletin, BulletinImage, BulletinSettings, Guide, Posting
+from bulletins.tests.factories import ProcedureQuestionFactory, add_image, add_proof, published
 from groups.models import Commune, Hamlet, Member, ZaloGroup
 from groups.tests.factories import MemberFactory, PeopleGroupFactory, ZaloGroupFactory
 from reports.models import (
@@ -71,6 +73,10 @@ PLACES = ("A", "B", "ours", "other", "any")
 PARAM_MODELS: dict[str, type[models.Model]] = {
     "hamlet_id": Hamlet,
     "group_id": ZaloGroup,
+    "bulletin_id": Bulletin,
+    "image_id": BulletinImage,
+    "posting_id": Posting,
+    "guide_id": Guide,
     "report_id": IncidentReport,
     "attachment_id": Attachment,
 }
@@ -263,8 +269,27 @@ def build_world(
             DeadlineRule.objects.create(commune=unit, urgency="urgent", hours=12),
             ReportSettings.objects.create(commune=unit),
         )
+    _add_bulletins(world, clerk, clerk_x)
     _add_unscoped(world, clerk)
     return world
+
+
+def _add_bulletins(world: World, clerk: User, clerk_x: User) -> None:
+    """Per place, a published bulletin reaching only that hamlet, with its picture, its
+    posting in the place's group (with a proof screenshot) and a logged question."""
+    for place in ("A", "B", "other"):
+        hamlet, group = world.get(Hamlet, place), world.get(ZaloGroup, place)
+        author = clerk_x if place == "other" else clerk
+        bulletin = published(author, hamlet, title=f"Bản tin {place}")
+        posting = add_proof(Posting.objects.get(bulletin=bulletin, group=group))
+        question = ProcedureQuestionFactory(group=group, recorded_by=author)
+        world.add(place, bulletin, add_image(bulletin), posting, question)
+    for place, commune in (
+        ("ours", world.get(Commune, "ours")),
+        ("other", world.get(Commune, "other")),
+    ):
+        world.add(place, BulletinSettings.objects.create(commune=commune))
+    world.add("any", Guide.objects.order_by("pk").first())
 
 
 def _add_unscoped(world: World, user: User) -> None:

@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from accounts.roles import STAFF_ROLES, Role
 from accounts.services import requires_two_factor
+from bulletins import demo as bulletins_demo
 from groups import demo
 from groups.models import Commune, Hamlet
 from groups.services import member_counts_record
@@ -71,6 +72,7 @@ class Command(BaseCommand):
                 added = demo.seed_members()
                 member_counts_record()
                 reports = reports_demo.seed_reports()
+                bulletins_demo.seed_bulletins(commune)  # a year of bulletins and postings
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Demo data loaded: {commune}, {added} new members, {reports} new reports."

@@ -1,0 +1,460 @@
+"""HTML pages of bulletins: the list and editor with its workflow, each bulletin's progress,
+the officer's checklist "Việc cần đăng", progress per group, the guide library and the question
+log. Out of scope is a 404 (fetched through `visible_to`), in scope without permission a 403."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Prefetch, Q, Sum
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from groups.models import ZaloGroup
+
+from .forms import BulletinForm, ImageForm, PostedForm, QuestionForm, SkipForm, TransitionForm
+from .models import (
+    Bulletin,
+    BulletinImage,
+    Guide,
+    Posting,
+    Procedure,
+    ProcedureQuestion,
+    Status,
+    TargetMode,
+    Theme,
+)
+from .services import (
+    bulletin_create,
+    bulletin_image_add,
+    bulletin_transition,
+    bulletin_update,
+    posting_mark_posted,
+    posting_skip,
+    question_record,
+    volume_warnings,
+)
+
+PAGE_SIZE = 25
+
+
+def _require(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _bulletin(request: HttpRequest, bulletin_id: int) -> Bulletin:
+    queryset = Bulletin.objects.visible_to(request.user).select_related(
+        "author", "approved_by", "commune", "guide"
+    )
+    return get_object_or_404(queryset, pk=bulletin_id)
+
+
+def posting_counts(prefix: str = "", where: Q | None = None) -> dict:
+    """Aggregates of postings (on time, late, pending, skipped), for annotate or aggregate;
+    `prefix` is the path to the postings ("postings__" from a bulletin or group)."""
+    p, base = prefix, where or Q()
+    posted = base & Q(**{f"{p}status": Posting.Status.POSTED})
+    return {
+        "total": Count(f"{p}pk", filter=base),
+        "on_time": Count(f"{p}pk", filter=posted & Q(**{f"{p}posted_at__lte": F(f"{p}due_at")})),
+        "late": Count(f"{p}pk", filter=posted & Q(**{f"{p}posted_at__gt": F(f"{p}due_at")})),
+        "pending": Count(f"{p}pk", filter=base & Q(**{f"{p}status": Posting.Status.PENDING})),
+        "skipped": Count(f"{p}pk", filter=base & Q(**{f"{p}status": Posting.Status.SKIPPED})),
+    }
+
+
+# --- bulletins ----------------------------------------------------------------------------
+
+
+@login_required
+def bulletin_list(request: HttpRequest) -> HttpResponse:
+    """Bulletins in scope, newest first, filtered by theme, status and date, with progress."""
+    _require(request, "bulletins.view_bulletin")
+    bulletins = Bulletin.objects.visible_to(request.user)
+    theme, status = request.GET.get("theme", ""), request.GET.get("status", "")
+    if theme in Theme.values:
+        bulletins = bulletins.filter(theme=theme)
+    if status in Status.values:
+        bulletins = bulletins.filter(status=status)
+    since = request.GET.get("since", "")
+    try:
+        if since:
+            bulletins = bulletins.filter(created_at__date__gte=datetime.date.fromisoformat(since))
+    except ValueError:
+        since = ""
+    counts = posting_counts("postings__")
+    bulletins = (
+        bulletins.select_related("author")
+        .annotate(**{f"n_{key}": value for key, value in counts.items()})
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(bulletins, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "themes": Theme.choices,
+        "statuses": Status.choices,
+        "theme": theme,
+        "status": status,
+        "since": since,
+        "can_add": request.user.has_perm("bulletins.add_bulletin"),
+    }
+    return render(request, "bulletins/bulletin_list.html", context)
+
+
+def _form_page(request: HttpRequest, form: BulletinForm, bulletin: Bulletin | None) -> HttpResponse:
+    return render(
+        request,
+        "bulletins/bulletin_form.html",
+        {"form": form, "bulletin": bulletin, "max_length": Bulletin.ZALO_TEXT_MAX},
+    )
+
+
+@login_required
+def bulletin_create_view(request: HttpRequest) -> HttpResponse:
+    """A new draft; `?guide=<id>` starts from a guide of the library."""
+    _require(request, "bulletins.add_bulletin")
+    guide = None
+    guide_id = request.GET.get("guide", "")
+    if guide_id.isdigit():
+        guide = get_object_or_404(Guide.objects.visible_to(request.user), pk=guide_id)
+    if request.method == "POST":
+        form = BulletinForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                bulletin = bulletin_create(actor=request.user, content=form.content(), guide=guide)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("bulletins:bulletin-detail", bulletin.pk)
+    else:
+        initial = {"target_mode": TargetMode.ALL}
+        if not request.user.has_perm("groups.view_all_hamlets"):
+            initial["target_mode"] = TargetMode.HAMLETS
+        if guide is not None:
+            initial.update(
+                title=guide.title,
+                theme=Theme.PROCEDURES,
+                procedure=guide.procedure,
+                body=guide.body,
+                zalo_text=guide.zalo_text,
+            )
+        form = BulletinForm(initial=initial, user=request.user)
+    return _form_page(request, form, None)
+
+
+@login_required
+def bulletin_edit(request: HttpRequest, bulletin_id: int) -> HttpResponse:
+    bulletin = _bulletin(request, bulletin_id)
+    _require(request, "bulletins.add_bulletin")
+    if bulletin.author_id != request.user.pk and not request.user.has_perm(
+        "bulletins.change_bulletin"
+    ):
+        raise PermissionDenied
+    if not bulletin.is_editable:
+        messages.error(request, _("Only a draft can be changed."))
+        return redirect("bulletins:bulletin-detail", bulletin.pk)
+    if request.method == "POST":
+        form = BulletinForm(request.POST, instance=bulletin, user=request.user)
+        if form.is_valid():
+            try:
+                bulletin_update(actor=request.user, bulletin=bulletin, content=form.content())
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("bulletins:bulletin-detail", bulletin.pk)
+        bulletin.refresh_from_db()
+    else:
+        form = BulletinForm(instance=bulletin, user=request.user)
+    return _form_page(request, form, bulletin)
+
+
+@login_required
+def bulletin_detail(request: HttpRequest, bulletin_id: int) -> HttpResponse:
+    """The bulletin, its Zalo text with a copy button, its workflow and its progress per group
+    (who can see postings)."""
+    bulletin = _bulletin(request, bulletin_id)
+    _require(request, "bulletins.view_bulletin")
+    user = request.user
+    context: dict = {
+        "bulletin": bulletin,
+        "images": list(bulletin.images.all()),
+        "events": bulletin.events.select_related("actor"),
+        "can_edit": bulletin.is_editable
+        and user.has_perm("bulletins.add_bulletin")
+        and (bulletin.author_id == user.pk or user.has_perm("bulletins.change_bulletin")),
+        "can_approve": user.has_perm("bulletins.approve_bulletin"),
+        "image_form": ImageForm(),
+        "max_images": Bulletin.MAX_IMAGES,
+    }
+    if bulletin.status == Status.APPROVED and context["can_approve"]:
+        context["warnings"] = volume_warnings(bulletin)
+    if user.has_perm("bulletins.view_posting"):
+        postings = (
+            Posting.objects.visible_to(user)
+            .filter(bulletin=bulletin)
+            .select_related("group__hamlet", "posted_by")
+            .order_by("group__hamlet__name", "group__name")
+        )
+        context["postings"] = postings
+        context["progress"] = postings.aggregate(**posting_counts())
+    return render(request, "bulletins/bulletin_detail.html", context)
+
+
+@login_required
+@require_POST
+def bulletin_transition_view(request: HttpRequest, bulletin_id: int) -> HttpResponse:
+    bulletin = _bulletin(request, bulletin_id)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Unknown step."))
+        return redirect("bulletins:bulletin-detail", bulletin.pk)
+    try:
+        bulletin = bulletin_transition(actor=request.user, bulletin=bulletin, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("The bulletin is now “%(status)s”.") % {"status": bulletin.get_status_display()},
+        )
+    return redirect("bulletins:bulletin-detail", bulletin.pk)
+
+
+@login_required
+@require_POST
+def bulletin_image_upload(request: HttpRequest, bulletin_id: int) -> HttpResponse:
+    bulletin = _bulletin(request, bulletin_id)
+    form = ImageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            bulletin_image_add(
+                actor=request.user, bulletin=bulletin, uploaded_file=form.cleaned_data["image"]
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, _("Picture added."))
+    else:
+        messages.error(request, _("Choose a picture."))
+    return redirect("bulletins:bulletin-detail", bulletin.pk)
+
+
+def _private_file(field_file, content_type: str, name: str) -> FileResponse:
+    try:
+        handle = field_file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=content_type, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+def bulletin_image(request: HttpRequest, image_id: int) -> FileResponse:
+    """A bulletin's picture, for whoever may read the bulletin (to save and post it)."""
+    image = get_object_or_404(BulletinImage.objects.visible_to(request.user), pk=image_id)
+    _require(request, "bulletins.view_bulletin")
+    return _private_file(image.file, image.content_type, image.original_name)
+
+
+# --- the checklist --------------------------------------------------------------------------
+
+
+@login_required
+def checklist(request: HttpRequest) -> HttpResponse:
+    """ "Việc cần đăng": the pending postings of the groups the officer administers (overdue
+    first), and what they recorded today. A fixed number of queries whatever the size."""
+    _require(request, "bulletins.add_posting")
+    mine = Posting.objects.administered_by(request.user).filter(bulletin__status=Status.PUBLISHED)
+    images = Prefetch("bulletin__images", queryset=BulletinImage.objects.order_by("pk"))
+    pending = list(
+        mine.pending()
+        .select_related("bulletin", "group")
+        .prefetch_related(images)
+        .order_by("due_at", "pk")[:200]
+    )
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    done_today = list(
+        mine.exclude(status=Posting.Status.PENDING)
+        .filter(posted_at__gte=start, posted_by=request.user)
+        .select_related("bulletin", "group")
+        .order_by("-posted_at")[:50]
+    )
+    now = timezone.now()
+    # Labels translated once: a {% translate %} per card costs more than the page's queries.
+    labels = {
+        "overdue": _("Overdue"),
+        "due": _("due"),
+        "open_group": _("Open the group in Zalo"),
+        "zalo_text": _("Zalo text"),
+        "characters": _("characters"),
+        "copied": _("Copied"),
+        "copy": _("Copy text"),
+        "save_picture": _("Save the picture to post it"),
+        "posted": _("Posted"),
+        "add_proof": _("Add a proof (optional)"),
+        "proof_link": _("Proof link"),
+        "screenshot": _("Screenshot"),
+        "skip_group": _("Skip this group"),
+        "reason": _("Reason"),
+        "skip": _("Skip"),
+    }
+    context = {
+        "labels": labels,
+        "pending": pending,
+        "overdue": sum(1 for posting in pending if posting.due_at < now),
+        "done_today": done_today,
+        "posted_form": PostedForm(),
+        "skip_form": SkipForm(),
+        "now": now,
+    }
+    return render(request, "bulletins/posting_checklist.html", context)
+
+
+def _posting(request: HttpRequest, posting_id: int) -> Posting:
+    return get_object_or_404(Posting.objects.visible_to(request.user), pk=posting_id)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return redirect("bulletins:checklist")
+
+
+@login_required
+@require_POST
+def posting_posted(request: HttpRequest, posting_id: int) -> HttpResponse:
+    """One tap "Đã đăng", with an optional proof link or screenshot."""
+    posting = _posting(request, posting_id)
+    form = PostedForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return _back(request)
+    try:
+        posting_mark_posted(actor=request.user, posting=posting, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Recorded as posted in %(group)s.") % {"group": posting.group})
+    return _back(request)
+
+
+@login_required
+@require_POST
+def posting_skipped(request: HttpRequest, posting_id: int) -> HttpResponse:
+    posting = _posting(request, posting_id)
+    form = SkipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for skipping."))
+        return _back(request)
+    try:
+        posting_skip(actor=request.user, posting=posting, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("Recorded as skipped."))
+    return _back(request)
+
+
+@login_required
+def posting_proof(request: HttpRequest, posting_id: int) -> FileResponse:
+    posting = _posting(request, posting_id)
+    _require(request, "bulletins.view_posting")
+    if not posting.proof_image:
+        raise Http404
+    return _private_file(posting.proof_image, "application/octet-stream", "proof")
+
+
+@login_required
+def progress(request: HttpRequest) -> HttpResponse:
+    """Progress per group over a period (default the last 30 days): on time, late, pending."""
+    _require(request, "bulletins.view_posting")
+    try:
+        days = max(1, min(int(request.GET.get("days", 30)), 366))
+    except ValueError:
+        days = 30
+    since = timezone.now() - datetime.timedelta(days=days)
+    counts = posting_counts("postings__", Q(postings__created_at__gte=since))
+    groups = (
+        ZaloGroup.objects.visible_to(request.user)
+        .active()
+        .select_related("hamlet", "admin_officer")
+        .annotate(**{f"n_{key}": value for key, value in counts.items()})
+        .order_by("-n_pending", "hamlet__name", "name")
+    )
+    page = Paginator(groups, 50).get_page(request.GET.get("page"))
+    return render(request, "bulletins/posting_progress.html", {"page": page, "days": days})
+
+
+# --- guides and questions -------------------------------------------------------------------
+
+
+@login_required
+def guide_list(request: HttpRequest) -> HttpResponse:
+    _require(request, "bulletins.view_guide")
+    context = {
+        "guides": Guide.objects.visible_to(request.user),
+        "can_add": request.user.has_perm("bulletins.add_bulletin"),
+    }
+    return render(request, "bulletins/guide_list.html", context)
+
+
+@login_required
+def guide_detail(request: HttpRequest, guide_id: int) -> HttpResponse:
+    guide = get_object_or_404(Guide.objects.visible_to(request.user), pk=guide_id)
+    _require(request, "bulletins.view_guide")
+    context = {"guide": guide, "can_add": request.user.has_perm("bulletins.add_bulletin")}
+    return render(request, "bulletins/guide_detail.html", context)
+
+
+@login_required
+def question_log(request: HttpRequest) -> HttpResponse:
+    """The log of procedure questions answered, this year's totals, and a quick entry form."""
+    _require(request, "bulletins.view_procedurequestion")
+    can_add = request.user.has_perm("bulletins.add_procedurequestion")
+    form = None
+    if can_add:
+        form = QuestionForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            try:
+                question_record(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Questions recorded."))
+                return redirect("bulletins:questions")
+    elif request.method == "POST":
+        raise PermissionDenied
+    questions = ProcedureQuestion.objects.visible_to(request.user)
+    year = timezone.localdate().year
+    totals = dict(
+        questions.filter(date__year=year)
+        .values_list("procedure")
+        .annotate(n=Sum("count"))
+        .values_list("procedure", "n")
+    )
+    rows = questions.select_related("group", "recorded_by").order_by("-date", "-pk")
+    context = {
+        "form": form,
+        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
+        "totals": [(label, totals.get(value, 0)) for value, label in Procedure.choices],
+        "year": year,
+    }
+    return render(request, "bulletins/procedurequestion_list.html", context)
