@@ -65,3 +65,112 @@ def test_a_hamlet_head_on_a_phone_reads_a_notification(journey, watch_errors, he
     assert head_b.notifications.unread().count() == 0
     assert person.page.locator("[data-testid=unread-count]").count() == 0
     assert errors == [], "\n".join(errors)
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def pass_second_factor(person, user) -> None:
+    """Police must verify a TOTP code after their password (django-otp)."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    assert device is not None
+    person.page.wait_for_url("**/two-factor/verify/**")
+    value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    person.page.fill("input[name=otp_token]", f"{value:06d}")
+    person.page.click("form:has(input[name=otp_token]) button[type=submit]")
+    person.page.wait_for_load_state()
+
+
+def test_a_report_from_a_hamlet_heads_phone_to_its_resolution(
+    journey, watch_errors, head_b, police, officer_a, hamlet_b
+) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from reports.models import IncidentReport, Status
+
+    officer_a.hamlets.add(hamlet_b)  # the officer the police will assign it to
+    TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
+
+    # 1. The hamlet head files a report with a photo, from a phone.
+    head = journey(viewport=PHONE, name="report-1-hamlet-head-files")
+    errors = watch_errors(head.page)
+    head.login("head_b")
+    head.goto("/reports/new/")
+    head.page.select_option("select[name=category]", "social_evils")
+    head.page.fill("input[name=title]", "Tụ tập đánh bạc cuối ấp")
+    head.page.fill("textarea[name=description]", "Khoảng 10 người tụ tập <b>đánh bạc</b> ban đêm.")
+    head.page.set_input_files(
+        "input[name=photos]", files=[{"name": "anh.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    head.shot("form-filled")
+    head.page.click("[data-testid=report-form] [type=submit]")
+    head.page.wait_for_url("**/reports/*/")
+    report = IncidentReport.objects.get()
+    assert report.code in head.page.content()
+    assert report.attachments.count() == 1
+    assert "<b>đánh bạc</b>" not in head.page.content()  # shown as text
+    head.shot("filed")
+
+    # 2. The police triage it: assign, verify, handle, resolve, and reply to the hamlet head.
+    desk = journey(name="report-2-police-triage")
+    errors += watch_errors(desk.page)
+    desk.login("police")
+    pass_second_factor(desk, police)
+    desk.goto("/reports/")
+    desk.shot("queue")
+    desk.page.click(f"a:has-text('{report.code}')")
+    desk.page.wait_for_url(f"**/reports/{report.pk}/")
+    desk.page.select_option("select[name=assignee]", str(officer_a.pk))
+    desk.page.click("[data-testid=assign-form] button[type=submit]")
+    desk.page.wait_for_load_state()
+    for status in (Status.VERIFYING, Status.HANDLING, Status.RESOLVED):
+        desk.page.select_option("select[name=to_status]", status.value)
+        desk.page.click("[data-testid=transition-form] button[type=submit]")
+        desk.page.wait_for_load_state()
+    desk.page.fill("textarea[name=text]", "Công an xã đã xác minh và giải tán, cảm ơn ấp.")
+    desk.page.check("input[name=shared]")
+    desk.page.click("[data-testid=comment-form] button[type=submit]")
+    desk.page.wait_for_load_state()
+    desk.shot("resolved")
+    report.refresh_from_db()
+    assert report.status == Status.RESOLVED
+    assert report.assigned_to == officer_a
+
+    # 3. The hamlet head reads the reply.
+    head.goto(f"/reports/{report.pk}/")
+    assert "Công an xã đã xác minh và giải tán" in head.page.content()
+    head.shot("reads-the-reply")
+    assert errors == [], "\n".join(errors)
+
+
+def test_an_officer_works_the_posting_checklist_on_a_phone(
+    journey, watch_errors, officer_a, police, hamlet_a
+) -> None:
+    from bulletins.models import Posting
+    from bulletins.tests.factories import published
+    from groups.tests.factories import ZaloGroupFactory
+
+    ZaloGroupFactory(hamlet=hamlet_a, admin_officer=officer_a)
+    published(police, hamlet_a, title="Cảnh giác lừa đảo qua mạng")
+    officer = journey(viewport=PHONE, name="checklist-officer")
+    officer.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    errors = watch_errors(officer.page)
+    officer.login("officer_a")
+    officer.goto("/checklist/")
+    officer.shot("to-do")
+    officer.page.click("[data-testid=copy-button]")
+    copied = officer.page.evaluate("navigator.clipboard.readText()")
+    assert copied.strip()  # the Zalo-ready text is on the clipboard
+    officer.shot("copied")
+    officer.page.click("[data-testid=mark-posted]")
+    officer.page.wait_for_load_state()
+    officer.shot("posted")
+    assert Posting.objects.get().status == Posting.Status.POSTED
+    assert errors == [], "\n".join(errors)
