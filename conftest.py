@@ -35,6 +35,36 @@ def _require_services(request: pytest.FixtureRequest) -> None:
         skip_or_fail("REDIS_URL is not set")
 
 
+def _verify_second_factor(sender, request, user, **kwargs) -> None:
+    """Sessions made by `Client.force_login`/`login` (no HTTP request behind them) of a user who
+    needs two-factor authentication count as verified with a confirmed device, so that tests
+    about other things need not log in twice. Logins over HTTP get the real rules, and so does
+    every test marked `real_two_factor`."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.services import requires_two_factor
+
+    if request is None or request.META.get("REQUEST_METHOD") or not requires_two_factor(user):
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_for_test_logins(request: pytest.FixtureRequest):
+    if request.node.get_closest_marker("real_two_factor"):
+        yield
+        return
+    from django.contrib.auth.signals import user_logged_in
+
+    user_logged_in.connect(_verify_second_factor, dispatch_uid="test-second-factor")
+    yield
+    user_logged_in.disconnect(dispatch_uid="test-second-factor")
+
+
 @pytest.fixture
 def commune(db) -> Commune:
     return Commune.objects.create(code="25387", name="Xã Thuận Lợi", province="Tỉnh Đồng Nai")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from auditlog.registry import auditlog
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -50,6 +51,11 @@ class User(AbstractUser):
     def primary_role(self) -> Role | None:
         roles = self.roles
         return roles[0] if roles else None
+
+
+# Role assignments (groups) and hamlet assignments are audited with the user's other changes;
+# the password hash and the login time are not worth (or safe) to keep in the log.
+auditlog.register(User, m2m_fields={"groups", "hamlets"}, exclude_fields=["password", "last_login"])
 
 
 class NotificationQuerySet(models.QuerySet):

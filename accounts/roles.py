@@ -52,6 +52,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "groups.view_membercount",
         "accounts.view_user",
         "auditlog.view_logentry",
+        # Failed logins of the commune's users, and lifting a lockout (deleting the attempt).
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
         "reports.view_informant",
         "reports.view_informantreveal",
     }

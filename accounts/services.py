@@ -1,15 +1,144 @@
-"""Writes of the accounts app: notifications."""
+"""Writes of the accounts app: notifications, and two-factor enrolment, verification,
+recovery codes and resets.
+
+TOTP (django-otp's otp_totp) is the second factor; recovery codes are the tokens of one
+django-otp static device per user, each usable once, shown once and replaceable by a new set.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
+import django_otp
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from binhyen.celery import enqueue_on_commit
 
 from .models import Notification, User
+
+log = logging.getLogger(__name__)
+
+TOTP_NAME = "totp"
+RECOVERY_NAME = "recovery"
+
+
+def requires_two_factor(user: User) -> bool:
+    """Whether the account may do something that needs a second factor (OTP_REQUIRED_PERMISSIONS:
+    revealing an informant, finalising a review). Unknown permissions are held by nobody."""
+    if not user.is_authenticated:
+        return False
+    return any(user.has_perm(permission) for permission in settings.OTP_REQUIRED_PERMISSIONS)
+
+
+def confirmed_totp(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+def has_confirmed_device(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+@transaction.atomic
+def totp_enrolment_start(*, actor: User) -> TOTPDevice:
+    """The device being enrolled: the pending one, or a new secret. A confirmed device is never
+    replaced here (that takes a reset), so a stolen session cannot move the second factor."""
+    if has_confirmed_device(actor):
+        raise PermissionDenied
+    device = TOTPDevice.objects.filter(user=actor, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice(user=actor, name=TOTP_NAME, confirmed=False)
+        device.full_clean()
+        device.save()
+    return device
+
+
+@transaction.atomic
+def totp_enrolment_confirm(*, actor: User, request: HttpRequest, token: str) -> list[str]:
+    """Confirm the pending device with a code from the app; the session counts as verified and
+    the first recovery codes are returned (to be shown once)."""
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=actor, confirmed=False)
+        .order_by("pk")
+        .first()
+    )
+    if device is None:
+        raise PermissionDenied
+    if not device.verify_token(token.strip().replace(" ", "")):
+        raise ValidationError(_("The code is not correct. Check the time on your phone and retry."))
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    django_otp.login(request, device)
+    log.info("two-factor enrolled: user=%s", actor.pk)
+    return _new_recovery_codes(actor)
+
+
+def two_factor_verify(*, request: HttpRequest, token: str) -> bool:
+    """Verify this session with a code from the app or a recovery code (used up by this)."""
+    user = request.user
+    token = token.strip().replace(" ", "").replace("-", "").lower()
+    if not token:
+        return False
+    # Six digits go to the app's device, anything else to the recovery codes: a mistyped code
+    # then slows down (django-otp's throttling) only the device it was meant for.
+    kind = TOTPDevice if token.isdigit() else StaticDevice
+    for device in kind.objects.filter(user=user, confirmed=True):
+        verified = django_otp.verify_token(user, device.persistent_id, token)
+        if verified is not None:
+            django_otp.login(request, verified)
+            if isinstance(verified, StaticDevice):
+                log.warning("recovery code used: user=%s", user.pk)
+            return True
+    log.info("two-factor code refused: user=%s", user.pk)
+    return False
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, actor: User) -> list[str]:
+    """A new set of recovery codes; the old ones stop working."""
+    if not has_confirmed_device(actor):
+        raise PermissionDenied
+    return _new_recovery_codes(actor)
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _i in range(settings.OTP_RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@transaction.atomic
+def two_factor_reset(*, actor: User, users: list[User]) -> int:
+    """Remove every second factor of these users (a lost phone): at their next login they enrol
+    again. Only someone who may change users does this, and never for themselves."""
+    if not actor.has_perm("accounts.change_user"):
+        raise PermissionDenied
+    if any(user.pk == actor.pk for user in users):
+        raise ValidationError(_("You cannot reset your own two-factor authentication."))
+    ids = [user.pk for user in users]
+    TOTPDevice.objects.filter(user_id__in=ids).delete()
+    StaticDevice.objects.filter(user_id__in=ids).delete()
+    log.warning("two-factor reset: by=%s users=%s", actor.pk, ids)
+    return len(ids)
+
+
+# --- Notifications ---------------------------------------------------------------------
 
 
 @transaction.atomic

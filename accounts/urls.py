@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import audit_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,4 +23,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("account/two-factor/", views.two_factor_setup, name="two-factor-setup"),
+    path("account/two-factor/verify/", views.two_factor_verify, name="two-factor-verify"),
+    path("audit/", audit_views.audit_log, name="audit-log"),
+    path("account/two-factor/recovery/", views.two_factor_recovery, name="two-factor-recovery"),
 ]

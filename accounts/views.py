@@ -1,15 +1,26 @@
+from base64 import b32encode
+
+import segno
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from groups.access import hamlets_for
 
-from .services import notifications_mark_read
+from . import services
+from .forms import RecoveryTokenForm, TokenForm
 
 NOTIFICATIONS_PER_PAGE = 25
+RECOVERY_CODES_SESSION_KEY = "_recovery_codes"
 
 
 @login_required
@@ -43,7 +54,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest) -> HttpResponse:
     """Mark one notification read and open its link (`open`), or mark them all read (`all`)."""
     if request.POST.get("all"):
-        notifications_mark_read(actor=request.user)
+        services.notifications_mark_read(actor=request.user)
         return redirect("notifications")
     try:
         pk = int(request.POST.get("open", ""))
@@ -52,8 +63,121 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     notification = request.user.notifications.filter(pk=pk).first()  # only one's own
     if notification is None:
         return redirect("notifications")
-    notifications_mark_read(actor=request.user, ids=[pk])
+    services.notifications_mark_read(actor=request.user, ids=[pk])
     safe = url_has_allowed_host_and_scheme(
         notification.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return redirect(notification.url if notification.url and safe else "notifications")
+
+
+def lockout(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer to a login refused for too many failures (AXES_LOCKOUT_CALLABLE):
+    the login page again with the reason, 429 Too Many Requests; the admin's login too."""
+    minutes = round(settings.AXES_COOLOFF_TIME * 60)
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}
+    return render(request, "registration/lockout.html", context, status=429)
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrolment: a QR code and the key to type by hand, confirmed by a first code. Once enrolled,
+    the page says so and offers new recovery codes."""
+    user = request.user
+    if services.has_confirmed_device(user):
+        if not user.is_verified():
+            return redirect(f"{reverse('two-factor-verify')}?next={reverse('two-factor-setup')}")
+        context = {"required": services.requires_two_factor(user),
+                   "codes_left": services.recovery_codes_left(user)}  # fmt: skip
+        return render(request, "accounts/twofactor_status.html", context)
+    device = services.totp_enrolment_start(actor=user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.totp_enrolment_confirm(
+                actor=user, request=request, token=form.cleaned_data["otp_token"]
+            )
+        except ValidationError as error:
+            form.add_error("otp_token", error)
+        else:
+            request.session[RECOVERY_CODES_SESSION_KEY] = codes
+            messages.success(request, _("Two-factor authentication is on."))
+            return redirect(f"{reverse('two-factor-recovery')}?next={_next_url(request)}")
+    qr = segno.make(device.config_url, error="m")
+    context = {
+        "form": form,
+        "qr_svg": qr.svg_inline(scale=5, dark="#000", light="#fff", omitsize=True),
+        "secret": _grouped(device_key_base32(device)),
+        "required": services.requires_two_factor(user),
+        "next": _next_url(request),
+    }
+    return render(request, "accounts/twofactor_setup.html", context)
+
+
+def device_key_base32(device) -> str:
+    return b32encode(device.bin_key).decode().rstrip("=")
+
+
+def _grouped(key: str) -> str:
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of a login: a code from the app, or one of the recovery codes."""
+    user = request.user
+    if not services.has_confirmed_device(user):
+        return redirect(f"{reverse('two-factor-setup')}?next={_next_url(request)}")
+    if user.is_verified():
+        return redirect(_next_url(request))
+    form = RecoveryTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.two_factor_verify(request=request, token=form.cleaned_data["otp_token"]):
+            request.session.cycle_key()  # a new session id once fully signed in
+            left = services.recovery_codes_left(user)
+            if left <= 2:
+                messages.warning(
+                    request,
+                    _("Only %(count)d recovery codes are left: make new ones.") % {"count": left},
+                )
+            return redirect(_next_url(request))
+        form.add_error("otp_token", _("The code is not correct."))
+    return render(
+        request, "accounts/twofactor_verify.html", {"form": form, "next": _next_url(request)}
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_recovery(request: HttpRequest) -> HttpResponse:
+    """Recovery codes: shown once right after they are made; POST makes a new set (from a
+    verified session only)."""
+    user = request.user
+    if not services.has_confirmed_device(user):
+        return redirect("two-factor-setup")
+    if not user.is_verified():
+        return redirect(f"{reverse('two-factor-verify')}?next={reverse('two-factor-recovery')}")
+    if request.method == "POST":
+        request.session[RECOVERY_CODES_SESSION_KEY] = services.recovery_codes_regenerate(actor=user)
+        messages.success(request, _("New recovery codes were made; the old ones no longer work."))
+        return redirect("two-factor-recovery")
+    codes = request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
+    context = {
+        "codes": codes,
+        "codes_left": services.recovery_codes_left(user),
+        "next": _next_url(request),
+    }
+    return render(request, "accounts/twofactor_recovery.html", context)

@@ -52,6 +52,10 @@ if INFORMANT_KEYS_DERIVED:
 # The password every demo user gets from `seed_demo`; refused at login when DEBUG is off.
 DEMO_PASSWORD = "binhyen-demo-2026"  # noqa: S105 (published on purpose)
 
+# With DEBUG on only, `seed_demo` gives the demo police account a TOTP device with this published
+# key (base32), so that the demo can be tried without enrolling a phone first.
+DEMO_TOTP_KEY = "BINHYENDEMOKEYTHUANLOIDONGNAI234"  # published on purpose, DEBUG only
+
 # Where files the portal writes live (embedded broker queue, uploads): never under static/.
 DATA_DIR = BASE_DIR / env.str("DATA_DIR", default="var")  # relative to the project folder
 
@@ -74,6 +78,11 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "auditlog",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "accounts",
     "groups",
     "reports",
@@ -83,15 +92,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "binhyen.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "binhyen.middleware.VietnameseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.InactivityTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "auditlog.middleware.AuditlogMiddleware",  # records the acting user on audit entries
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "binhyen.urls"
@@ -238,17 +254,49 @@ HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=300)
 
 # --- Authentication -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.PortalBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username + address before any password is checked.
+    "accounts.backends.LockoutBackend",
+    "accounts.backends.PortalBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A login lasts at most SESSION_COOKIE_AGE, and ends sooner after SESSION_INACTIVITY_SECONDS
+# without a request (accounts.middleware.InactivityTimeoutMiddleware): a shared office PC left
+# signed in must not stay open to the next person.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_INACTIVITY_SECONDS = env.int("SESSION_INACTIVITY_SECONDS", default=30 * 60)
+
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one username from one
+# address, that pair is refused for LOGIN_LOCKOUT_MINUTES (an administrator may unlock it sooner
+# in the admin: "Access attempts"). Keyed on the pair, so that a guesser cannot lock a colleague
+# out from elsewhere and one office's shared address does not lock everyone out.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("LOGIN_LOCKOUT_MINUTES", default=30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
+AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.backends.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+
+# Two-factor authentication (django-otp, TOTP with recovery codes), required of every account
+# holding one of these permissions: revealing an informant, finalising a review. A permission
+# that does not exist (yet) simply holds nobody.
+OTP_REQUIRED_PERMISSIONS = ["reports.view_informant", "reviews.finalise_review"]
+OTP_TOTP_ISSUER = "Bình Yên"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OTP_RECOVERY_CODE_COUNT = 10
 
 # --- Language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -285,7 +333,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 REST_FRAMEWORK = {
     # Token first, so that an anonymous call is answered 401 with WWW-Authenticate, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TwoFactorTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -325,6 +373,29 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp 4): everything from our own origin, no inline script or
+# style anywhere (templates are checked by binhyen/tests/test_security_headers.py); a
+# third-party page that needs inline code gets a per-response nonce ({{ request.csp_nonce }}).
+# img-src allows data: for Bootstrap's inline SVG icons in its CSS; blob: for photo previews.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Features the portal never uses, refused to any script (binhyen.middleware).
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # The container health check calls /healthz over plain HTTP from inside the host.

@@ -8,7 +8,6 @@ from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import audit_entries_visible_to
 from accounts.models import User
 from accounts.roles import Role
 
@@ -382,25 +382,6 @@ class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
         else:
             self.message_user(request, success % {"count": count}, messages.SUCCESS)
         return None
-
-
-def audit_entries_visible_to(user: User) -> QuerySet[LogEntry]:
-    """Audit entries about rows of the register the user can see now: another commune's
-    history (names, phones in the changes) stays out of sight, like the rows themselves."""
-    if user.is_active and user.is_superuser:
-        return LogEntry.objects.all()
-    scoped = [
-        (Commune, Commune.objects.visible_to(user)),
-        (Hamlet, Hamlet.objects.visible_to(user)),
-        (PeopleGroup, PeopleGroup.objects.visible_to(user)),
-        (ZaloGroup, ZaloGroup.objects.visible_to(user)),
-        (Member, Member.objects.visible_to(user)),
-    ]
-    query = Q(pk__in=[])
-    for model, visible in scoped:
-        content_type = ContentType.objects.get_for_model(model)
-        query |= Q(content_type=content_type, object_id__in=visible.order_by().values("pk"))
-    return LogEntry.objects.filter(query)
 
 
 admin.site.unregister(LogEntry)

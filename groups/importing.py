@@ -93,6 +93,9 @@ _ISO_DATE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?")
 # Spreadsheet programs run a cell starting with these as a formula ("CSV injection"): exports
 # write such text with a leading apostrophe, which imports remove again.
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+# Text that itself begins with that apostrophe gets one more on export, so that an import gives
+# back exactly what was exported ("'=1" stays "'=1"; found by groups/tests/test_properties.py).
+_ESCAPED_START: Final = (*_FORMULA_START, "'")
 
 
 class RowStatus(models.TextChoices):
@@ -229,7 +232,7 @@ def _cell(value: object) -> object:
         return int(value)  # a number typed in Excel: 5.0 is 5
     if isinstance(value, str):
         value = unicodedata.normalize("NFC", value).strip()
-        if value[:1] == "'" and value[1:2] in _FORMULA_START:
+        if value[:1] == "'" and value[1:2] in _ESCAPED_START:
             value = value[1:]
     return "" if value is None else value
 
@@ -704,13 +707,21 @@ def _export_rows(queryset: models.QuerySet[Member]) -> Iterator[list[object]]:
 
 
 def _export_xlsx(rows: Iterable[list[object]]) -> bytes:
+    return table_xlsx(COLUMNS.values(), rows, title="Thành viên", widths=_WIDTHS)
+
+
+def table_xlsx(
+    headers: Iterable[str], rows: Iterable[Sequence[object]], *, title: str, widths: Sequence[int]
+) -> bytes:
+    """A workbook of one sheet: bold headers, frozen first row, dates as dates, and text that
+    starts with "=" kept as text (never a formula). Shared by every export of the portal."""
     book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("Thành viên")
-    for index, width in enumerate(_WIDTHS, start=1):
+    sheet = book.create_sheet(title)
+    for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    sheet.append([_styled(sheet, header, font=bold) for header in COLUMNS.values()])
+    sheet.append([_styled(sheet, header, font=bold) for header in headers])
     for row in rows:
         sheet.append([_xlsx_value(sheet, value) for value in row])
     output = io.BytesIO()
@@ -728,16 +739,24 @@ def _styled(sheet: object, value: object, **style: object) -> WriteOnlyCell:
 def _xlsx_value(sheet: object, value: object) -> object:
     if isinstance(value, datetime.date):
         return _styled(sheet, value, number_format="DD/MM/YYYY")
+    if isinstance(value, str) and value[:1] == "'" and value[1:2] in _ESCAPED_START:
+        value = "'" + value
     if isinstance(value, str) and value.startswith("="):
         return _styled(sheet, value, data_type="s")  # text, never a formula
     return value
 
 
 def _export_csv(rows: Iterable[list[object]]) -> bytes:
+    return table_csv(COLUMNS.values(), rows)
+
+
+def table_csv(headers: Iterable[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """UTF-8 CSV with a byte order mark (Excel then shows Vietnamese); a cell that a spreadsheet
+    would run as a formula is prefixed with an apostrophe."""
     output = io.StringIO()
     output.write("\ufeff")
     writer = csv.writer(output, lineterminator="\r\n")
-    writer.writerow(COLUMNS.values())
+    writer.writerow(headers)
     for row in rows:
         writer.writerow(_csv_value(value) for value in row)
     return output.getvalue().encode("utf-8")
@@ -747,4 +766,5 @@ def _csv_value(value: object) -> str:
     if isinstance(value, datetime.date):
         return value.strftime(DATE_FORMAT)
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    escape = text.startswith(_FORMULA_START) or (text[:1] == "'" and text[1:2] in _ESCAPED_START)
+    return "'" + text if escape else text

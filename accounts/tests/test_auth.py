@@ -3,9 +3,12 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from accounts.roles import ROLE_PERMISSIONS, Role
+from accounts.services import requires_two_factor
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +57,11 @@ def test_every_role_logs_in_and_sees_its_own_home_and_navigation(client, persona
     username = personas[persona].username
     response = client.post(reverse("login"), {"username": username, "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == reverse("home")
+    if requires_two_factor(personas[persona]):  # the police: the second factor first
+        device = TOTPDevice.objects.create(user=personas[persona], name="phone", confirmed=True)
+        assert client.get(reverse("home"))["Location"].startswith(reverse("two-factor-verify"))
+        code = f"{totp(device.bin_key):06d}"
+        client.post(reverse("two-factor-verify"), {"otp_token": code, "next": "/"})
     html = client.get(reverse("home")).content.decode()
     assert f'data-testid="{section}"' in html
     assert f'data-role="{role.value}"' in html

@@ -58,3 +58,21 @@ def test_if_empty_leaves_an_existing_database_alone() -> None:
     Commune.objects.create(code="1", name="Real commune")
     call_command("seed_demo", "--if-empty")
     assert Commune.objects.count() == 1 and not User.objects.exists()
+
+
+def test_demo_police_get_a_published_second_factor_only_with_debug(settings, capsys) -> None:
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.DEBUG = False
+    call_command("seed_demo", verbosity=0)
+    assert not TOTPDevice.objects.exists()
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    device = TOTPDevice.objects.get()
+    assert device.user.username == "congan" and device.confirmed
+    assert settings.DEMO_TOTP_KEY in capsys.readouterr().out
+    call_command("demo_code")
+    out = capsys.readouterr().out
+    # The 30-second window may turn between the command and this line.
+    assert any(f"congan: {totp(device.bin_key, drift=d):06d}" in out for d in (-1, 0))

@@ -199,6 +199,17 @@ def admin_logout(persona: Persona, target: Target) -> str:
     return NOT_ALLOWED if persona.staff else REDIRECT
 
 
+def enrolled_only(persona: Persona, target: Target) -> str:
+    """Pages for users who have a second factor: the personas who need one have it (conftest
+    verifies their test logins); the others are sent to enrolment."""
+    if persona.anonymous:
+        return LOGIN
+    required = any(p in ROLE_PERMISSIONS.get(persona.role, ()) for p in OTP_REQUIRED)
+    return OK if required else REDIRECT
+
+
+OTP_REQUIRED = settings.OTP_REQUIRED_PERMISSIONS
+
 EXPECTATIONS: dict[str, Rule] = {
     # accounts
     "home": signed_in(),
@@ -208,6 +219,10 @@ EXPECTATIONS: dict[str, Rule] = {
     "password_change_done": signed_in(),
     "notifications": signed_in(),  # one's own only
     "notification-read": signed_in(NOT_ALLOWED),  # POST only
+    "two-factor-setup": signed_in(),  # enrolment, or the status once enrolled
+    "two-factor-verify": signed_in(REDIRECT),  # already verified, or nothing to verify with
+    "two-factor-recovery": enrolled_only,
+    "audit-log": page("auditlog.view_logentry"),
     # the register's pages
     "groups:coverage": page("groups.view_hamlet"),
     "groups:coverage-hamlet": page("groups.view_hamlet"),

@@ -22,7 +22,11 @@ def watch_errors():
         page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
         page.on(
             "console",
-            lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
+            lambda msg: (
+                errors.append(f"console on {page.url}: {msg.text[:90]}")
+                if msg.type == "error"
+                else None
+            ),
         )
         page.on("requestfailed", lambda req: errors.append(f"failed: {req.url}"))
         return errors
@@ -60,4 +64,4 @@ def test_a_hamlet_head_on_a_phone_reads_a_notification(journey, watch_errors, he
     person.shot("opened-link")
     assert head_b.notifications.unread().count() == 0
     assert person.page.locator("[data-testid=unread-count]").count() == 0
-    assert errors == []
+    assert errors == [], "\n".join(errors)

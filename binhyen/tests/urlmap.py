@@ -32,6 +32,7 @@ from functools import reduce
 from typing import Any
 
 from auditlog.models import LogEntry
+from axes.models import AccessAttempt, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -214,6 +215,13 @@ def build_world(
     clerk_x = User.objects.create_user("clerk_x", full_name="Thư ký xã khác", commune=other_commune)
     world.add("ours", clerk)
     world.add("other", clerk_x)
+    for place, user in (("ours", clerk), ("other", clerk_x)):
+        seen = {"username": user.username, "ip_address": "192.0.2.1", "user_agent": "map"}
+        world.add(
+            place,
+            AccessAttempt.objects.create(**seen, failures_since_start=1, get_data="", post_data=""),
+            AccessLog.objects.create(**seen),
+        )
     for place, hamlet in hamlets.items():
         report = IncidentReportFactory(hamlet=hamlet, code=f"TB-2026-MAP{place}")
         reveal = InformantReveal.objects.create(

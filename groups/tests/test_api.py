@@ -777,9 +777,9 @@ def test_list_query_counts_do_not_grow_with_the_data(
     grow(27, commune, hamlet_a)
     many = count_queries(api, url)
     assert few == many
-    # Session, user, the user's and the groups' permissions, the page, and the capped count
-    # when there is a next page.
-    assert many <= 6
+    # Session, user, the device that verified the session's second factor (the police), the
+    # user's and the groups' permissions, the page, and the capped count when there is a next page.
+    assert many <= 7
 
 
 def test_coverage_query_count_does_not_grow(api, police, hamlet_a) -> None:

@@ -8,6 +8,12 @@
     return;
   }
   var data = JSON.parse(source.textContent);
+  // The box's height grows with the number of hamlets; set here, not in a style attribute,
+  // which the Content-Security-Policy refuses.
+  var box = canvas.parentElement;
+  if (box.dataset.height) {
+    box.style.height = box.dataset.height + "px";
+  }
   var styles = getComputedStyle(document.documentElement);
   var ok = styles.getPropertyValue("--bs-primary").trim() || "#0d6efd";
   var low = styles.getPropertyValue("--bs-warning").trim() || "#ffc107";

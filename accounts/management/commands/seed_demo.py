@@ -5,17 +5,23 @@ Idempotent: rows are matched by code or username, members are added only to an e
 a demo user's password is set only when the user is created, so a second run changes nothing.
 """
 
+from base64 import b32decode
+
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from accounts.roles import STAFF_ROLES, Role
+from accounts.services import requires_two_factor
 from groups import demo
 from groups.models import Commune, Hamlet
 from groups.services import member_counts_record
+
+DEMO_DEVICE = "demo"
 
 
 def seed_user(row: dict[str, str], commune: Commune, password_hash: str) -> User:
@@ -60,6 +66,7 @@ class Command(BaseCommand):
                     seed_user(row, commune, password_hash) for row in demo.read_csv("users.csv")
                 ]
                 self.assign_group_admins(users)
+                self.seed_demo_second_factor(users)
                 added = demo.seed_members()
                 member_counts_record()
             self.stdout.write(
@@ -77,6 +84,20 @@ class Command(BaseCommand):
                     admin_officer=user
                 )
 
+    def seed_demo_second_factor(self, users: list[User]) -> None:
+        """With DEBUG on, accounts that need two-factor authentication get a device with the
+        published DEMO_TOTP_KEY: the demo is tried in a browser without a phone (`manage.py
+        demo_code` prints the current code). Never with DEBUG off, where such a key would be a
+        back door; there the demo password is refused anyway."""
+        if not settings.DEBUG:
+            return
+        key = b32decode(settings.DEMO_TOTP_KEY).hex()
+        for user in users:
+            if requires_two_factor(user):
+                TOTPDevice.objects.get_or_create(
+                    user=user, name=DEMO_DEVICE, defaults={"key": key, "confirmed": True}
+                )
+
     def print_logins(self) -> None:
         self.stdout.write(f"Demo logins (password for all: {settings.DEMO_PASSWORD}):")
         shown = ("congan", "cskv", "truongap", "vanphong", "lanhdao")
@@ -84,5 +105,10 @@ class Command(BaseCommand):
             if row["username"] in shown:
                 self.stdout.write(f"  {row['username']:<10} {Role(row['role']).label}")
         self.stdout.write("  (also cskv2-cskv4 and truongap02-truongap12 for the other hamlets)")
+        if settings.DEBUG and TOTPDevice.objects.filter(name=DEMO_DEVICE).exists():
+            self.stdout.write(
+                f"  congan needs a second factor: add the key {settings.DEMO_TOTP_KEY} to an "
+                "authenticator app, or run `python manage.py demo_code` for the current code."
+            )
         if not settings.DEBUG:
             self.stdout.write(self.style.WARNING("DEBUG is off: the demo password is refused."))

@@ -1,0 +1,141 @@
+"""The audit page: who changed what in the commune, filterable, paged, exportable."""
+
+from __future__ import annotations
+
+import datetime
+
+from auditlog.models import LogEntry
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from groups.importing import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
+
+from .audit import action_label, audit_entries_visible_to, audited_models, changes_of
+from .forms import AuditFilterForm
+from .models import User
+
+PAGE_SIZE = 50
+COUNT_CAP = 1000  # the total stops counting here ("more than 1,000")
+MAX_PAGE = 10_000
+EXPORT_LIMIT = 50_000  # rows in one export: narrow the filters for more
+
+
+def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[LogEntry]]:
+    user = request.user
+    models = audited_models(user)
+    entries = audit_entries_visible_to(user)
+    actors = User.objects.order_by("username")
+    if not user.is_superuser:
+        actors = actors.filter(commune_id=user.commune_id)
+    form = AuditFilterForm(request.GET or None, models=models, actors=actors)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["model"]:
+            app_label, model_name = data["model"].split(".")
+            entries = entries.filter(
+                content_type=ContentType.objects.get_by_natural_key(app_label, model_name)
+            )
+        if data["actor"]:
+            entries = entries.filter(actor=data["actor"])
+        if data["action"] is not None:
+            entries = entries.filter(action=data["action"])
+        zone = timezone.get_current_timezone()
+        if data["since"]:
+            start = datetime.datetime.combine(data["since"], datetime.time.min, zone)
+            entries = entries.filter(timestamp__gte=start)
+        if data["until"]:
+            end = datetime.datetime.combine(data["until"], datetime.time.min, zone)
+            entries = entries.filter(timestamp__lt=end + datetime.timedelta(days=1))
+    elif form.is_bound:
+        entries = entries.none()
+    return form, entries.select_related("content_type", "actor").order_by("-timestamp", "-pk")
+
+
+def _row(entry: LogEntry) -> dict:
+    model = entry.content_type.model_class()
+    return {
+        "entry": entry,
+        "when": timezone.localtime(entry.timestamp),
+        "actor": str(entry.actor) if entry.actor else _("system"),
+        "action": action_label(entry),
+        "model": str(model._meta.verbose_name).capitalize() if model else entry.content_type.model,
+        "changes": list(changes_of(entry)),
+    }
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Every change the user may read (the register, reports, users' roles…), newest first."""
+    if not request.user.has_perm("auditlog.view_logentry"):
+        raise PermissionDenied
+    form, entries = _filtered(request)
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        return _export(entries, fmt)
+    raw = request.GET.get("page") or "1"
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_PAGE:
+        raise Http404
+    number = int(raw)
+    start = (number - 1) * PAGE_SIZE
+    rows = list(entries[start : start + PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    del rows[PAGE_SIZE:]
+    if not rows and number > 1:
+        raise Http404
+    if not has_next:
+        count, exact = start + len(rows), True
+    else:
+        counted = entries.order_by()[: COUNT_CAP + 1].count()
+        count, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "rows": [_row(entry) for entry in rows],
+        "count": count,
+        "count_exact": exact,
+        "page": number,
+        "has_next": has_next,
+        "query": query.urlencode(),
+    }
+    return render(request, "accounts/logentry_list.html", context)
+
+
+HEADERS = (
+    gettext_lazy("When"),
+    gettext_lazy("By"),
+    gettext_lazy("Action"),
+    gettext_lazy("Record type"),
+    gettext_lazy("Record"),
+    gettext_lazy("Changes"),
+)
+
+
+def _export(entries: QuerySet[LogEntry], fmt: str) -> HttpResponse:
+    def rows():
+        for entry in entries[:EXPORT_LIMIT].iterator(chunk_size=2000):
+            row = _row(entry)
+            changes = "; ".join(f"{c.field}: {c.text}" for c in row["changes"])
+            when = row["when"].strftime("%d/%m/%Y %H:%M:%S")
+            yield [when, row["actor"], row["action"], row["model"], entry.object_repr, changes]
+
+    headers = [str(header) for header in HEADERS]
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        content = table_xlsx(
+            headers, rows(), title=_("Audit log")[:31], widths=(20, 24, 12, 22, 32, 80)
+        )
+        content_type, name = XLSX_TYPE, f"nhat-ky-{stamp}.xlsx"
+    else:
+        content, content_type, name = table_csv(headers, rows()), CSV_TYPE, f"nhat-ky-{stamp}.csv"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response

@@ -1,0 +1,26 @@
+"""API authentication with the second factor taken into account."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+
+from .models import User
+from .services import has_confirmed_device, requires_two_factor
+
+
+class TwoFactorTokenAuthentication(TokenAuthentication):
+    """A token is a long random secret held by a program, not a password typed by a person, so
+    it stands in for a verified session. But the account must have enrolled a second factor
+    first: a token made for a police account before its owner set up 2FA works only once they
+    have (so that no one can keep using an account that never proved its second factor).
+    Session calls to the API need a verified session (accounts.middleware.TwoFactorMiddleware)."""
+
+    def authenticate_credentials(self, key: str) -> tuple[User, object]:
+        user, token = super().authenticate_credentials(key)
+        if requires_two_factor(user) and not has_confirmed_device(user):
+            raise exceptions.AuthenticationFailed(
+                _("This account must set up two-factor authentication before using a token.")
+            )
+        return user, token

@@ -1,0 +1,51 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class TokenForm(forms.Form):
+    otp_token = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class RecoveryTokenForm(TokenForm):
+    """Verification accepts a recovery code as well as the app's six digits."""
+
+    otp_token = forms.CharField(
+        label=_("Code from the app, or a recovery code"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters; choices are narrowed to what the user may read."""
+
+    model = forms.ChoiceField(label=_("Record type"), required=False)
+    actor = forms.ModelChoiceField(label=_("By"), required=False, queryset=None)
+    action = forms.TypedChoiceField(label=_("Action"), required=False, coerce=int, empty_value=None)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, models, actors, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [("", _("All"))] + [
+            (f"{m._meta.app_label}.{m._meta.model_name}", str(m._meta.verbose_name).capitalize())
+            for m in models
+        ]
+        self.fields["actor"].queryset = actors
+        self.fields["actor"].empty_label = _("Anyone")
+        from auditlog.models import LogEntry
+
+        self.fields["action"].choices = [("", _("All")), *LogEntry.Action.choices]
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if select else "form-control"

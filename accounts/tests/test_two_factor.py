@@ -1,0 +1,220 @@
+"""Two-factor authentication (django-otp): who must have it, enrolment with a QR code, login
+verification, recovery codes, the pages a user who owes it may open, the API and the admin."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
+
+from accounts.services import requires_two_factor
+from conftest import PASSWORD
+
+pytestmark = [pytest.mark.django_db, pytest.mark.real_two_factor]
+
+
+def code(device: TOTPDevice, offset: int = 0) -> str:
+    value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=offset)
+    return f"{value:06d}"
+
+
+def log_in(client: Client, user) -> None:
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_who_must_have_a_second_factor(police, officer_a, head_b, party_office, leader, outsider):
+    assert requires_two_factor(police) and requires_two_factor(outsider)
+    for user in (officer_a, head_b, party_office, leader):
+        assert not requires_two_factor(user), user
+
+
+def test_an_unknown_permission_in_the_setting_holds_nobody(settings, head_b, police) -> None:
+    settings.OTP_REQUIRED_PERMISSIONS = ["reviews.no_such_permission"]
+    assert not requires_two_factor(head_b) and not requires_two_factor(police)
+
+
+def test_a_superuser_needs_it_too(django_user_model) -> None:
+    admin = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    assert requires_two_factor(admin)
+
+
+def test_enrolment_end_to_end_then_login_with_the_app_then_with_a_recovery_code(client, police):
+    log_in(client, police)
+    # Every page, the admin included, sends the police to enrolment first.
+    for url in ("/", "/coverage/", "/admin/", "/password/change/"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("two-factor-setup")), url
+    page = client.get(reverse("two-factor-setup") + "?next=/coverage/")
+    html = page.content.decode()
+    assert "<svg" in html and 'data-testid="secret"' in html
+    assert "Thiết lập xác thực hai lớp" in html
+    device = TOTPDevice.objects.get(user=police, confirmed=False)
+    secret = re.search(r'data-testid="secret">([^<]+)<', html)[1].replace(" ", "")
+    import base64
+
+    assert base64.b32decode(secret + "=" * (-len(secret) % 8)) == device.bin_key
+    # A wrong code is refused, the right one confirms and shows the recovery codes once.
+    wrong = client.post(reverse("two-factor-setup"), {"otp_token": "000000", "next": "/coverage/"})
+    assert wrong.status_code == 200 and "không đúng" in wrong.content.decode()
+    response = client.post(
+        reverse("two-factor-setup"), {"otp_token": code(device), "next": "/coverage/"}
+    )
+    assert response.status_code == 302
+    recovery = client.get(response["Location"])
+    codes = re.findall(r'<li class="col">(\w+)</li>', recovery.content.decode())
+    assert len(codes) == 10
+    assert set(codes) == set(
+        StaticToken.objects.filter(device__user=police).values_list("token", flat=True)
+    )
+    again = client.get(reverse("two-factor-recovery")).content.decode()
+    assert not any(c in again for c in codes)  # shown once
+    assert client.get("/coverage/").status_code == 200
+
+    # The next login asks for the app's code.
+    client.post(reverse("logout"))
+    log_in(client, police)
+    response = client.get("/coverage/")
+    assert response["Location"].startswith(reverse("two-factor-verify"))
+    bad = client.post(reverse("two-factor-verify"), {"otp_token": "123", "next": "/coverage/"})
+    assert bad.status_code == 200 and client.get("/coverage/").status_code == 302
+    device.refresh_from_db()
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+    ok = client.post(
+        reverse("two-factor-verify"), {"otp_token": code(device, 1), "next": "/coverage/"}
+    )
+    assert ok.status_code == 302 and ok["Location"] == "/coverage/"
+    assert client.get("/coverage/").status_code == 200
+
+    # Without the phone: a recovery code, once.
+    client.post(reverse("logout"))
+    log_in(client, police)
+    response = client.post(reverse("two-factor-verify"), {"otp_token": codes[0], "next": "/"})
+    assert response.status_code == 302 and client.get("/").status_code == 200
+    client.post(reverse("logout"))
+    log_in(client, police)
+    client.post(reverse("two-factor-verify"), {"otp_token": codes[0], "next": "/"})
+    assert client.get("/").status_code == 302
+    assert StaticToken.objects.filter(device__user=police).count() == 9
+
+
+def test_the_next_after_verification_stays_on_this_site(client, police) -> None:
+    device = TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
+    log_in(client, police)
+    response = client.post(
+        reverse("two-factor-verify"), {"otp_token": code(device), "next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("home")
+
+
+def test_recovery_codes_are_regenerated_and_the_old_ones_stop(client, police) -> None:
+    device = TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
+    log_in(client, police)
+    client.post(reverse("two-factor-verify"), {"otp_token": code(device), "next": "/"})
+    response = client.post(reverse("two-factor-recovery"))
+    first = re.findall(
+        r'<li class="col">(\w+)</li>', client.get(response["Location"]).content.decode()
+    )
+    client.post(reverse("two-factor-recovery"))
+    second = set(StaticToken.objects.filter(device__user=police).values_list("token", flat=True))
+    assert len(first) == 10 and not set(first) & second
+
+
+def test_pages_open_to_a_user_who_owes_the_second_factor(client, police) -> None:
+    log_in(client, police)
+    assert client.get(reverse("healthz")).status_code in (200, 503)
+    assert client.post(reverse("set_language"), {"language": "en"}).status_code == 302
+    assert client.get("/static/css/binhyen.css").status_code in (200, 404)  # not redirected
+    assert client.get(reverse("two-factor-setup")).status_code == 200
+    assert client.post(reverse("logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_session_api_needs_a_verified_session(client, police) -> None:
+    log_in(client, police)
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 403
+    assert "hai lớp" in response.json()["detail"]
+
+
+def test_users_without_the_permission_are_not_asked(client, head_b) -> None:
+    log_in(client, head_b)
+    assert client.get("/").status_code == 200
+    assert client.get("/api/v1/me/").status_code == 200
+
+
+def test_api_tokens_of_such_accounts_need_a_confirmed_device(client, police) -> None:
+    token = Token.objects.create(user=police)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    response = client.get("/api/v1/me/", **auth)
+    assert response.status_code == 401
+    TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
+    assert client.get("/api/v1/me/", **auth).status_code == 200
+
+
+def test_an_enrolled_device_cannot_be_replaced_from_a_session(client, police) -> None:
+    device = TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
+    log_in(client, police)
+    client.post(reverse("two-factor-verify"), {"otp_token": code(device), "next": "/"})
+    html = client.get(reverse("two-factor-setup")).content.decode()
+    assert 'data-testid="two-factor-on"' in html and "<svg" not in html
+    assert TOTPDevice.objects.filter(user=police).count() == 1
+
+
+def test_the_admin_resets_a_lost_second_factor_within_the_commune(
+    client, police, django_user_model
+):
+    TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
+    root = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    root_device = TOTPDevice.objects.create(user=root, name="phone", confirmed=True)
+    log_in(client, root)
+    client.post(reverse("two-factor-verify"), {"otp_token": code(root_device), "next": "/"})
+    response = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "reset_two_factor", "_selected_action": [police.pk]},
+    )
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=police).exists()
+    assert TOTPDevice.objects.filter(user=root).exists()
+
+
+def test_every_url_but_the_open_ones_waits_for_the_second_factor(
+    police, commune, other_commune, hamlet_a, hamlet_b, hamlet_elsewhere
+) -> None:
+    """Walks every URL pattern (urlmap.py) as police who logged in with their password only."""
+    from accounts.middleware import TWO_FACTOR_OPEN
+    from binhyen.tests.urlmap import build_world, routes, targets
+
+    world = build_world(
+        commune=commune,
+        other_commune=other_commune,
+        hamlet_a=hamlet_a,
+        hamlet_b=hamlet_b,
+        hamlet_elsewhere=hamlet_elsewhere,
+    )
+    client = Client(raise_request_exception=False)
+    log_in(client, police)
+    leaks, checked = [], 0
+    for route in routes():
+        if route.name in TWO_FACTOR_OPEN:
+            continue
+        for target in targets(route, world):
+            response = client.get(target.url)
+            checked += 1
+            if target.url.startswith("/api/"):
+                ok = response.status_code == 403 and "hai lớp" in response.json()["detail"]
+            else:
+                ok = response.status_code == 302 and response["Location"].startswith(
+                    reverse("two-factor-setup")
+                )
+            if not ok:
+                leaks.append(f"{target.url}: {response.status_code}")
+    assert checked > 100
+    assert not leaks, "\n".join(leaks)

@@ -1,0 +1,125 @@
+"""The API fuzzed from its own OpenAPI schema (schemathesis): every operation of /api/schema/,
+called with generated parameters and bodies as the commune police and as a hamlet head, must
+answer without a server error, and every error must be a structured 4xx (a JSON object, as DRF
+writes them), never an HTML page or a bare string.
+
+Bounded: FUZZ_EXAMPLES examples per operation and persona, so the whole module stays well
+under a minute on the project's machines (the count is printed at the end)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from django.test import override_settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.config import SchemathesisConfig
+
+from groups.tests.factories import MemberFactory, PeopleGroupFactory, ZaloGroupFactory
+from reports.tests.factories import IncidentReportFactory
+
+FUZZ_EXAMPLES = 6
+FULL_COVERAGE = os.environ.get("FUZZ_COVERAGE") == "1"
+CALLS: list[int] = []
+
+
+def _schema() -> schemathesis.schemas.BaseSchema:
+    """The schema /api/schema/ serves, generated in-process (no request, no database)."""
+    raw = SchemaGenerator().get_schema(request=None, public=True)
+    data = json.loads(OpenApiJsonRenderer().render(raw))
+    # Only the fuzzing phase, bounded: the coverage phase (every boundary and wrong-typed value
+    # of every parameter; it found the HTML 404 of an id like "1.5") takes minutes here, so its
+    # finding is kept as a plain test below and it runs in full with FUZZ_COVERAGE=1.
+    config = SchemathesisConfig.from_dict(
+        {
+            "phases": {
+                "examples": {"enabled": False},
+                "coverage": {"enabled": FULL_COVERAGE, "unexpected-methods": []},
+            }
+        }
+    )  # fmt: skip
+    loaded = schemathesis.openapi.from_dict(data, config=config)
+    loaded.app = get_wsgi_application()
+    return loaded
+
+
+schema = _schema()
+
+
+@pytest.fixture
+def world(db, commune, hamlet_a, hamlet_b, hamlet_elsewhere):
+    """A few real rows, so that generated ids sometimes hit something."""
+    for hamlet in (hamlet_a, hamlet_b, hamlet_elsewhere):
+        group = ZaloGroupFactory(hamlet=hamlet)
+        MemberFactory.create_batch(3, group=group, people_group=PeopleGroupFactory(hamlet=hamlet))
+        IncidentReportFactory(hamlet=hamlet)
+
+
+@pytest.fixture(params=["police", "head_b"])
+def token(request, world, personas) -> str:
+    user = personas[request.param]
+    # Tokens of accounts that need a second factor work once one is enrolled.
+    TOTPDevice.objects.get_or_create(user=user, name="fuzz", defaults={"confirmed": True})
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def check_structured(response, case) -> None:
+    status = response.status_code
+    where = f"{case.method} {case.formatted_path} {case.query or ''} {case.body!r:.200}"
+    assert status < 500, f"{where}: {status}\n{response.text[:500]}"
+    if status >= 400:
+        content_type = next(
+            (v[0] if isinstance(v, list) else v for k, v in response.headers.items()
+             if k.lower() == "content-type"),
+            "",
+        )  # fmt: skip
+        assert content_type.startswith("application/json"), (
+            f"{where}: {status} is not JSON ({content_type}): {response.text[:200]}"
+        )
+        body = response.json()
+        assert isinstance(body, dict) and body, f"{where}: {status} body {body!r}"
+
+
+@pytest.mark.django_db
+@override_settings(ALLOWED_HOSTS=["*"])
+@schema.parametrize()
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_api_answers_every_generated_call_without_a_server_error(case, token) -> None:
+    response = case.call(headers={"Authorization": f"Token {token}"})
+    CALLS.append(1)
+    check_structured(response, case)
+
+
+def test_the_fuzzing_reached_every_operation() -> None:
+    operations = list(schema.get_all_operations())
+    assert len(operations) >= 15
+    print(f"\nAPI fuzzing: {len(operations)} operations, {len(CALLS)} calls")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/hamlets/1.5/", "/api/v1/no-such-thing/", "/api/v1/members/1/x/"]
+)
+def test_an_api_url_no_route_matches_answers_json(client, police, path) -> None:
+    """What the coverage phase found: Django's HTML 404 answered API clients."""
+    client.force_login(police)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Không tìm thấy."}
+
+
+def test_pages_outside_the_api_keep_the_html_404(client) -> None:
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
