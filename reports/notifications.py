@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -90,18 +90,11 @@ def police_leads(commune: Commune | int) -> list[User]:
 
 
 def report_url(report: IncidentReport) -> str:
-    """The report's page: the portal's detail page once it exists, the admin's until then."""
-    try:
-        return reverse("reports:detail", args=[report.pk])
-    except NoReverseMatch:
-        return reverse("admin:reports_incidentreport_change", args=[report.pk])
+    return reverse("reports:report-detail", args=[report.pk])
 
 
 def queue_url() -> str:
-    try:
-        return reverse("reports:queue")
-    except NoReverseMatch:
-        return reverse("admin:reports_incidentreport_changelist")
+    return reverse("reports:report-list") + "?overdue=yes"
 
 
 def _when(moment: datetime.datetime | None) -> str:

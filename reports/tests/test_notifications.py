@@ -138,7 +138,7 @@ def test_a_report_is_notified_once_however_often_the_task_runs(hamlet_b, head_b,
         "report_new",
     )
     assert notification.title == f"Tin báo KHẨN {report.code}: Tệ nạn xã hội, Ấp Thuận Phú 1"
-    assert notification.url == f"/admin/reports/incidentreport/{report.pk}/change/"
+    assert notification.url == f"/reports/{report.pk}/"
     assert [m.to for m in mail.outbox] == [["police@example.org"]]
     report.refresh_from_db()
     assert report.notified_at is not None
