@@ -40,6 +40,30 @@ REPORTS_TRIAGE = _crud("reports", "incidentreport", actions="view add change") |
     "reports.triage_report"
 }
 
+# Yearly reviews: the police build, edit and finalise them (finalise_review needs 2FA) and assess
+# the hamlets' safety; the party office reads them, nominates and approves commendations; the
+# commune leader reads them. Hamlet heads and area officers see none of it (commune-wide figures).
+REVIEWS_READ = {"reviews.view_annualreview", "reviews.view_commendation"}
+REVIEWS_POLICE = REVIEWS_READ | {
+    "reviews.add_annualreview",
+    "reviews.change_annualreview",
+    "reviews.finalise_review",
+    "reviews.add_commendation",
+    "reviews.view_safetyassessment",
+    "reviews.change_safetyassessment",
+    "reviews.view_safetycriterion",
+    "reviews.change_safetycriterion",
+    "reviews.add_safetycriterion",
+    "reviews.view_reviewsettings",
+    "reviews.add_reviewsettings",
+    "reviews.change_reviewsettings",
+}
+REVIEWS_PARTY_OFFICE = REVIEWS_READ | {
+    "reviews.add_commendation",
+    "reviews.approve_commendation",
+    "reviews.view_safetyassessment",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COMMUNE_POLICE: {
         "groups.view_all_hamlets",
@@ -56,15 +80,21 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _crud("groups", "peoplegroup", "zalogroup", "member")
     | REPORTS_TRIAGE
     | _crud("reports", "deadlinerule")
-    | _crud("reports", "reportsettings", actions="view add change"),
+    | _crud("reports", "reportsettings", actions="view add change")
+    | REVIEWS_POLICE,
     Role.AREA_OFFICER: {"groups.change_hamlet", "groups.view_membercount"}
     | REGISTER_READ
     | _crud("groups", "peoplegroup", "zalogroup", "member", actions="view add change")
     | REPORTS_TRIAGE,
     Role.HAMLET_HEAD: REGISTER_READ | _crud("reports", "incidentreport", actions="view add"),
     # The figures of reports, never an informant (they hold no reports.view_informant).
-    Role.PARTY_OFFICE: {"groups.view_all_hamlets", "reports.view_incidentreport"} | REGISTER_READ,
-    Role.COMMUNE_LEADER: {"groups.view_all_hamlets", "reports.view_incidentreport"} | REGISTER_READ,
+    Role.PARTY_OFFICE: {"groups.view_all_hamlets", "reports.view_incidentreport"}
+    | REGISTER_READ
+    | REVIEWS_PARTY_OFFICE,
+    Role.COMMUNE_LEADER: {"groups.view_all_hamlets", "reports.view_incidentreport"}
+    | REGISTER_READ
+    | REVIEWS_READ
+    | {"reviews.view_safetyassessment"},
 }
 
 

@@ -170,6 +170,11 @@ def _people_group_rows(people_groups: QuerySet[PeopleGroup]) -> list[PeopleGroup
     ]
 
 
+def people_groups_coverage(people_groups: QuerySet[PeopleGroup]) -> list[PeopleGroupCoverage]:
+    """Coverage of each of `people_groups` (two queries)."""
+    return _people_group_rows(people_groups)
+
+
 def people_group_coverage(hamlet: Hamlet) -> list[PeopleGroupCoverage]:
     """Coverage of each people's group of a hamlet (two queries)."""
     return _people_group_rows(PeopleGroup.objects.filter(hamlet=hamlet))
