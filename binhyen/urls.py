@@ -22,6 +22,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("groups.urls")),
+    path("", include("reviews.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -135,10 +135,8 @@ class ReviewSettings(models.Model):
 
 class AnnualReviewQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> AnnualReviewQuerySet:
-        """Reviews of the user's commune, for those who may read them (the whole commune's
-        figures: hamlet heads and area officers hold no reviews.view_annualreview)."""
-        if not user.is_authenticated or not user.has_perm("reviews.view_annualreview"):
-            return self.none()
+        """Reviews of the user's commune (scope only: reading one needs
+        reviews.view_annualreview, which hamlet heads and area officers do not hold)."""
         return self.filter(commune__in=Commune.objects.visible_to(user))
 
 
@@ -242,7 +240,11 @@ class AnnualReview(models.Model):
 
 class ReviewFileStorage(FileSystemStorage):
     """The built documents under DATA_DIR/private/reviews: no URL, served by a checked view.
-    The folder is read from settings on every use, so tests can move DATA_DIR."""
+    The folder is read from settings on every use, so tests can move DATA_DIR. Names hold the
+    build's id, so overwriting only ever replaces a build's own file."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_overwrite=True)
 
     @property
     def base_location(self) -> str:  # type: ignore[override]

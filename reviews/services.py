@@ -194,7 +194,7 @@ def _send(task: Any, *args: Any) -> None:
 def build_request(*, actor: User | None, review: AnnualReview) -> ReviewBuild:
     """Queue a build of the three documents in the worker. A build already waiting for this
     review is returned instead of a second one."""
-    _require_perm(actor, "reviews.view_annualreview")
+    _require_perm(actor, "reviews.change_annualreview")
     _require_commune(actor, review.commune_id)
     with transaction.atomic():
         _lock(review)

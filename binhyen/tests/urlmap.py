@@ -9,7 +9,9 @@ How a pattern's parameters are filled (`targets()`):
 - A parameter naming an object is filled once per *place* where the world has an object of that
   model, so each URL is requested for an object in hamlet A, in hamlet B and in another commune:
   `object_id`/`id` of an admin model view → that ModelAdmin's model; `pk` of an API route → the
-  viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup (PARAM_MODELS); the admin's
+  viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup, `review_id` → AnnualReview,
+  `build_id` → ReviewBuild, `commendation_id` → Commendation, `assessment_id` →
+  SafetyAssessment (PARAM_MODELS); the admin's
   `view_on_site` (`content_type_id` + `object_id`) → a member.
 - `format` (DRF format suffixes) → "json"; the admin catch-all's `url` → a page that does not
   exist; a regex group of literal alternatives (the admin's `app_label`) → one URL per choice.
@@ -54,9 +56,25 @@ from groups.models import Commune, Hamlet, Member, ZaloGroup
 from groups.tests.factories import MemberFactory, PeopleGroupFactory, ZaloGroupFactory
 from reports.models import DeadlineRule, InformantReveal, ReportSettings
 from reports.tests.factories import IncidentReportFactory
+from reviews.models import (
+    AnnualReview,
+    Commendation,
+    ReviewBuild,
+    ReviewSettings,
+    SafetyAssessment,
+    SafetyCriterion,
+)
+from reviews.tests.factories import AnnualReviewFactory, build_with_files
 
 PLACES = ("A", "B", "ours", "other", "any")
-PARAM_MODELS: dict[str, type[models.Model]] = {"hamlet_id": Hamlet, "group_id": ZaloGroup}
+PARAM_MODELS: dict[str, type[models.Model]] = {
+    "hamlet_id": Hamlet,
+    "group_id": ZaloGroup,
+    "review_id": AnnualReview,
+    "build_id": ReviewBuild,
+    "commendation_id": Commendation,
+    "assessment_id": SafetyAssessment,
+}
 MISSING_ADMIN_PAGE = "no-such-page/"
 
 
@@ -221,8 +239,35 @@ def build_world(
             DeadlineRule.objects.create(commune=unit, urgency="urgent", hours=12),
             ReportSettings.objects.create(commune=unit),
         )
+    _add_reviews(world, hamlets)
     _add_unscoped(world, clerk)
     return world
+
+
+def _add_reviews(world: World, hamlets: dict[str, Hamlet]) -> None:
+    """A draft review of each commune with a finished build (tiny files), a nomination and the
+    year's safety assessment of each hamlet."""
+    for place in ("ours", "other"):
+        commune = world.get(Commune, place)
+        review = AnnualReviewFactory(commune=commune)
+        settings = ReviewSettings.for_commune(commune)  # the defaults, saved
+        settings.save()
+        world.add(
+            place,
+            review,
+            build_with_files(review, f"map-{place}"),
+            Commendation.objects.create(
+                review=review,
+                nominee_kind=Commendation.Nominee.HAMLET,
+                hamlet=hamlets["A" if place == "ours" else "other"],
+                name="map",
+                reason="map",
+            ),
+            settings,
+        )
+    for place, hamlet in hamlets.items():
+        world.add(place, SafetyAssessment.objects.create(hamlet=hamlet, year=2026))
+    world.add("any", SafetyCriterion.objects.order_by("pk").first())
 
 
 def _add_unscoped(world: World, user: User) -> None:

@@ -4,17 +4,25 @@
 from __future__ import annotations
 
 import datetime
+from functools import cache
 from typing import Any
 
 import factory
 from auditlog.models import LogEntry
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from groups.models import Hamlet, ZaloGroup
 from groups.tests.factories import MemberFactory, ZaloGroupFactory
 from reports.models import Category, Channel, IncidentReport, Informant, ReportEvent, Status
 from reports.tests.factories import MARKER, IncidentReportFactory
-from reviews.models import AnnualReview, Commendation, SafetyAssessment, period_bounds
+from reviews.models import (
+    AnnualReview,
+    Commendation,
+    ReviewBuild,
+    SafetyAssessment,
+    period_bounds,
+)
 
 # A phone planted on a member of the fixture: no document may contain it.
 MEMBER_PHONE = "+84599777111"
@@ -25,6 +33,7 @@ class AnnualReviewFactory(factory.django.DjangoModelFactory):
         model = AnnualReview
 
     year = 2026
+    period_kind = "calendar"
     period_start = factory.LazyAttribute(lambda o: period_bounds(o.period_kind, o.year)[0])
     period_end = factory.LazyAttribute(lambda o: period_bounds(o.period_kind, o.year)[1])
     subject = "Sơ kết mô hình “Zalo kết nối bình yên” năm 2026"
@@ -149,3 +158,38 @@ def world_2026(hamlet_a: Hamlet, hamlet_b: Hamlet) -> dict[str, Any]:
     SafetyAssessment.objects.create(hamlet=hamlet_a, year=2026, result="passed")
     SafetyAssessment.objects.create(hamlet=hamlet_b, year=2025, result="failed")
     return {"groups": [g_a1, g_a2, g_b1], "reports": [r1, r2, r3]}
+
+
+@cache
+def tiny_documents() -> dict[str, bytes]:
+    """A valid PDF, DOCX and XLSX of one line, made once per process: for URL tests that need
+    a build with files, not its content."""
+    import io
+
+    import docx
+    import openpyxl
+    from weasyprint import HTML
+
+    word = docx.Document()
+    word.add_paragraph("Bản thử")
+    word_bytes, sheet_bytes = io.BytesIO(), io.BytesIO()
+    word.save(word_bytes)
+    book = openpyxl.Workbook()
+    book.active.append(["Bản thử", 1])
+    book.save(sheet_bytes)
+    return {
+        "pdf": HTML(string="<p>Bản thử</p>").write_pdf(),
+        "docx": word_bytes.getvalue(),
+        "xlsx": sheet_bytes.getvalue(),
+    }
+
+
+def build_with_files(review: AnnualReview, name: str) -> ReviewBuild:
+    """A finished build of `review` whose three files are tiny_documents(), stored as `name`."""
+    build = ReviewBuild.objects.create(
+        review=review, status=ReviewBuild.Status.DONE, progress=100, finished_at=timezone.now()
+    )
+    for kind, content in tiny_documents().items():
+        getattr(build, kind).save(f"test/{name}.{kind}", ContentFile(content), save=False)
+    build.save()
+    return build
