@@ -16,6 +16,7 @@ from accounts.roles import STAFF_ROLES, Role
 from groups import demo
 from groups.models import Commune, Hamlet
 from groups.services import member_counts_record
+from reviews import demo as reviews_demo
 
 
 def seed_user(row: dict[str, str], commune: Commune, password_hash: str) -> User:
@@ -62,6 +63,7 @@ class Command(BaseCommand):
                 self.assign_group_admins(users)
                 added = demo.seed_members()
                 member_counts_record()
+                reviews_demo.seed_review(commune)  # a draft of this year's review
             self.stdout.write(
                 self.style.SUCCESS(f"Demo data loaded: {commune}, {added} new members.")
             )
