@@ -58,7 +58,7 @@ def seed_reports(count: int) -> None:
     from groups.models import Commune
     from reports.models import Category, Channel, IncidentReport, ReportEvent, Status
 
-    rng = random.Random(2026)
+    rng = random.Random(2026)  # noqa: S311 -- reproducible test data, not secrets
     commune = Commune.objects.get(code="25387")
     hamlets = list(commune.hamlets.all())
     start = timezone.make_aware(datetime.datetime(timezone.localdate().year - 1, 1, 1))
@@ -89,7 +89,7 @@ def seed_reports(count: int) -> None:
     events = []
     for report, (status, created, reopened) in zip(created_reports, plans, strict=True):
         if status in (Status.RESOLVED, Status.CLOSED) or reopened:
-            at = created + datetime.timedelta(hours=random.Random(report.pk).randint(2, 400))
+            at = created + datetime.timedelta(hours=rng.randint(2, 400))
             events.append(
                 ReportEvent(
                     report=report, kind="status_changed", to_status="resolved", created_at=at
