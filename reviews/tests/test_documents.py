@@ -94,6 +94,9 @@ def test_pdf_holds_the_header_the_figures_and_no_marker(
     assert "144" in flat  # median hours
     assert "1/2 ấp đạt" in flat
     assert "Hai tin báo có giá trị." in flat
+    assert "Tỷ lệ hộ tham gia theo ấp (%)" in flat  # the coverage chart's title
+    assert "Tin báo theo lĩnh vực" in flat
+    assert flat.count("<svg") == 0  # the charts are drawn, not printed as markup
     assert MARKER not in text
     assert not PHONE_FORMS.search(text)
     # The draft mark is on every page.

@@ -105,7 +105,7 @@ def test_police_create_a_draft_once_per_year(
     assert response.status_code == 302
     assert response["Location"] == reverse("reviews:detail", args=[review.pk])
     assert "13,3%" in review.results  # pre-filled from the figures
-    assert review.subject.startswith("Kết quả") or review.subject
+    assert review.subject == "Kết quả thực hiện Mô hình “Zalo kết nối bình yên” năm 2026"
     again = client.post(reverse("reviews:create"), data, follow=True)
     assert AnnualReview.objects.filter(commune=commune, year=2026).count() == 1
     assert "2026" in again.content.decode()
@@ -181,7 +181,7 @@ def test_finalise_freezes_and_numbers(
     assert review.snapshot == snapshot
     assert review_data(review) == snapshot
     detail = client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
-    assert "Finalised" in detail or "Đã" in detail
+    assert "Đã ban hành, số 1" in detail
     # And it can no longer be edited.
     client.post(reverse("reviews:edit", args=[review.pk]), {"subject": "Khác"})
     review.refresh_from_db()
@@ -242,7 +242,7 @@ def test_suggestions_count_tips_and_never_name_informants(
 ) -> None:
     page = client_of(party_office).get(reverse("reviews:detail", args=[review.pk]))
     text = page.content.decode()
-    assert "2 tin báo có giá trị" in text or "2 valuable tips" in text
+    assert "2 tin báo có giá trị của ấp trong kỳ" in text
     from reports.tests.factories import MARKER
 
     assert MARKER not in text
