@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from groups.models import Commune
 
-from . import services
+from . import charts, services
 from .content import build_document, review_data
 from .forms import (
     DecisionForm,
@@ -123,6 +123,8 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "review": review,
         "document": document,
         "tables": [document.summary, document.groups, *document.reports],
+        # Drawn on the server as SVG (escaped text, no script): the same charts as the PDF.
+        "charts": [(chart.title, charts.svg(chart)) for chart in document.charts],
         "builds": review.builds.select_related("requested_by")[:20],
         "commendations": commendations,
         "suggestions": suggestions,
