@@ -93,7 +93,11 @@ def _no_borders(table: Any) -> None:
         element = OxmlElement(f"w:{edge}")
         element.set(qn("w:val"), "nil")
         borders.append(element)
-    properties.append(borders)
+    # The schema orders tblPr's children: tblBorders comes before these (Word rejects otherwise).
+    properties.insert_element_before(
+        borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
+        "w:tblDescription", "w:tblPrChange",
+    )  # fmt: skip
 
 
 def _line(
@@ -169,6 +173,7 @@ def _closing(document: Any, doc: Document) -> None:
 
 def render_docx(doc: Document) -> bytes:
     import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Mm, Pt, RGBColor
 
     document = docx.Document()
@@ -182,7 +187,7 @@ def render_docx(doc: Document) -> bytes:
     if not doc.final:
         # The page header repeats on every page: the draft mark with it.
         mark = section.header.paragraphs[0]
-        mark.alignment = 1
+        mark.alignment = WD_ALIGN_PARAGRAPH.CENTER
         run = mark.add_run(DRAFT_MARK)
         run.bold = True
         run.font.size = Pt(16)

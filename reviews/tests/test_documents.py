@@ -145,3 +145,11 @@ def test_xlsx_numbers_equal_the_database(review: AnnualReview, hamlet_a: Hamlet)
     assert MARKER not in everything
     assert not PHONE_FORMS.search(everything)
     assert "DỰ THẢO" in workbook["Tổng hợp"]["A1"].value
+
+
+def test_docx_layout_tables_follow_the_schema(review: AnnualReview) -> None:
+    """tblBorders before tblLook in tblPr, or Word reports unreadable content."""
+    document = docx.Document(io.BytesIO(render_docx(build_document(review_data(review)))))
+    properties = document.tables[0]._tbl.tblPr
+    names = [child.tag.rsplit("}", 1)[1] for child in properties]
+    assert names.index("tblBorders") < names.index("tblLook")
