@@ -3,6 +3,7 @@ informant's identity or a member's phone (markers planted in the fixture)."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 import shutil
@@ -19,9 +20,9 @@ from conftest import skip_or_fail
 from groups.models import Commune, Hamlet
 from reports.models import IncidentReport
 from reports.tests.factories import MARKER
-from reviews.content import build_document, review_data
+from reviews.content import build_document, date_line, number_line, review_data
 from reviews.documents import render_docx, render_pdf, render_xlsx
-from reviews.models import AnnualReview, Commendation
+from reviews.models import AnnualReview, Commendation, ReviewSettings
 from reviews.services import commendation_decide, commendation_nominate, review_create
 from reviews.tests.factories import local
 
@@ -153,3 +154,25 @@ def test_docx_layout_tables_follow_the_schema(review: AnnualReview) -> None:
     properties = document.tables[0]._tbl.tblPr
     names = [child.tag.rsplit("}", 1)[1] for child in properties]
     assert names.index("tblBorders") < names.index("tblLook")
+
+
+def test_the_header_and_signature_are_the_communes_settings(
+    review: AnnualReview, commune: Commune
+) -> None:
+    settings = ReviewSettings.for_commune(commune)
+    settings.higher_body = "ĐẢNG BỘ TỈNH BÌNH PHƯỚC"
+    settings.signer_title = "PHÓ BÍ THƯ"
+    settings.signer_name = "Trần Văn Thử"
+    settings.recipients = "- Ban Thường vụ Tỉnh ủy (b/c);\n- Lưu VP."
+    settings.save()
+    text = docx_text(render_docx(build_document(review_data(review))))
+    for line in ("ĐẢNG BỘ TỈNH BÌNH PHƯỚC", "PHÓ BÍ THƯ", "Trần Văn Thử", "- Lưu VP."):
+        assert line in text
+
+
+def test_a_finalised_number_and_date() -> None:
+    data = {"settings": {"number_suffix": "BC/ĐU", "place_name": "Thuận Lợi"}}
+    assert number_line({**data, "number": 7}) == "Số 7-BC/ĐU"
+    assert date_line({**data, "issued_on": "2027-02-05"}) == "Thuận Lợi, ngày 05 tháng 02 năm 2027"
+    assert date_line({**data, "issued_on": "2026-12-15"}) == "Thuận Lợi, ngày 15 tháng 12 năm 2026"
+    assert date_line(data, today=datetime.date(2026, 12, 1)) == "Thuận Lợi, ngày … tháng … năm 2026"
