@@ -31,10 +31,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --access-logfile - --error-logfile - --worker-tmp-dir /dev/shm --timeout 60 --max-requests 1000 --max-requests-jitter 100" \
     DATA_DIR=var
 
-# WeasyPrint (PDF) needs Pango and HarfBuzz; DejaVu has every Vietnamese letter.
+# WeasyPrint (PDF) needs Pango and HarfBuzz; DejaVu has every Vietnamese letter, Liberation
+# Serif the metrics of Times New Roman for party documents. postgresql-client: manage.py backup.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        fonts-liberation2 postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 # The unprivileged user the portal runs as (fixed ids, so volume ownership survives rebuilds).

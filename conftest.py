@@ -118,3 +118,89 @@ def personas(police, officer_a, head_b, party_office, leader, outsider) -> dict[
         "leader": leader,
         "outsider": outsider,
     }
+
+
+# --- Real browser journeys ------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's own browser download is not reachable
+SCREENSHOTS = settings.BASE_DIR / "test-artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}  # a common phone, in CSS pixels
+DESKTOP = {"width": 1366, "height": 768}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Debian Chromium driven by Playwright, one for the session."""
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail(f"{CHROMIUM} is missing (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still synchronous and safe, which Django cannot tell.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            # Root in a container needs --no-sandbox; the rest stops Chromium calling home.
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+class Journey:
+    """One person's browser on the live server, saving a numbered screenshot per step into
+    test-artifacts/screenshots/<test name>/ for people to review."""
+
+    def __init__(self, page, base_url: str, folder) -> None:
+        self.page, self.base_url, self.folder, self.step = page, base_url, folder, 0
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
+            old.unlink()
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base_url + path)
+
+    def shot(self, name: str) -> None:
+        self.step += 1
+        self.page.screenshot(path=str(self.folder / f"{self.step:02d}-{name}.png"), full_page=True)
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        self.goto("/login/")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", password)
+        self.page.click("form:has(input[name=username]) button[type=submit]")
+        self.page.wait_for_load_state()
+
+
+@pytest.fixture
+def journey(chromium, live_server, request, settings):
+    """A fresh browser context on the live server; `journey(viewport=PHONE)` for a phone."""
+    # The live server finds static files where they are (node_modules, static/), by their
+    # plain names; the hashed names of the manifest storage would need a collectstatic.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    contexts = []
+
+    def start(viewport=DESKTOP, name: str | None = None) -> Journey:
+        context = chromium.new_context(viewport=viewport, locale="vi-VN")
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        folder = SCREENSHOTS / (name or request.node.name)
+        return Journey(context.new_page(), live_server.url, folder)
+
+    yield start
+    for context in contexts:
+        context.close()

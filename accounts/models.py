@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -47,3 +50,57 @@ class User(AbstractUser):
     def primary_role(self) -> Role | None:
         roles = self.roles
         return roles[0] if roles else None
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something the portal tells one user, in the app and optionally by e-mail.
+
+    `key` names the event it is about ("report-new:42", "posting-digest:2026-12-01:morning");
+    a user gets at most one notification per key, which is what makes a notification exactly
+    once when a task runs twice. Written by accounts.services.notification_send only. Callers
+    never put an informant's identity or a tip's tracking code in the title or body."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
+    )
+    key = models.CharField(_("key"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=50)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True, max_length=10_000)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    email_wanted = models.BooleanField(_("send by e-mail"), default=False)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ()  # each user reads their own; nobody administers them
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_notification_per_key")
+        ]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
+            models.Index(fields=["user", "-created_at"], name="notification_recent_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(email_wanted=True, emailed_at__isnull=True),
+                name="notification_email_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

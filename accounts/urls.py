@@ -5,6 +5,8 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notification_read, name="notification-read"),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.notifications",
             ],
         },
     },
@@ -132,13 +133,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and broker ---------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # django-redis, because it can treat a Redis that is down as a cache miss: the cache only
+    # speeds pages up, and a Redis outage must not turn requests into errors.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "binhyen",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         "socket_connect_timeout": 5,
@@ -181,6 +190,14 @@ CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that publishes while the broker is down gives up quickly (binhyen.celery.enqueue
+# logs it); the periodic scans send what was not sent, so nothing waits on a dead broker.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SYNC_EVERY = 1  # save each run's time at once: the beat container's health reads it
 # Periodic jobs, declared once. django-celery-beat copies them into the admin, where the
@@ -192,6 +209,12 @@ CELERY_BEAT_SCHEDULE = {
     "record-member-counts": {
         "task": "groups.record_member_counts",
         "schedule": crontab(hour=0, minute=30),
+    },
+    # Every 5 minutes: e-mail the notifications whose message never reached a worker (a broker
+    # that was down when they were created).
+    "email-pending-notifications": {
+        "task": "accounts.email_pending_notifications",
+        "schedule": 300.0,
     },
     # Daily at 02:15: erase informant identities kept past their commune's retention period.
     "erase-expired-informants": {
@@ -295,6 +318,8 @@ SPECTACULAR_SETTINGS = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bình Yên <no-reply@localhost>")
+# The portal's public address, for links in e-mails (a worker has no request to read it from).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Security (production) ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

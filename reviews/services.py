@@ -15,11 +15,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import notification_send
+from binhyen.celery import enqueue, enqueue_on_commit
 from groups.access import hamlets_for
 from groups.models import Commune, Hamlet, Member, PeopleGroup, ZaloGroup
 from groups.normalize import search_key
@@ -173,22 +176,10 @@ def review_finalise(
 # --- documents -----------------------------------------------------------------------------
 
 
-def _enqueue_build(build_id: int) -> None:
-    from .tasks import build_review_documents
+def _build_task() -> Any:
+    from .tasks import build_review_documents  # tasks.py imports this module
 
-    try:
-        from binhyen.celery import enqueue_on_commit
-    except ImportError:  # before the lead's helper lands: the same, written here
-        transaction.on_commit(lambda: _send(build_review_documents, build_id))
-    else:
-        enqueue_on_commit(build_review_documents, build_id)
-
-
-def _send(task: Any, *args: Any) -> None:
-    try:
-        task.delay(*args)
-    except Exception:  # the broker is down: the periodic scan picks the build up
-        logger.exception("Could not enqueue %s%r", task.name, args)
+    return build_review_documents
 
 
 def build_request(*, actor: User | None, review: AnnualReview) -> ReviewBuild:
@@ -205,7 +196,8 @@ def build_request(*, actor: User | None, review: AnnualReview) -> ReviewBuild:
         if pending:
             return pending
         build = ReviewBuild.objects.create(review=review, final=review.is_final, requested_by=actor)
-        _enqueue_build(build.pk)
+        # After commit, and a broker that is down only delays it: builds_requeue_stale finds it.
+        enqueue_on_commit(_build_task(), build.pk)
     return build
 
 
@@ -257,10 +249,8 @@ def builds_requeue_stale(*, older_than: datetime.timedelta = datetime.timedelta(
             status=ReviewBuild.Status.QUEUED, created_at__lt=cutoff
         ).values_list("pk", flat=True)
     )
-    from .tasks import build_review_documents
-
     for pk in stale:
-        _send(build_review_documents, pk)
+        enqueue(_build_task(), pk)
     return len(stale)
 
 
@@ -283,10 +273,7 @@ def _recipients(commune: Commune) -> list[User]:
 
 
 def _notify(review: AnnualReview) -> None:
-    try:
-        from accounts.services import notification_send
-    except ImportError:  # notifications are not on this branch yet
-        return
+    """Once per review and user (the key), whatever runs twice."""
     with translation.override("vi"):
         title = _("The draft of the %(year)d review is ready") % {"year": review.year}
         body = _("Check the figures and the narrative, then finalise it.")
@@ -297,7 +284,7 @@ def _notify(review: AnnualReview) -> None:
             kind="review_draft",
             title=title,
             body=body,
-            url=f"/reviews/{review.pk}/",
+            url=reverse("reviews:detail", args=[review.pk]),
             email=True,
         )
 

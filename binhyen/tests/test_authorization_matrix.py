@@ -206,6 +206,8 @@ EXPECTATIONS: dict[str, Rule] = {
     "logout": public(NOT_ALLOWED),  # POST only
     "password_change": signed_in(),
     "password_change_done": signed_in(),
+    "notifications": signed_in(),  # one's own only
+    "notification-read": signed_in(NOT_ALLOWED),  # POST only
     # the register's pages
     "groups:coverage": page("groups.view_hamlet"),
     "groups:coverage-hamlet": page("groups.view_hamlet"),

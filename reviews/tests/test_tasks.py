@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from accounts.models import User
+from accounts.models import Notification, User
 from groups.models import Commune
 from reviews import services
 from reviews.models import AnnualReview, PeriodKind, ReviewBuild, ReviewSettings, ending_period_year
@@ -55,6 +55,20 @@ def test_yearly_job_creates_one_draft_per_period(
     assert ReviewBuild.objects.filter(review=review).count() == 1
 
 
+def test_the_party_office_and_police_are_notified_once(
+    commune: Commune, police: User, party_office: User, head_b: User, leader: User,
+    django_capture_on_commit_callbacks,
+) -> None:  # fmt: skip
+    for _run in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.reviews_prepare_yearly(today=datetime.date(2026, 12, 1))
+    notified = Notification.objects.filter(kind="review_draft")
+    assert sorted(n.user.username for n in notified) == ["party", "police"]
+    review = AnnualReview.objects.get(commune=commune, year=2026)
+    assert notified.first().url == f"/reviews/{review.pk}/"
+    assert "2026" in notified.first().title
+
+
 def test_recipients_are_the_party_office_and_police(
     commune: Commune, police: User, party_office: User, head_b: User, leader: User
 ) -> None:
@@ -78,6 +92,7 @@ def test_stale_builds_are_sent_again(commune: Commune, monkeypatch) -> None:
     from reviews import tasks
 
     monkeypatch.setattr(tasks.build_review_documents, "delay", lambda pk: sent.append(pk))
+    # A broker that is down is not an error: the next scan tries again.
     assert services.builds_requeue_stale() == 1
     assert sent == [old.pk]
 
