@@ -182,6 +182,11 @@ def _build_task() -> Any:
     return build_review_documents
 
 
+# Longer than a build may run (CELERY_TASK_TIME_LIMIT): a build still "running" after this
+# lost its worker, and is neither waited for nor left hanging.
+BUILD_ABANDONED_AFTER = datetime.timedelta(minutes=30)
+
+
 def build_request(*, actor: User | None, review: AnnualReview) -> ReviewBuild:
     """Queue a build of the three documents in the worker. A build already waiting for this
     review is returned instead of a second one."""
@@ -192,6 +197,7 @@ def build_request(*, actor: User | None, review: AnnualReview) -> ReviewBuild:
         pending = review.builds.filter(
             status__in=[ReviewBuild.Status.QUEUED, ReviewBuild.Status.RUNNING],
             final=review.is_final,
+            created_at__gte=timezone.now() - BUILD_ABANDONED_AFTER,
         ).first()
         if pending:
             return pending
@@ -242,7 +248,11 @@ def build_run(build_id: int) -> ReviewBuild | None:
 
 
 def builds_requeue_stale(*, older_than: datetime.timedelta = datetime.timedelta(minutes=10)) -> int:
-    """Queued builds whose task never ran (the broker was down): send them again."""
+    """Queued builds whose task never ran (the broker was down): send them again. A build
+    left "running" by a worker that died is failed, so that a new one can be asked for."""
+    ReviewBuild.objects.filter(
+        status=ReviewBuild.Status.RUNNING, created_at__lt=timezone.now() - BUILD_ABANDONED_AFTER
+    ).update(status=ReviewBuild.Status.FAILED, error="abandoned", finished_at=timezone.now())
     cutoff = timezone.now() - older_than
     stale = list(
         ReviewBuild.objects.filter(

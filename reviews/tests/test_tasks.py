@@ -88,6 +88,10 @@ def test_stale_builds_are_sent_again(commune: Commune, monkeypatch) -> None:
         created_at=old.created_at - datetime.timedelta(hours=1)
     )
     ReviewBuild.objects.create(review=review)  # fresh: its task is on its way
+    lost = ReviewBuild.objects.create(review=review, status="running")
+    ReviewBuild.objects.filter(pk=lost.pk).update(
+        created_at=old.created_at - datetime.timedelta(hours=2)
+    )
     sent = []
     from reviews import tasks
 
@@ -95,6 +99,8 @@ def test_stale_builds_are_sent_again(commune: Commune, monkeypatch) -> None:
     # A broker that is down is not an error: the next scan tries again.
     assert services.builds_requeue_stale() == 1
     assert sent == [old.pk]
+    lost.refresh_from_db()
+    assert lost.status == "failed"  # its worker died: a new build may be asked for
 
 
 def test_build_review_command(commune: Commune, fixture_2026: dict, tmp_path: Path) -> None:
