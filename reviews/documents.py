@@ -69,7 +69,7 @@ def pdf_html(doc: Document) -> str:
         for heading, kind, value in sections(doc)
     ]
     return render_to_string(
-        "reviews/annualreview_document.html", {"doc": doc, "sections": body, **_labels()}
+        "reviews/annualreview_pdf.html", {"doc": doc, "sections": body, **_labels()}
     )
 
 
