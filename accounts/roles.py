@@ -61,6 +61,30 @@ BULLETINS_OFFICER = BULLETINS_READ | {
     "bulletins.add_procedurequestion",
 }
 
+# Yearly reviews: the police build, edit and finalise them (finalise_review needs 2FA) and assess
+# the hamlets' safety; the party office reads them, nominates and approves commendations; the
+# commune leader reads them. Hamlet heads and area officers see none of it (commune-wide figures).
+REVIEWS_READ = {"reviews.view_annualreview", "reviews.view_commendation"}
+REVIEWS_POLICE = REVIEWS_READ | {
+    "reviews.add_annualreview",
+    "reviews.change_annualreview",
+    "reviews.finalise_review",
+    "reviews.add_commendation",
+    "reviews.view_safetyassessment",
+    "reviews.change_safetyassessment",
+    "reviews.view_safetycriterion",
+    "reviews.change_safetycriterion",
+    "reviews.add_safetycriterion",
+    "reviews.view_reviewsettings",
+    "reviews.add_reviewsettings",
+    "reviews.change_reviewsettings",
+}
+REVIEWS_PARTY_OFFICE = REVIEWS_READ | {
+    "reviews.add_commendation",
+    "reviews.approve_commendation",
+    "reviews.view_safetyassessment",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COMMUNE_POLICE: {
         "groups.view_all_hamlets",
@@ -85,7 +109,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | BULLETINS_OFFICER
     | {"bulletins.approve_bulletin", "bulletins.change_posting"}
     | _crud("bulletins", "procedurequestion")
-    | _crud("bulletins", "bulletinsettings", actions="view add change"),
+    | _crud("bulletins", "bulletinsettings", actions="view add change")
+    | REVIEWS_POLICE,
     Role.AREA_OFFICER: {"groups.change_hamlet", "groups.view_membercount"}
     | REGISTER_READ
     | _crud("groups", "peoplegroup", "zalogroup", "member", actions="view add change")
@@ -97,10 +122,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     # The figures of reports, never an informant (they hold no reports.view_informant).
     Role.PARTY_OFFICE: {"groups.view_all_hamlets", "reports.view_incidentreport"}
     | REGISTER_READ
-    | BULLETINS_READ,
+    | BULLETINS_READ
+    | REVIEWS_PARTY_OFFICE,
     Role.COMMUNE_LEADER: {"groups.view_all_hamlets", "reports.view_incidentreport"}
     | REGISTER_READ
-    | BULLETINS_READ,
+    | BULLETINS_READ
+    | REVIEWS_READ
+    | {"reviews.view_safetyassessment"},
 }
 
 

@@ -254,6 +254,18 @@ CELERY_BEAT_SCHEDULE = {
     "bulletin-reminders": {"task": "bulletins.send_reminders", "schedule": crontab(minute="*/5")},
     # Every minute: publish the scheduled bulletins whose time has come.
     "publish-scheduled-bulletins": {"task": "bulletins.publish_scheduled", "schedule": 60.0},
+    # Yearly, 1 December at 06:00: the draft review of the ending period for every commune,
+    # with its documents, and a notice to the party office and the police (once per period).
+    # Change the date in the admin (Periodic tasks) if the commune reviews at another time.
+    "prepare-yearly-reviews": {
+        "task": "reviews.prepare_yearly_reviews",
+        "schedule": crontab(month_of_year=12, day_of_month=1, hour=6, minute=0),
+    },
+    # Hourly: review documents queued while the broker was down are sent to the worker again.
+    "requeue-stale-review-builds": {
+        "task": "reviews.requeue_stale_builds",
+        "schedule": crontab(minute=40),
+    },
 }
 # /healthz reports unhealthy when the heartbeat is older than this.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=300)

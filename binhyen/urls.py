@@ -27,6 +27,7 @@ urlpatterns = [
     path("tip/", include("reports.tip_urls")),  # anonymous tips: public, no login
     path("", include("reports.urls")),
     path("", include("bulletins.urls")),
+    path("", include("reviews.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -11,6 +11,7 @@ hamlets, groups or members: the counting is done by the database.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -97,11 +98,21 @@ class Totals(Coverage):
     hamlets: int
 
 
-def _member_counts(members: QuerySet[Member], unit: str) -> dict[int, dict[str, int]]:
+def active_on(day: datetime.date) -> Q:
+    """Members in a group on `day`: joined by then (a member without a joining date counts from
+    when it was recorded) and not yet left."""
+    joined = Q(joined_on__lte=day) | Q(joined_on__isnull=True, created_at__date__lte=day)
+    return joined & (Q(left_on__isnull=True) | Q(left_on__gt=day))
+
+
+def _member_counts(
+    members: QuerySet[Member], unit: str, as_of: datetime.date | None = None
+) -> dict[int, dict[str, int]]:
     """Active members and covered households per `unit` (a field path to the hamlet's or people's
-    group's id), in one query."""
+    group's id), in one query; today's, or those of the day `as_of`."""
+    active = Q(left_on__isnull=True) if as_of is None else active_on(as_of)
     rows = (
-        members.filter(left_on__isnull=True, group__status=ZaloGroup.Status.ACTIVE)
+        members.filter(active, group__status=ZaloGroup.Status.ACTIVE)
         .order_by()
         .values(unit)
         .annotate(
@@ -112,15 +123,19 @@ def _member_counts(members: QuerySet[Member], unit: str) -> dict[int, dict[str, 
     return {row[unit]: row for row in rows}
 
 
-def hamlet_coverage(hamlets: QuerySet[Hamlet]) -> list[HamletCoverage]:
-    """Coverage of each hamlet of `hamlets` (two queries), in the queryset's order."""
+def hamlet_coverage(
+    hamlets: QuerySet[Hamlet], as_of: datetime.date | None = None
+) -> list[HamletCoverage]:
+    """Coverage of each hamlet of `hamlets` (two queries), in the queryset's order: today's, or
+    on the day `as_of` by the members' joining and leaving dates. The households recorded and
+    the groups' status are today's (the register keeps no history of them)."""
     rows = list(
         hamlets.select_related("commune").annotate(
             n_groups=Count("zalo_groups", filter=Q(zalo_groups__status=ZaloGroup.Status.ACTIVE))
         )
     )
     counts = _member_counts(
-        Member.objects.filter(group__hamlet__in=hamlets.values("pk")), "group__hamlet"
+        Member.objects.filter(group__hamlet__in=hamlets.values("pk")), "group__hamlet", as_of
     )
     return [
         HamletCoverage(
@@ -153,6 +168,11 @@ def _people_group_rows(people_groups: QuerySet[PeopleGroup]) -> list[PeopleGroup
         )
         for group in rows
     ]
+
+
+def people_groups_coverage(people_groups: QuerySet[PeopleGroup]) -> list[PeopleGroupCoverage]:
+    """Coverage of each of `people_groups` (two queries)."""
+    return _people_group_rows(people_groups)
 
 
 def people_group_coverage(hamlet: Hamlet) -> list[PeopleGroupCoverage]:

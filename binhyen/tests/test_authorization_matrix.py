@@ -283,6 +283,19 @@ EXPECTATIONS: dict[str, Rule] = {
     "bulletins:guide-list": page("bulletins.view_guide"),
     "bulletins:guide-detail": page("bulletins.view_guide"),
     "bulletins:questions": page("bulletins.view_procedurequestion"),
+    # the yearly review: police build and finalise, the party office reads and approves
+    # commendations, the leader reads; hamlet heads and area officers are refused (403)
+    "reviews:list": page("reviews.view_annualreview"),
+    "reviews:create": signed_in(NOT_ALLOWED),  # POST only
+    "reviews:detail": page("reviews.view_annualreview"),
+    "reviews:edit": page("reviews.change_annualreview"),
+    "reviews:build": signed_in(NOT_ALLOWED),  # POST only
+    "reviews:finalise": page("reviews.finalise_review"),
+    "reviews:commendation-create": page("reviews.add_commendation"),
+    "reviews:commendation-decide": signed_in(NOT_ALLOWED),  # POST only
+    "reviews:safety": page("reviews.view_safetyassessment"),
+    "reviews:build-status": page("reviews.view_annualreview"),
+    "reviews:download": page("reviews.view_annualreview"),
     # infrastructure
     "healthz": public(),
     "set_language": public(REDIRECT),  # back to the page (or /), the language set by POST

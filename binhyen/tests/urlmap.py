@@ -10,7 +10,9 @@ How a pattern's parameters are filled (`targets()`):
   model, so each URL is requested for an object in hamlet A, in hamlet B and in another commune:
   `object_id`/`id` of an admin model view → that ModelAdmin's model; `pk` of an API route → the
   viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup, `report_id` → IncidentReport,
-  `attachment_id` → Attachment (PARAM_MODELS); a parameter naming an object by another field
+  `attachment_id` → Attachment, `review_id` → AnnualReview, `build_id` → ReviewBuild,
+  `commendation_id` → Commendation, `assessment_id` → SafetyAssessment, and the bulletins' ids
+  (PARAM_MODELS); a parameter naming an object by another field
   than its pk, e.g. `commune_code` → a Commune's `code` (PARAM_FIELDS, used by the public tip
   pages); the admin's
   `view_on_site` (`content_type_id` + `object_id`) → a member.
@@ -68,6 +70,15 @@ from reports.models import (
     TipAccess,
 )
 from reports.tests.factories import IncidentReportFactory
+from reviews.models import (
+    AnnualReview,
+    Commendation,
+    ReviewBuild,
+    ReviewSettings,
+    SafetyAssessment,
+    SafetyCriterion,
+)
+from reviews.tests.factories import AnnualReviewFactory, build_with_files
 
 PLACES = ("A", "B", "ours", "other", "any")
 PARAM_MODELS: dict[str, type[models.Model]] = {
@@ -79,6 +90,10 @@ PARAM_MODELS: dict[str, type[models.Model]] = {
     "guide_id": Guide,
     "report_id": IncidentReport,
     "attachment_id": Attachment,
+    "review_id": AnnualReview,
+    "build_id": ReviewBuild,
+    "commendation_id": Commendation,
+    "assessment_id": SafetyAssessment,
 }
 PARAM_FIELDS: dict[str, tuple[type[models.Model], str]] = {"commune_code": (Commune, "code")}
 # The smallest valid PNG: an attachment in the world whose download can be served.
@@ -270,6 +285,8 @@ def build_world(
             ReportSettings.objects.create(commune=unit),
         )
     _add_bulletins(world, clerk, clerk_x)
+
+    _add_reviews(world, hamlets)
     _add_unscoped(world, clerk)
     return world
 
@@ -290,6 +307,32 @@ def _add_bulletins(world: World, clerk: User, clerk_x: User) -> None:
     ):
         world.add(place, BulletinSettings.objects.create(commune=commune))
     world.add("any", Guide.objects.order_by("pk").first())
+
+
+def _add_reviews(world: World, hamlets: dict[str, Hamlet]) -> None:
+    """A draft review of each commune with a finished build (tiny files), a nomination and the
+    year's safety assessment of each hamlet."""
+    for place in ("ours", "other"):
+        commune = world.get(Commune, place)
+        review = AnnualReviewFactory(commune=commune)
+        settings = ReviewSettings.for_commune(commune)  # the defaults, saved
+        settings.save()
+        world.add(
+            place,
+            review,
+            build_with_files(review, f"map-{place}"),
+            Commendation.objects.create(
+                review=review,
+                nominee_kind=Commendation.Nominee.HAMLET,
+                hamlet=hamlets["A" if place == "ours" else "other"],
+                name="map",
+                reason="map",
+            ),
+            settings,
+        )
+    for place, hamlet in hamlets.items():
+        world.add(place, SafetyAssessment.objects.create(hamlet=hamlet, year=2026))
+    world.add("any", SafetyCriterion.objects.order_by("pk").first())
 
 
 def _add_unscoped(world: World, user: User) -> None:

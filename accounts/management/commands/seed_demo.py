@@ -22,6 +22,7 @@ from groups import demo
 from groups.models import Commune, Hamlet
 from groups.services import member_counts_record
 from reports import demo as reports_demo
+from reviews import demo as reviews_demo
 
 DEMO_DEVICE = "demo"
 
@@ -73,6 +74,7 @@ class Command(BaseCommand):
                 member_counts_record()
                 reports = reports_demo.seed_reports()
                 bulletins_demo.seed_bulletins(commune)  # a year of bulletins and postings
+                reviews_demo.seed_review(commune)  # a draft of this year's review
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Demo data loaded: {commune}, {added} new members, {reports} new reports."

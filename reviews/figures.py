@@ -1,0 +1,270 @@
+"""The figures of a yearly review, computed from the data by the database.
+
+`compute_figures` returns plain JSON-ready data (ints, floats, strings, None; hamlet ids as
+strings), so that a draft's figures and a finalised review's snapshot have the same shape and the
+documents read either the same way. Each section is one function of `SECTIONS`, called for the
+period and for the previous period; a section returns `{"total": {...}, "by_hamlet": {id: {...}}}`
+and runs a fixed number of grouped queries, whatever the amount of data. A new kind of figure
+(the bulletins and postings, when that app lands) is one more function in `SECTIONS`.
+
+Nothing here reads an informant's identity or a member's phone: only counts leave the database.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from groups.coverage import hamlet_coverage
+from groups.models import Commune, Hamlet, Member, ZaloGroup
+from reports.models import OPEN_STATUSES, Category, Channel, IncidentReport, ReportEvent, Status
+
+from .models import SafetyAssessment, period_bounds
+
+Figures = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a section counts: the commune's hamlets over the days start…end (inclusive)."""
+
+    commune: Commune
+    hamlet_ids: list[int]
+    year: int
+    start: datetime.date
+    end: datetime.date
+
+    @property
+    def start_at(self) -> datetime.datetime:
+        return timezone.make_aware(datetime.datetime.combine(self.start, datetime.time.min))
+
+    @property
+    def end_at(self) -> datetime.datetime:
+        """The first moment after the period (exclusive bound)."""
+        day = self.end + datetime.timedelta(days=1)
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _section(scope: Scope, rows: dict[int, dict[str, Any]], zero: dict[str, Any]) -> Figures:
+    """Every hamlet of the scope (zeros where nothing was counted) and their sums."""
+    by_hamlet = {str(pk): {**zero, **rows.get(pk, {})} for pk in scope.hamlet_ids}
+    total = {key: sum(row[key] for row in by_hamlet.values()) for key in zero}
+    return {"total": total, "by_hamlet": by_hamlet}
+
+
+def percent(part: int, whole: int) -> float | None:
+    """A share in % as the coverage pages show it: floored to 0.1 and capped at 100."""
+    if not whole:
+        return None
+    return min(100.0, part * 1000 // whole / 10)
+
+
+# --- groups -------------------------------------------------------------------------------
+
+
+def group_figures(scope: Scope) -> Figures:
+    """Zalo groups created in the period, active at its end, and archived during it. When a
+    group was archived is read from the audit log (the register keeps only the current status);
+    a group archived without a logged change counts as archived from the start."""
+    archive_logs = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(ZaloGroup),
+        object_id=OuterRef("pk"),
+        action=LogEntry.Action.UPDATE,  # a group created archived was never active
+        changes__status__1=ZaloGroup.Status.ARCHIVED,
+    ).order_by("-timestamp")
+    created_by_end = Q(created_on__lte=scope.end) | Q(created_on__isnull=True)
+    archived_by_end = Q(status=ZaloGroup.Status.ARCHIVED) & (
+        Q(archived_at__isnull=True) | Q(archived_at__lt=scope.end_at)
+    )
+    rows = (
+        ZaloGroup.objects.filter(hamlet_id__in=scope.hamlet_ids)
+        .annotate(archived_at=Subquery(archive_logs.values("timestamp")[:1]))
+        .order_by()
+        .values("hamlet_id")
+        .annotate(
+            new=Count("pk", filter=Q(created_on__gte=scope.start, created_on__lte=scope.end)),
+            total=Count("pk", filter=created_by_end & ~archived_by_end),
+            archived=Count(
+                "pk",
+                filter=Q(
+                    status=ZaloGroup.Status.ARCHIVED,
+                    archived_at__gte=scope.start_at,
+                    archived_at__lt=scope.end_at,
+                ),
+            ),
+        )
+    )
+    found = {row.pop("hamlet_id"): row for row in rows}
+    return _section(scope, found, {"new": 0, "total": 0, "archived": 0})
+
+
+# --- members and coverage -----------------------------------------------------------------
+
+
+def member_figures(scope: Scope) -> Figures:
+    """Members who joined and left during the period; members and covered households at its
+    end (groups/coverage.py, as of the last day)."""
+    joined_on = Coalesce("joined_on", TruncDate("created_at"))
+    rows = (
+        Member.objects.filter(group__hamlet_id__in=scope.hamlet_ids)
+        .annotate(joined_day=joined_on)
+        .order_by()
+        .values("group__hamlet_id")
+        .annotate(
+            joined=Count("pk", filter=Q(joined_day__gte=scope.start, joined_day__lte=scope.end)),
+            left=Count("pk", filter=Q(left_on__gte=scope.start, left_on__lte=scope.end)),
+        )
+    )
+    found: dict[int, dict[str, Any]] = {row.pop("group__hamlet_id"): row for row in rows}
+    hamlets = Hamlet.objects.filter(pk__in=scope.hamlet_ids).order_by()
+    for cover in hamlet_coverage(hamlets, as_of=scope.end):
+        found.setdefault(cover.hamlet.pk, {}).update(
+            total=cover.active_members,
+            covered=cover.covered_households,
+            households=cover.households,
+        )
+    zero = {"joined": 0, "left": 0, "total": 0, "covered": 0, "households": 0}
+    section = _section(scope, found, zero)
+    for row in (section["total"], *section["by_hamlet"].values()):
+        row["coverage"] = percent(row["covered"], row["households"])
+    return section
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+def _median_hours(durations: list[datetime.timedelta]) -> float | None:
+    if not durations:
+        return None
+    return round(statistics.median(d.total_seconds() for d in durations) / 3600, 1)
+
+
+def report_figures(scope: Scope) -> Figures:
+    """Reports received in the period, by category and channel; valuable tips and cases solved
+    thanks to them; anonymous tips; reports resolved (now resolved or closed after a resolution:
+    a reopened report is not), the median time from receipt to the last resolution, and reports
+    overdue (still open past their deadline at the period's end, or resolved after it)."""
+    reports = IncidentReport.objects.filter(
+        hamlet_id__in=scope.hamlet_ids,
+        created_at__gte=scope.start_at,
+        created_at__lt=scope.end_at,
+    ).order_by()
+    resolutions = ReportEvent.objects.filter(report=OuterRef("pk"), to_status=Status.RESOLVED)
+    resolved = Q(status__in=[Status.RESOLVED, Status.CLOSED]) & Q(Exists(resolutions))
+    cutoff = min(timezone.now(), scope.end_at)
+    overdue = Q(status__in=OPEN_STATUSES, due_at__lt=cutoff) | Q(
+        Exists(resolutions.filter(created_at__gt=OuterRef("due_at")))
+    )
+    rows = reports.values("hamlet_id").annotate(
+        received=Count("pk"),
+        valuable_tips=Count("pk", filter=Q(valuable_tip=True)),
+        solved_by_tip=Count("pk", filter=Q(solved_by_tip=True)),
+        anonymous_tips=Count("pk", filter=Q(channel=Channel.ANONYMOUS_TIP)),
+        resolved=Count("pk", filter=resolved),
+        overdue=Count("pk", filter=overdue),
+    )
+    found: dict[int, dict[str, Any]] = {row.pop("hamlet_id"): row for row in rows}
+    zero = {
+        "received": 0,
+        "valuable_tips": 0,
+        "solved_by_tip": 0,
+        "anonymous_tips": 0,
+        "resolved": 0,
+        "overdue": 0,
+    }
+    section = _section(scope, found, zero)
+    for field, choices in (("category", Category), ("channel", Channel)):
+        counts = reports.values("hamlet_id", field).annotate(n=Count("pk"))
+        per_hamlet: dict[str, dict[str, int]] = defaultdict(dict)
+        for row in counts:
+            per_hamlet[str(row["hamlet_id"])][row[field]] = row["n"]
+        for key, row in section["by_hamlet"].items():
+            row[f"by_{field}"] = {c: per_hamlet[key].get(c, 0) for c in choices.values}
+        section["total"][f"by_{field}"] = {
+            c: sum(row[f"by_{field}"][c] for row in section["by_hamlet"].values())
+            for c in choices.values
+        }
+    durations: dict[str, list[datetime.timedelta]] = defaultdict(list)
+    times = (
+        reports.filter(status__in=[Status.RESOLVED, Status.CLOSED])
+        .annotate(
+            resolved_at=Max("events__created_at", filter=Q(events__to_status=Status.RESOLVED))
+        )
+        .filter(resolved_at__isnull=False)
+        .values_list("hamlet_id", "created_at", "resolved_at")
+    )
+    for hamlet_id, received_at, resolved_at in times:
+        durations[str(hamlet_id)].append(resolved_at - received_at)
+    for key, row in section["by_hamlet"].items():
+        row["median_hours"] = _median_hours(durations[key])
+    section["total"]["median_hours"] = _median_hours(
+        [d for values in durations.values() for d in values]
+    )
+    return section
+
+
+# --- safety assessment (Circular 124) -----------------------------------------------------
+
+
+def safety_figures(scope: Scope) -> Figures:
+    """Each hamlet's result of the year's safety assessment and the commune's tally."""
+    results = dict(
+        SafetyAssessment.objects.filter(hamlet_id__in=scope.hamlet_ids, year=scope.year)
+        .order_by()
+        .values_list("hamlet_id", "result")
+    )
+    by_hamlet = {
+        str(pk): {"result": str(results.get(pk, SafetyAssessment.Result.PENDING))}
+        for pk in scope.hamlet_ids
+    }
+    tally = {result: 0 for result in SafetyAssessment.Result.values}
+    for row in by_hamlet.values():
+        tally[row["result"]] += 1
+    return {"total": {**tally, "hamlets": len(by_hamlet)}, "by_hamlet": by_hamlet}
+
+
+# The sections of the review, in the order the documents print them.
+SECTIONS: list[tuple[str, Callable[[Scope], Figures]]] = [
+    ("groups", group_figures),
+    ("members", member_figures),
+    ("reports", report_figures),
+    ("safety", safety_figures),
+]
+
+
+def compute_figures(commune: Commune, *, kind: str, year: int) -> Figures:
+    """Every section for the period of `kind` named after `year` and for the one before it."""
+    hamlets = list(commune.hamlets.order_by("code").values("id", "name", "households"))
+    ids = [hamlet["id"] for hamlet in hamlets]
+    start, end = period_bounds(kind, year)
+    before_start, before_end = period_bounds(kind, year - 1)
+    current = Scope(commune, ids, year, start, end)
+    previous = Scope(commune, ids, year - 1, before_start, before_end)
+    return {
+        "period": {
+            "kind": str(kind),
+            "year": year,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        },
+        "previous_period": {
+            "year": year - 1,
+            "start": before_start.isoformat(),
+            "end": before_end.isoformat(),
+        },
+        "hamlets": [{**hamlet, "id": str(hamlet["id"])} for hamlet in hamlets],
+        "sections": {
+            key: {"current": compute(current), "previous": compute(previous)}
+            for key, compute in SECTIONS
+        },
+    }
