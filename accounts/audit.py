@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from .models import User
+from .roles import Role
 
 
 def _visible(model: type[models.Model], user: User) -> QuerySet | None:
@@ -76,7 +77,11 @@ def changes_of(entry: LogEntry) -> Iterator[Change]:
                 pass
         if isinstance(values, dict):  # many-to-many: {"type": "m2m", "operation", "objects"}
             sign = "+" if values.get("operation") == "add" else "−"
-            objects = ", ".join(str(o) for o in values.get("objects", []))
+            names = [str(o) for o in values.get("objects", [])]
+            if model is User and name == "groups":  # role groups by their label
+                labels = dict(Role.choices)
+                names = [f"{labels[n]} ({n})" if n in labels else n for n in names]
+            objects = ", ".join(names)
             yield Change(label, f"{sign} {objects}")
             continue
         shown = [choices.get(str(v), "—" if v in (None, "None", "") else str(v)) for v in values]

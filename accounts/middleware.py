@@ -17,6 +17,8 @@ from .services import has_confirmed_device, requires_two_factor
 
 LAST_SEEN_KEY = "_last_seen"
 STARTED_KEY = "_started"
+# Set at login for a user who enrolled a second factor without having to: they verify it too.
+ENROLLED_KEY = "_two_factor_enrolled"
 # Pages a signed-in user who still owes the second factor may open.
 TWO_FACTOR_OPEN = {
     "logout",
@@ -36,6 +38,8 @@ def session_started(sender: object, request: HttpRequest, user: object, **kwargs
         now = int(time.time())
         request.session[STARTED_KEY] = now
         request.session[LAST_SEEN_KEY] = now
+        if has_confirmed_device(user):
+            request.session[ENROLLED_KEY] = True
 
 
 class InactivityTimeoutMiddleware:
@@ -80,7 +84,7 @@ class TwoFactorMiddleware:
             user.is_authenticated
             and not user.is_verified()
             and not request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/"))
-            and requires_two_factor(user)
+            and (request.session.get(ENROLLED_KEY) or requires_two_factor(user))
             and self._url_name(request) not in TWO_FACTOR_OPEN
         ):
             if request.path_info.startswith("/api/"):

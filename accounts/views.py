@@ -1,4 +1,5 @@
 from base64 import b32encode
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -87,6 +88,10 @@ def _next_url(request: HttpRequest) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
+def _with_next(name: str, target: str) -> str:
+    return f"{reverse(name)}?{urlencode({'next': target})}"
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -96,7 +101,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if services.has_confirmed_device(user):
         if not user.is_verified():
-            return redirect(f"{reverse('two-factor-verify')}?next={reverse('two-factor-setup')}")
+            return redirect(_with_next("two-factor-verify", reverse("two-factor-setup")))
         context = {"required": services.requires_two_factor(user),
                    "codes_left": services.recovery_codes_left(user)}  # fmt: skip
         return render(request, "accounts/twofactor_status.html", context)
@@ -112,7 +117,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         else:
             request.session[RECOVERY_CODES_SESSION_KEY] = codes
             messages.success(request, _("Two-factor authentication is on."))
-            return redirect(f"{reverse('two-factor-recovery')}?next={_next_url(request)}")
+            return redirect(_with_next("two-factor-recovery", _next_url(request)))
     qr = segno.make(device.config_url, error="m")
     context = {
         "form": form,
@@ -139,7 +144,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The second step of a login: a code from the app, or one of the recovery codes."""
     user = request.user
     if not services.has_confirmed_device(user):
-        return redirect(f"{reverse('two-factor-setup')}?next={_next_url(request)}")
+        return redirect(_with_next("two-factor-setup", _next_url(request)))
     if user.is_verified():
         return redirect(_next_url(request))
     form = RecoveryTokenForm(request.POST or None)
@@ -169,7 +174,7 @@ def two_factor_recovery(request: HttpRequest) -> HttpResponse:
     if not services.has_confirmed_device(user):
         return redirect("two-factor-setup")
     if not user.is_verified():
-        return redirect(f"{reverse('two-factor-verify')}?next={reverse('two-factor-recovery')}")
+        return redirect(_with_next("two-factor-verify", reverse("two-factor-recovery")))
     if request.method == "POST":
         request.session[RECOVERY_CODES_SESSION_KEY] = services.recovery_codes_regenerate(actor=user)
         messages.success(request, _("New recovery codes were made; the old ones no longer work."))

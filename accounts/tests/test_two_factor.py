@@ -218,3 +218,11 @@ def test_every_url_but_the_open_ones_waits_for_the_second_factor(
                 leaks.append(f"{target.url}: {response.status_code}")
     assert checked > 100
     assert not leaks, "\n".join(leaks)
+
+
+def test_a_user_who_enrolled_by_choice_verifies_at_each_login(client, head_b) -> None:
+    device = TOTPDevice.objects.create(user=head_b, name="phone", confirmed=True)
+    log_in(client, head_b)
+    assert client.get("/")["Location"].startswith(reverse("two-factor-verify"))
+    client.post(reverse("two-factor-verify"), {"otp_token": code(device), "next": "/"})
+    assert client.get("/").status_code == 200

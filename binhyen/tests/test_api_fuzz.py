@@ -62,8 +62,23 @@ def world(db, commune, hamlet_a, hamlet_b, hamlet_elsewhere):
         IncidentReportFactory(hamlet=hamlet)
 
 
+@pytest.fixture
+def keep_connection():
+    """schemathesis calls the WSGI application directly, whose request_finished signal closes
+    the database connection (and with it the test's transaction, on PostgreSQL); Django's test
+    client disconnects that handler the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(params=["police", "head_b"])
-def token(request, world, personas) -> str:
+def token(request, world, personas, keep_connection) -> str:
     user = personas[request.param]
     # Tokens of accounts that need a second factor work once one is enrolled.
     TOTPDevice.objects.get_or_create(user=user, name="fuzz", defaults={"confirmed": True})

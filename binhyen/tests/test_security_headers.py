@@ -133,3 +133,12 @@ def test_production_cookies_and_hsts() -> None:
     result = run_django(code, PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-5:] == ["True", "True", "True", "31536000", "True"]
+
+
+def test_htmx_adds_no_style_element(client: Client) -> None:
+    """htmx inserts a <style> for its indicators unless told not to (found in Chromium: the CSP
+    refused it on every page); its rules are in binhyen.css instead."""
+    html = client.get("/login/").content.decode()
+    assert '<meta name="htmx-config" content=\'{"includeIndicatorStyles": false}\'>' in html
+    css = (Path(settings.BASE_DIR) / "static/css/binhyen.css").read_text()
+    assert ".htmx-indicator" in css
