@@ -115,7 +115,36 @@ def seed_reports(now: datetime.datetime | None = None) -> int:
     rng = random.Random(629)  # noqa: S311 (reproducible demo data)
     plans = _plans(commune, rng, now or timezone.now())
     _save(commune, plans)
-    return len(plans)
+    return len(plans) + seed_tips(commune)
+
+
+# Anonymous tips as a resident would send them from the public page (synthetic).
+TIPS = [
+    (Category.SOCIAL_EVILS, "Tối nào cũng có nhóm thanh niên lạ tụ tập hút chích ở bãi đất trống."),
+    (Category.CRIME, "Có người gọi điện giả danh công an yêu cầu chuyển tiền, nhiều nhà đã nhận."),
+    (Category.DISPUTE, "Hai hộ cãi nhau về ranh giới đất, sợ xảy ra xô xát."),
+    (Category.FIRE, "Kho phế liệu đốt rác gần đường dây điện, rất dễ cháy."),
+]
+
+
+def seed_tips(commune: Commune) -> int:
+    """A few anonymous tips through the same service as the public page (tracking codes are
+    random and not kept), the first one answered publicly by the police."""
+    from .tips.services import tip_reply, tip_submit
+
+    hamlets = list(Hamlet.objects.filter(commune=commune).order_by("code"))
+    police = _people(commune)[2]
+    for index, (category, text) in enumerate(TIPS):
+        filed = tip_submit(
+            hamlet=hamlets[index % len(hamlets)], category=category, description=text
+        )
+        if index == 0:
+            tip_reply(
+                actor=police,
+                access=filed.report.tip_access,
+                text="Công an xã đã tiếp nhận và đang xác minh. Cảm ơn bạn đã báo tin.",
+            )
+    return len(TIPS)
 
 
 def _people(commune: Commune) -> tuple[dict[int, User], dict[int, User], User]:

@@ -15,6 +15,7 @@ from reports.models import (
     ReportCounter,
     ReportEvent,
     Status,
+    TipAccess,
 )
 
 pytestmark = pytest.mark.django_db
@@ -44,5 +45,10 @@ def test_seed_demo_adds_a_year_of_consistent_reports() -> None:
         assert report.events.filter(kind="status_changed", to_status=report.status).exists()
     assert not reports.filter(status="closed", closed_at__isnull=True).exists()
     assert reports.filter(search_text__contains="trom").exists()
+    # Anonymous tips as the public page files them: no filer, a code's hash, one answered.
+    tips = TipAccess.objects.select_related("report")
+    assert tips.count() >= 3
+    assert all(t.report.filed_by_id is None and len(t.code_hash) >= 32 for t in tips)
+    assert tips.exclude(public_reply="").count() == 1
     call_command("seed_demo", verbosity=0)  # idempotent
     assert IncidentReport.objects.count() == reports.count()
