@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import notification_send
 from groups.access import hamlets_for
 from groups.models import Commune, Hamlet, ZaloGroup
 from reports.sniff import EXTENSIONS, sniff
@@ -39,7 +40,6 @@ from .models import (
     Status,
     TargetMode,
 )
-from .notify import notify
 from .sanitize import clean_html, zalo_text_from_html
 
 # --- checks -------------------------------------------------------------------------------
@@ -757,7 +757,7 @@ def _notify_digest(
     else:
         title = _("%(n)d postings overdue for days") % {"n": len(rows)}
         url, prefix = reverse("bulletins:progress"), "posting-escalation"
-    notify(
+    notification_send(
         user=user,
         key=f"{prefix}:{slot_date.isoformat()}:{slot_time:%H:%M}",
         kind=prefix,
