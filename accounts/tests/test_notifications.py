@@ -108,11 +108,13 @@ def test_the_email_goes_through_a_real_broker_and_worker(police) -> None:
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
         notification = send(police, email=True)  # autocommit: enqueued at once
+        # Wait on the outbox, not the row: reading the table while the worker thread writes it
+        # makes SQLite's shared in-memory test database answer "table is locked".
         for _ in range(300):
-            notification.refresh_from_db()
-            if notification.emailed_at:
+            if mail.outbox:
                 break
             threading.Event().wait(0.1)
+    notification.refresh_from_db()
     assert notification.emailed_at is not None
     assert [m.subject for m in mail.outbox] == ["Tin báo mới"]
 
