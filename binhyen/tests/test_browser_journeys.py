@@ -28,7 +28,15 @@ def watch_errors():
                 else None
             ),
         )
-        page.on("requestfailed", lambda req: errors.append(f"failed: {req.url}"))
+        # A request the browser itself cancelled (the page moved on) is not a failure.
+        page.on(
+            "requestfailed",
+            lambda req: (
+                errors.append(f"failed: {req.url} ({req.failure})")
+                if "ERR_ABORTED" not in (req.failure or "")
+                else None
+            ),
+        )
         return errors
 
     return watch
