@@ -563,6 +563,9 @@ class Posting(models.Model):
             models.Index(fields=["group", "status", "due_at"], name="posting_checklist_idx"),
             models.Index(fields=["status", "due_at"], name="posting_pending_idx"),
             models.Index(fields=["group", "created_at"], name="posting_week_idx"),
+            # The checklist's "recorded today" (an officer's latest records): a range scan, not
+            # a filter over every posting of their groups.
+            models.Index(fields=["posted_by", "posted_at"], name="posting_recorded_idx"),
         ]
 
     def __str__(self) -> str:

@@ -289,8 +289,28 @@ def test_the_checklist_query_count_is_flat(
     _many(police, hamlet_a, officer_a, groups=5, bulletins=6)
     with django_assert_max_num_queries(len(small)) as large:
         response = client.get(url("checklist"))
-    assert len(response.context["pending"]) > 30
+    assert response.context["total"] > 30
+    assert len(response.context["pending"]) == 30  # a page of cards
     assert len(large) == len(small)
+
+
+def test_a_long_checklist_pages_overdue_first_and_counts_everything(
+    police: User, officer_a: User, hamlet_a
+) -> None:
+    _many(police, hamlet_a, officer_a, groups=5, bulletins=7)  # 35 postings
+    latest = Posting.objects.order_by("-pk").first()
+    Posting.objects.filter(pk=latest.pk).update(due_at=timezone.now() - datetime.timedelta(days=1))
+    client = client_for(officer_a)
+    first = client.get(url("checklist"))
+    assert first.context["total"] == 35 and first.context["overdue"] == 1
+    assert len(first.context["pending"]) == 30
+    assert first.context["pending"][0].pk == latest.pk  # the overdue one leads page 1
+    assert "page=2" in first.content.decode()
+    second = client.get(url("checklist") + "?page=2")
+    assert second.context["total"] == 35 and second.context["overdue"] == 1
+    shown = [p.pk for p in first.context["pending"] + second.context["pending"]]
+    assert len(shown) == len(set(shown)) == 35
+    assert client.get(url("checklist") + "?page=x").context["pending"] == first.context["pending"]
 
 
 def test_list_and_progress_query_counts_are_flat(
