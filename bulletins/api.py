@@ -13,10 +13,15 @@ from typing import Any
 import django_filters
 from django.db import models
 from django.db.models import Prefetch
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -29,20 +34,51 @@ from .models import Bulletin, BulletinImage, Posting, Procedure, Status, TargetM
 from .services import (
     Content,
     bulletin_create,
+    bulletin_image_add,
     bulletin_transition,
     bulletin_update,
     posting_mark_posted,
     posting_skip,
 )
-from .views import posting_counts
+from .views import _private_file, posting_counts
 
 # --- Serializers ----------------------------------------------------------------------------
+
+
+class BulletinImageSerializer(serializers.ModelSerializer):
+    """A picture of a bulletin: `url` downloads it through the API (token or session, scoped
+    like the bulletin); `page_url` is the web page's download (a signed-in browser)."""
+
+    name = serializers.CharField(source="original_name", read_only=True)
+    url = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BulletinImage
+        fields = ["id", "name", "content_type", "size", "created_at", "url", "page_url"]
+        read_only_fields = fields
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_url(self, image: BulletinImage) -> str:
+        return self._absolute(reverse("api:bulletin-image-file", kwargs={"image_id": image.pk}))
+
+    def get_page_url(self, image: BulletinImage) -> str:
+        return self._absolute(reverse("bulletins:image", args=[image.pk]))
+
+
+class ImageUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(
+        help_text=_("A JPEG, PNG or WebP picture (type read from the content), at most 5 MB.")
+    )
 
 
 class BulletinSerializer(serializers.ModelSerializer):
     author_name = serializers.CharField(source="author", read_only=True)
     approved_by_name = serializers.CharField(source="approved_by", read_only=True, allow_null=True)
-    images = serializers.SerializerMethodField()
+    images = BulletinImageSerializer(many=True, read_only=True)
     progress = serializers.SerializerMethodField(
         help_text=_("Postings: total, on time, late, pending, skipped.")
     )
@@ -80,11 +116,6 @@ class BulletinSerializer(serializers.ModelSerializer):
             "progress",
         ]
         read_only_fields = fields
-
-    def get_images(self, bulletin: Bulletin) -> list[str]:
-        from django.urls import reverse
-
-        return [reverse("bulletins:image", args=[image.pk]) for image in bulletin.images.all()]
 
     def get_progress(self, bulletin: Bulletin) -> dict[str, int]:
         keys = ("total", "on_time", "late", "pending", "skipped")
@@ -129,7 +160,7 @@ class PostingSerializer(serializers.ModelSerializer):
     group_name = serializers.CharField(source="group.name", read_only=True)
     posted_by_name = serializers.CharField(source="posted_by", read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
-    images = serializers.SerializerMethodField()
+    images = BulletinImageSerializer(source="bulletin.images", many=True, read_only=True)
 
     class Meta:
         model = Posting
@@ -153,13 +184,6 @@ class PostingSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_images(self, posting: Posting) -> list[str]:
-        from django.urls import reverse
-
-        return [
-            reverse("bulletins:image", args=[image.pk]) for image in posting.bulletin.images.all()
-        ]
-
 
 class MarkPostedSerializer(serializers.Serializer):
     posted_at = serializers.DateTimeField(help_text=_("When it was posted in the group."))
@@ -168,6 +192,17 @@ class MarkPostedSerializer(serializers.Serializer):
 
 class SkipSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=1000)
+
+
+class FileRenderer(BaseRenderer):
+    """Lets a download answer an `Accept: image/*` client; errors are still JSON."""
+
+    media_type = "*/*"
+    format = "file"
+    charset = None
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
+        return JSONRenderer().render(data) if data is not None else b""
 
 
 def _validated(serializer_class: type[serializers.Serializer], request: Request, **kw) -> dict:
@@ -297,6 +332,57 @@ class BulletinViewSet(
         with service_errors():
             bulletin = bulletin_transition(actor=request.user, bulletin=bulletin, **values)
         return Response(self._data(bulletin))
+
+    @extend_schema(methods=["GET"], request=None, responses=BulletinImageSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": ImageUploadSerializer},
+        responses={201: BulletinImageSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def images(
+        self, request: Request, pk: str | None = None, format: str | None = None
+    ) -> Response:
+        """The bulletin's pictures; POST (multipart, field `image`) adds one to a draft through
+        the web editor's service: the type read from the content, the size and count limits."""
+        bulletin = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "GET":
+            return Response(
+                BulletinImageSerializer(bulletin.images.all(), many=True, context=context).data
+            )
+        values = _validated(ImageUploadSerializer, request)
+        with service_errors():
+            image = bulletin_image_add(
+                actor=request.user, bulletin=bulletin, uploaded_file=values["image"]
+            )
+        return Response(
+            BulletinImageSerializer(image, context=context).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"images/(?P<image_id>[0-9]+)",
+        url_name="image-file",
+        renderer_classes=[JSONRenderer, FileRenderer],
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def image_file(
+        self, request: Request, image_id: str | None = None, format: str | None = None
+    ) -> FileResponse:
+        """Download one picture, for whoever may read its bulletin (to save and post it in
+        Zalo); a picture of a bulletin out of scope is a 404."""
+        image = get_object_or_404(BulletinImage.objects.visible_to(request.user), pk=image_id)
+        return _private_file(image.file, image.content_type, image.original_name)
 
 
 class PostingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

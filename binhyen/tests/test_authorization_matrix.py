@@ -344,6 +344,8 @@ EXPECTATIONS: dict[str, Rule] = {
     "api:bulletin-list": api(),
     "api:bulletin-detail": api(),
     "api:bulletin-transition": signed_in(NOT_ALLOWED),  # POST only
+    "api:bulletin-images": api(),  # GET lists; POST uploads (add_bulletin, a draft)
+    "api:bulletin-image-file": api(),
     "api:posting-list": api(),
     "api:posting-detail": api(),
     "api:posting-mark-posted": signed_in(NOT_ALLOWED),  # POST only
