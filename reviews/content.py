@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from bulletins.models import Procedure, Theme
 from reports.models import Category, Channel
 
 from .figures import compute_figures
@@ -165,6 +166,13 @@ def summary_table(data: Data) -> Table:
         (_("Reports resolved"), "reports", "resolved"),
         (_("Median time to resolve (hours)"), "reports", "median_hours"),
         (_("Reports overdue"), "reports", "overdue"),
+        (_("Bulletins published"), "bulletins", "published"),
+        (_("Postings due"), "bulletins", "due"),
+        (_("Postings on time"), "bulletins", "on_time"),
+        (_("Postings late"), "bulletins", "late"),
+        (_("Postings missed"), "bulletins", "missed"),
+        (_("Postings on time (%)"), "bulletins", "on_time_rate"),
+        (_("Procedure questions answered"), "bulletins", "questions"),
         (_("Hamlets meeting the safety standard"), "safety", "passed"),
     ]
     table = Table(
@@ -173,6 +181,8 @@ def summary_table(data: Data) -> Table:
         [_("Figure"), _("Previous period"), _("This period"), _("Change")],
     )
     for label, section, key in metrics:
+        if section not in now:  # a snapshot finalised before the section existed
+            continue
         current, previous = now[section]["total"][key], before[section]["total"][key]
         table.rows.append([label, previous, current, _change(current, previous)])
     return table
@@ -295,6 +305,83 @@ def reports_tables(data: Data) -> list[Table]:
     ]
 
 
+def _choice_table(
+    data: Data, key: str, field_name: str, choices: Any, title: str, header: str
+) -> Table:
+    """A commune-wide breakdown of the bulletins section (by theme, by procedure)."""
+    now, before = _sections(data, "current"), _sections(data, "previous")
+    table = Table(key, title, [header, _("Previous period"), _("This period")])
+    for value, label in choices.choices:
+        table.rows.append(
+            [
+                str(label),
+                before["bulletins"]["total"][field_name].get(value, 0),
+                now["bulletins"]["total"][field_name].get(value, 0),
+            ]
+        )
+    table.rows.append([_("Total"), *(sum(row[i] for row in table.rows) for i in (1, 2))])
+    return table
+
+
+def bulletins_tables(data: Data) -> list[Table]:
+    """Bulletins by theme, postings by hamlet (on time / late / missed), procedure questions
+    by procedure; none for a snapshot finalised before the bulletins section existed."""
+    if "bulletins" not in data["figures"]["sections"]:
+        return []
+
+    def build(now: Data, before: Data, scope: str, hamlet_id: str | None) -> list[Value]:
+        row = _pick(now, "bulletins", scope, hamlet_id)
+        previous = _pick(before, "bulletins", scope, hamlet_id)
+        return [
+            row["published"],
+            row["due"],
+            row["on_time"],
+            row["late"],
+            row["missed"],
+            row["pending"],
+            row["on_time_rate"],
+            previous["on_time_rate"],
+            row["questions"],
+        ]
+
+    return [
+        _choice_table(
+            data,
+            "Bản tin theo chủ đề",
+            "by_theme",
+            Theme,
+            _("Bulletins published by theme"),
+            _("Theme"),
+        ),
+        Table(
+            "Đăng tin theo ấp",
+            _("Postings in the Zalo groups by hamlet"),
+            [
+                _("Hamlet"),
+                _("Bulletins received"),
+                _("Postings due"),
+                _("On time"),
+                _("Late"),
+                _("Missed"),
+                _("Not yet due"),
+                _("On time (%)"),
+                _("On time, previous period (%)"),
+                _("Procedure questions answered"),
+            ],
+            _hamlet_rows(data, build),
+            percent_columns=frozenset({7, 8}),
+        ),
+        _choice_table(
+            data,
+            "Câu hỏi thủ tục",
+            "by_procedure",
+            Procedure,
+            _("Procedure questions answered by procedure"),
+            _("Procedure"),
+        ),
+    ]
+
+
 SAFETY_LABELS = {"passed": "Đạt", "failed": "Chưa đạt", "pending": "Chưa đánh giá"}
 
 
@@ -365,6 +452,7 @@ class Document:
     summary: Table
     groups: Table
     reports: list[Table]
+    bulletins: list[Table]
     safety: Table
     commendations: Table
     charts: list[Chart]
@@ -387,6 +475,7 @@ def build_document(data: Data) -> Document:
             summary=summary_table(data),
             groups=groups_table(data),
             reports=reports_tables(data),
+            bulletins=bulletins_tables(data),
             safety=safety_table(data),
             commendations=commendations_table(data),
             charts=charts(data),
@@ -402,6 +491,7 @@ def all_tables(document: Document) -> list[Table]:
         document.summary,
         document.groups,
         *document.reports,
+        *document.bulletins,
         document.safety,
         document.commendations,
     ]

@@ -5,7 +5,8 @@ strings), so that a draft's figures and a finalised review's snapshot have the s
 documents read either the same way. Each section is one function of `SECTIONS`, called for the
 period and for the previous period; a section returns `{"total": {...}, "by_hamlet": {id: {...}}}`
 and runs a fixed number of grouped queries, whatever the amount of data. A new kind of figure
-(the bulletins and postings, when that app lands) is one more function in `SECTIONS`.
+is one more function in `SECTIONS` (the documents must tolerate a snapshot finalised before it
+existed: they skip a section that is missing).
 
 Nothing here reads an informant's identity or a member's phone: only counts leave the database.
 """
@@ -21,10 +22,11 @@ from typing import Any
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from bulletins.models import Bulletin, BulletinHamlet, Posting, Procedure, ProcedureQuestion, Theme
 from groups.coverage import hamlet_coverage
 from groups.models import Commune, Hamlet, Member, ZaloGroup
 from reports.models import OPEN_STATUSES, Category, Channel, IncidentReport, ReportEvent, Status
@@ -213,6 +215,95 @@ def report_figures(scope: Scope) -> Figures:
     return section
 
 
+# --- bulletins, postings and procedure questions ---------------------------------------------
+
+
+def posting_outcomes(scope: Scope) -> dict[str, Q]:
+    """How a posting due in the period ended, as filters: on time (posted at or before its due
+    time), late (posted after it), missed (skipped, or still pending past its due time — as of
+    the period's end or now, whichever is first), and pending (not yet due). A posting belongs
+    to the period of its due time."""
+    cutoff = min(timezone.now(), scope.end_at)
+    pending = Q(status=Posting.Status.PENDING)
+    return {
+        "on_time": Q(status=Posting.Status.POSTED, posted_at__lte=F("due_at")),
+        "late": Q(status=Posting.Status.POSTED, posted_at__gt=F("due_at")),
+        "missed": Q(status=Posting.Status.SKIPPED) | (pending & Q(due_at__lt=cutoff)),
+        "pending": pending & Q(due_at__gte=cutoff),
+    }
+
+
+def postings_due(scope: Scope):
+    return Posting.objects.filter(
+        group__hamlet_id__in=scope.hamlet_ids,
+        due_at__gte=scope.start_at,
+        due_at__lt=scope.end_at,
+    ).order_by()
+
+
+def on_time_rate(row: dict[str, Any]) -> float | None:
+    """On time among the postings whose outcome is known (on time, late, missed), in %."""
+    return percent(row["on_time"], row["on_time"] + row["late"] + row["missed"])
+
+
+def bulletin_figures(scope: Scope) -> Figures:
+    """Bulletins published in the period by theme (the commune's total counts a bulletin once;
+    a hamlet counts those that reached it), the postings due in the period by outcome
+    (posting_outcomes) and the procedure questions answered, by procedure. Five queries."""
+    published = Bulletin.objects.filter(
+        commune=scope.commune, published_at__gte=scope.start_at, published_at__lt=scope.end_at
+    ).order_by()
+    themes = dict(published.values("theme").annotate(n=Count("pk")).values_list("theme", "n"))
+    reached: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = (
+        BulletinHamlet.objects.filter(
+            hamlet_id__in=scope.hamlet_ids, bulletin__in=published.values("pk")
+        )
+        .order_by()
+        .values("hamlet_id", "bulletin__theme")
+        .annotate(n=Count("bulletin_id", distinct=True))
+    )
+    for row in rows:
+        reached[row["hamlet_id"]][row["bulletin__theme"]] = row["n"]
+    outcomes = posting_outcomes(scope)
+    postings = (
+        postings_due(scope)
+        .values("group__hamlet_id")
+        .annotate(due=Count("pk"), **{key: Count("pk", filter=q) for key, q in outcomes.items()})
+    )
+    found: dict[int, dict[str, Any]] = {row.pop("group__hamlet_id"): row for row in postings}
+    asked: dict[int, dict[str, int]] = defaultdict(dict)
+    questions = (
+        ProcedureQuestion.objects.filter(
+            group__hamlet_id__in=scope.hamlet_ids, date__gte=scope.start, date__lte=scope.end
+        )
+        .order_by()
+        .values("group__hamlet_id", "procedure")
+        .annotate(n=Sum("count"))
+    )
+    for row in questions:
+        asked[row["group__hamlet_id"]][row["procedure"]] = row["n"]
+    zero = {"due": 0, **{key: 0 for key in outcomes}}
+    section = _section(scope, found, zero)
+    for pk in scope.hamlet_ids:
+        row = section["by_hamlet"][str(pk)]
+        row["by_theme"] = {t: reached[pk].get(t, 0) for t in Theme.values}
+        row["published"] = sum(row["by_theme"].values())
+        row["by_procedure"] = {p: asked[pk].get(p, 0) for p in Procedure.values}
+        row["questions"] = sum(row["by_procedure"].values())
+    total = section["total"]
+    total["by_theme"] = {t: themes.get(t, 0) for t in Theme.values}
+    total["published"] = sum(total["by_theme"].values())
+    total["by_procedure"] = {
+        p: sum(row["by_procedure"][p] for row in section["by_hamlet"].values())
+        for p in Procedure.values
+    }
+    total["questions"] = sum(total["by_procedure"].values())
+    for row in (total, *section["by_hamlet"].values()):
+        row["on_time_rate"] = on_time_rate(row)
+    return section
+
+
 # --- safety assessment (Circular 124) -----------------------------------------------------
 
 
@@ -238,6 +329,7 @@ SECTIONS: list[tuple[str, Callable[[Scope], Figures]]] = [
     ("groups", group_figures),
     ("members", member_figures),
     ("reports", report_figures),
+    ("bulletins", bulletin_figures),
     ("safety", safety_figures),
 ]
 

@@ -77,6 +77,7 @@ def _results(figures: Data) -> str:
             "median": vn_number(now["reports"]["median_hours"]),
             "overdue": vn_number(now["reports"]["overdue"]),
         },
+        *_bulletin_sentences(now, before),
         _("%(passed)s of %(hamlets)s hamlets met the “An toàn về an ninh, trật tự” standard.")
         % {
             "passed": vn_number(now["safety"]["passed"]),
@@ -84,6 +85,35 @@ def _results(figures: Data) -> str:
         },
     ]
     return " ".join(sentences)
+
+
+def _bulletin_sentences(now: Data, before: Data) -> list[str]:
+    """The bulletins and postings of the period (none if the figures predate the section)."""
+    if "bulletins" not in now:
+        return []
+    bulletins, previous = now["bulletins"], before["bulletins"]
+    sentences = [
+        _(
+            "The commune police published %(published)s bulletins in the groups (%(before)s in "
+            "the previous period); of the %(due)s postings due, %(on_time)s were posted on time "
+            "(%(rate)s%%), %(late)s late and %(missed)s were missed."
+        )
+        % {
+            "published": vn_number(bulletins["published"]),
+            "before": vn_number(previous["published"]),
+            "due": vn_number(bulletins["due"]),
+            "on_time": vn_number(bulletins["on_time"]),
+            "rate": vn_number(bulletins["on_time_rate"]),
+            "late": vn_number(bulletins["late"]),
+            "missed": vn_number(bulletins["missed"]),
+        }
+    ]
+    if bulletins["questions"]:
+        sentences.append(
+            _("The officers answered %(questions)s questions on administrative procedures.")
+            % {"questions": vn_number(bulletins["questions"])}
+        )
+    return sentences
 
 
 def _below_target(figures: Data, target: int) -> list[str]:
@@ -136,6 +166,12 @@ def _weaknesses(figures: Data, target: int) -> str:
         parts.append(
             _("%(overdue)s reports were not handled within their deadline.")
             % {"overdue": vn_number(now["overdue"])}
+        )
+    postings = figures["sections"].get("bulletins", {}).get("current", {}).get("total", {})
+    if postings.get("missed"):
+        parts.append(
+            _("%(missed)s postings of bulletins were not made in their groups.")
+            % {"missed": vn_number(postings["missed"])}
         )
     if not parts:
         parts.append(_("Some households still take little part in the groups."))

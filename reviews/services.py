@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -28,9 +28,9 @@ from groups.models import Commune, Hamlet, Member, PeopleGroup, ZaloGroup
 from groups.normalize import search_key
 
 from . import narrative
-from .content import build_document, review_data
+from .content import build_document, review_data, vn_number
 from .documents import RENDERERS
-from .figures import compute_figures
+from .figures import Scope, compute_figures, on_time_rate, posting_outcomes, postings_due
 from .models import (
     NARRATIVE_FIELDS,
     AnnualReview,
@@ -401,13 +401,17 @@ def commendation_decide(
 def commendation_suggestions(review: AnnualReview, figures: dict[str, Any]) -> list[dict[str, Any]]:
     """Candidates from the figures, not yet nominated: the hamlet with the most valuable tips
     (a count: informants are never named), the hamlet with the highest coverage and its head,
-    and the people's group with the highest coverage."""
+    the people's group with the highest coverage, and the best posting record (the Zalo group
+    and the administering officer with the highest on-time rate, among those with at least
+    BEST_POSTING_MINIMUM postings due in the period)."""
     from groups.coverage import people_groups_coverage
 
     now = figures["sections"]
     hamlets = {h.pk: h for h in review.commune.hamlets.select_related("head")}
     nominated = set(
-        review.commendations.values_list("nominee_kind", "hamlet", "user", "people_group")
+        review.commendations.values_list(
+            "nominee_kind", "hamlet", "user", "people_group", "zalo_group"
+        )
     )
     found: list[dict[str, Any]] = []
 
@@ -464,6 +468,7 @@ def commendation_suggestions(review: AnnualReview, figures: dict[str, Any]) -> l
                     % {"percent": str(top.percent_shown).replace(".", ",")},
                 }
             )
+        found += _posting_record_suggestions(review, figures)
     unique = []
     for item in found:
         target = item["target"]
@@ -472,10 +477,78 @@ def commendation_suggestions(review: AnnualReview, figures: dict[str, Any]) -> l
             target.pk if isinstance(target, Hamlet) else None,
             target.pk if isinstance(target, User) else None,
             target.pk if isinstance(target, PeopleGroup) else None,
+            target.pk if isinstance(target, ZaloGroup) else None,
         )
         if key not in nominated and key not in {u["key"] for u in unique}:
             unique.append({**item, "key": key, "name": _nominee_name(item["kind"], target)})
     return unique
+
+
+# A posting record is suggested for commendation only over this many postings due (on time,
+# late or missed): a group with two postings, both on time, has no record yet.
+BEST_POSTING_MINIMUM = 10
+
+
+def _posting_record_suggestions(review: AnnualReview, figures: dict[str, Any]) -> list[dict]:
+    """The Zalo group and the officer (administering the groups) with the best on-time rate of
+    the period: two grouped queries. Ties go to more postings on time, then the older row."""
+    period = figures["period"]
+    scope = Scope(
+        review.commune,
+        list(review.commune.hamlets.values_list("pk", flat=True)),
+        period["year"],
+        datetime.date.fromisoformat(period["start"]),
+        datetime.date.fromisoformat(period["end"]),
+    )
+    outcomes = posting_outcomes(scope)
+    counts = {key: Count("pk", filter=outcomes[key]) for key in ("on_time", "late", "missed")}
+    found = []
+    # An officer is suggested only while an active user of this commune (who can be nominated).
+    officer_ok = {
+        "group__admin_officer__is_active": True,
+        "group__admin_officer__commune": review.commune,
+    }
+    for field, kind, active in (
+        ("group", Commendation.Nominee.ZALO_GROUP, {}),
+        ("group__admin_officer", Commendation.Nominee.OFFICER, officer_ok),
+    ):
+        rows = [
+            {
+                **row,
+                "rate": on_time_rate(row),
+                "known": row["on_time"] + row["late"] + row["missed"],
+            }
+            for row in postings_due(scope)
+            .filter(**{f"{field}__isnull": False}, **active)
+            .values(field)
+            .annotate(**counts)
+        ]
+        rows = [row for row in rows if row["known"] >= BEST_POSTING_MINIMUM]
+        if not rows:
+            continue
+        best = max(rows, key=lambda row: (row["rate"], row["on_time"], -row[field]))
+        if not best["on_time"]:
+            continue
+        model = ZaloGroup if kind == Commendation.Nominee.ZALO_GROUP else User
+        target = model.objects.select_related(*(["hamlet"] if model is ZaloGroup else [])).get(
+            pk=best[field]
+        )
+        found.append(
+            {
+                "kind": kind,
+                "target": target,
+                "reason": _(
+                    "The best posting record of the period: %(on_time)d of %(known)d postings "
+                    "on time (%(percent)s%%)."
+                )
+                % {
+                    "on_time": best["on_time"],
+                    "known": best["known"],
+                    "percent": vn_number(best["rate"]),
+                },
+            }
+        )
+    return found
 
 
 # --- safety assessment ---------------------------------------------------------------------

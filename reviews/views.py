@@ -122,7 +122,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     context = {
         "review": review,
         "document": document,
-        "tables": [document.summary, document.groups, *document.reports],
+        "tables": [document.summary, document.groups, *document.reports, *document.bulletins],
         # Drawn on the server as SVG (escaped text, no script): the same charts as the PDF.
         "charts": [(chart.title, charts.svg(chart)) for chart in document.charts],
         "builds": review.builds.select_related("requested_by")[:20],
