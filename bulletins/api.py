@@ -21,7 +21,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -194,17 +193,6 @@ class SkipSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=1000)
 
 
-class FileRenderer(BaseRenderer):
-    """Lets a download answer an `Accept: image/*` client; errors are still JSON."""
-
-    media_type = "*/*"
-    format = "file"
-    charset = None
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
-        return JSONRenderer().render(data) if data is not None else b""
-
-
 def _validated(serializer_class: type[serializers.Serializer], request: Request, **kw) -> dict:
     serializer = serializer_class(data=request.data, context={"request": request}, **kw)
     serializer.is_valid(raise_exception=True)
@@ -279,6 +267,11 @@ class BulletinViewSet(
             .annotate(**{f"n_{key}": value for key, value in counts.items()})
             .order_by("-created_at", "-pk")
         )
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # A picture's download answers whatever the Accept header (an image viewer asks for
+        # image/*); its errors are JSON.
+        return super().perform_content_negotiation(request, force or self.action == "image_file")
 
     def _data(self, bulletin: Bulletin) -> dict[str, Any]:
         return BulletinSerializer(
@@ -372,7 +365,6 @@ class BulletinViewSet(
         methods=["get"],
         url_path=r"images/(?P<image_id>[0-9]+)",
         url_name="image-file",
-        renderer_classes=[JSONRenderer, FileRenderer],
         pagination_class=None,
         filterset_class=None,
     )
