@@ -191,6 +191,32 @@ def test_the_digest_is_emailed_after_commit(
     delay.assert_called_once_with(note.pk)  # once, although the service ran twice
 
 
+def test_the_run_query_count_does_not_grow_with_the_digests(
+    police: User, officer_a: User, hamlet_a, group_a
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.roles import Role
+    from conftest import make_user
+    from groups.tests.factories import ZaloGroupFactory
+
+    def queries(at: datetime.datetime) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            run = reminders_send(now=at)
+        return len(captured), run.digests
+
+    published(police, hamlet_a)
+    few, sent = queries(local(7, 45))
+    assert sent == 1
+    for n in range(6):  # six more officers, each with a group of their own
+        officer = make_user(f"cskv_{n}", Role.AREA_OFFICER, police.commune, [hamlet_a])
+        ZaloGroupFactory(hamlet=hamlet_a, code=f"r{n}", admin_officer=officer)
+    published(police, hamlet_a)
+    many, sent = queries(local(16, 30))
+    assert sent == 7
+    assert many == few  # the digests' notifications are one INSERT, not ~4 queries each
+
+
 def test_the_beat_task_runs_the_service(police: User, officer_a: User, hamlet_a, group_a) -> None:
     published(police, hamlet_a)
     with mock.patch("bulletins.tasks.reminders_send", wraps=reminders_send) as service:
