@@ -4,6 +4,10 @@ Reads start from `visible_to(user)`: out of scope is a 404. Writes call bulletin
 the same services (and the same sanitising) as the web editor: PermissionDenied → 403, a
 service's ValidationError → 400 with its message. The officer's checklist is
 `GET /api/v1/postings/?mine=true&status=pending`, and `POST …/postings/<id>/mark-posted/`.
+A bulletin's pictures: `images` in its representation (and in each posting's), each with `url`
+(`GET /api/v1/bulletins/images/<id>/`, the file, scoped like the bulletin) and `page_url` (the
+web page's download); `GET|POST /api/v1/bulletins/<id>/images/` lists them or adds one to a draft
+(multipart field `image`) through bulletin_image_add, the web editor's service.
 """
 
 from __future__ import annotations
