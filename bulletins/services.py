@@ -700,21 +700,33 @@ def _lines(rows: list[dict], now: datetime.datetime, limit: int = 15) -> str:
     return "\n".join(lines)
 
 
-def _claim(
-    jobs: list[tuple[int, str, list[dict]]],
-    slot: tuple[datetime.date, datetime.time],
-    now: datetime.datetime,
-) -> set[tuple[int, str]]:
-    """Insert the claims of `jobs` (user, kind) for the slot in one statement and return the
-    ones this run inserted. INSERT … ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite ≥
-    3.35): a claim another run holds, committed or not, is not returned (PostgreSQL makes us
-    wait for its transaction first), so each digest has exactly one sender."""
+# Claims per INSERT: 7 parameters a row, far below PostgreSQL's 65,535 and SQLite's 32,766.
+CLAIM_BATCH = 1000
+
+Slot = tuple[datetime.date, datetime.time]
+Claim = tuple[int, str, datetime.date, datetime.time]
+
+
+def _claim(jobs: list[tuple[int, str, Slot, list[dict]]], now: datetime.datetime) -> set[Claim]:
+    """Insert the claims of `jobs` (user, kind, slot) and return the ones this run inserted,
+    with one INSERT … ON CONFLICT DO NOTHING RETURNING per CLAIM_BATCH jobs (PostgreSQL,
+    SQLite ≥ 3.35): a claim another run holds, committed or not, is not returned (PostgreSQL
+    makes us wait for its transaction first), so each digest has exactly one sender."""
+    claimed: set[Claim] = set()
+    for start in range(0, len(jobs), CLAIM_BATCH):
+        claimed |= _claim_batch(jobs[start : start + CLAIM_BATCH], now)
+    return claimed
+
+
+def _claim_batch(
+    jobs: list[tuple[int, str, Slot, list[dict]]], now: datetime.datetime
+) -> set[Claim]:
     if not jobs:
         return set()
     ops = connection.ops
     table = ReminderDigest._meta.db_table
     values, params = [], []
-    for user_id, kind, rows in jobs:
+    for user_id, kind, slot, rows in jobs:
         overdue = sum(1 for row in rows if row["due_at"] < now)
         values.append("(%s, %s, %s, %s, %s, %s, %s)")
         params += [
@@ -731,11 +743,19 @@ def _claim(
     sql = (
         f"INSERT INTO {table} ({columns})"  # noqa: S608
         f" VALUES {', '.join(values)}"
-        " ON CONFLICT (user_id, kind, slot_date, slot_time) DO NOTHING RETURNING user_id, kind"
+        " ON CONFLICT (user_id, kind, slot_date, slot_time) DO NOTHING"
+        " RETURNING user_id, kind, slot_date, slot_time"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {(user_id, kind) for user_id, kind in cursor.fetchall()}
+        returned = cursor.fetchall()
+    day_field = ReminderDigest._meta.get_field("slot_date")
+    time_field = ReminderDigest._meta.get_field("slot_time")
+    # SQLite returns the date and the time as text.
+    return {
+        (user_id, kind, day_field.to_python(day), time_field.to_python(at))
+        for user_id, kind, day, at in returned
+    }
 
 
 def _digest_message(
@@ -827,29 +847,32 @@ def reminders_send(*, now: datetime.datetime | None = None) -> ReminderRun:
             for user_id in leads.get(commune_id, ()):
                 work[commune_id].append((user_id, ReminderDigest.Kind.ESCALATION, items))
         users = User.objects.in_bulk({user_id for jobs in work.values() for user_id, *_ in jobs})
+        todo = []
         for commune_id, jobs in work.items():
             slot = slots[commune_id][0]
-            todo = [job for job in jobs if (job[0], job[1], *slot) not in done]
-            run.already_sent += len(jobs) - len(todo)
-            # One transaction per commune: the claims and their notifications commit together
-            # (a failure leaves both to the next run), with one commit, not hundreds.
-            with transaction.atomic():
-                claimed = _claim(todo, slot, now)
-                messages = []
-                for user_id, kind, items in todo:
-                    if (user_id, kind) not in claimed:
-                        run.already_sent += 1
-                        continue
-                    messages.append(
-                        _digest_message(
-                            user=users[user_id], kind=kind, slot=slot, rows=items, now=now
-                        )
-                    )
-                    if kind == ReminderDigest.Kind.OFFICER:
-                        run.digests += 1
-                    else:
-                        run.escalations += 1
-                # The commune's digests in one statement (notification_send costs ~4 queries
-                # each), e-mailed after this transaction commits.
-                notifications_send_many(messages)
+            for user_id, kind, items in jobs:
+                if (user_id, kind, *slot) in done:
+                    run.already_sent += 1
+                else:
+                    todo.append((user_id, kind, slot, items))
+        # One transaction for the run: the claims and their notifications commit together (a
+        # failure leaves both to the next run), in a few statements whatever the number of
+        # communes (notification_send cost ~4 queries a digest, a commit per commune as many).
+        with transaction.atomic():
+            claimed = _claim(todo, now)
+            messages = []
+            for user_id, kind, slot, items in todo:
+                key = (user_id, kind, *slot)
+                if key not in claimed:
+                    run.already_sent += 1
+                    continue
+                claimed.discard(key)  # a user listed by two communes for one slot: once
+                messages.append(
+                    _digest_message(user=users[user_id], kind=kind, slot=slot, rows=items, now=now)
+                )
+                if kind == ReminderDigest.Kind.OFFICER:
+                    run.digests += 1
+                else:
+                    run.escalations += 1
+            notifications_send_many(messages)  # e-mailed after the commit
     return run

@@ -217,6 +217,26 @@ def test_the_run_query_count_does_not_grow_with_the_digests(
     assert many == few  # the digests' notifications are one INSERT, not ~4 queries each
 
 
+def test_claims_are_inserted_in_batches(
+    police: User, officer_a: User, hamlet_a, group_a, monkeypatch
+) -> None:
+    from accounts.roles import Role
+    from bulletins import services
+    from conftest import make_user
+    from groups.tests.factories import ZaloGroupFactory
+
+    for n in range(4):
+        officer = make_user(f"cskv_{n}", Role.AREA_OFFICER, police.commune, [hamlet_a])
+        ZaloGroupFactory(hamlet=hamlet_a, code=f"r{n}", admin_officer=officer)
+    published(police, hamlet_a)
+    monkeypatch.setattr(services, "CLAIM_BATCH", 2)
+    run = reminders_send(now=local(16, 30))
+    assert run.digests == 5 and ReminderDigest.objects.count() == 5
+    assert Notification.objects.filter(kind="posting-digest").count() == 5
+    again = reminders_send(now=local(16, 45))
+    assert (again.digests, again.already_sent) == (0, 5)
+
+
 def test_the_beat_task_runs_the_service(police: User, officer_a: User, hamlet_a, group_a) -> None:
     published(police, hamlet_a)
     with mock.patch("bulletins.tasks.reminders_send", wraps=reminders_send) as service:
