@@ -30,6 +30,7 @@ from .models import (
     Status,
     TargetMode,
     Theme,
+    published_in,
 )
 from .services import (
     bulletin_create,
@@ -280,11 +281,19 @@ def checklist(request: HttpRequest) -> HttpResponse:
     """ "Việc cần đăng": the pending postings of the groups the officer administers (overdue
     first), and what they recorded today. A fixed number of queries whatever the size."""
     _require(request, "bulletins.add_posting")
-    mine = Posting.objects.administered_by(request.user).filter(bulletin__status=Status.PUBLISHED)
+    mine = Posting.objects.checklist_of(request.user)
     images = Prefetch("bulletin__images", queryset=BulletinImage.objects.order_by("pk"))
+    # ?due=today / ?due=overdue: the dashboard's figures open the postings they count.
+    due = request.GET.get("due", "")
+    pending_shown = mine.pending()
+    if due == "today":
+        pending_shown = pending_shown.due_today()
+    elif due == "overdue":
+        pending_shown = pending_shown.overdue()
+    else:
+        due = ""
     pending = list(
-        mine.pending()
-        .select_related("bulletin", "group")
+        pending_shown.select_related("bulletin", "group")
         .prefetch_related(images)
         .order_by("due_at", "pk")[:200]
     )
@@ -317,6 +326,7 @@ def checklist(request: HttpRequest) -> HttpResponse:
     context = {
         "labels": labels,
         "pending": pending,
+        "due": due,
         "overdue": sum(1 for posting in pending if posting.due_at < now),
         "done_today": done_today,
         "posted_form": PostedForm(),
@@ -390,8 +400,13 @@ def progress(request: HttpRequest) -> HttpResponse:
         days = max(1, min(int(request.GET.get("days", 30)), 366))
     except ValueError:
         days = 30
-    since = timezone.now() - datetime.timedelta(days=days)
-    counts = posting_counts("postings__", Q(postings__created_at__gte=since))
+    # Or a period of days (?from=…&to=…, Asia/Ho_Chi_Minh, both included), as the dashboards link.
+    first, last = _day(request.GET.get("from")), _day(request.GET.get("to"))
+    if first or last:
+        where = published_in(first, last, prefix="postings__")
+    else:
+        where = Q(postings__created_at__gte=timezone.now() - datetime.timedelta(days=days))
+    counts = posting_counts("postings__", where)
     groups = (
         ZaloGroup.objects.visible_to(request.user)
         .active()
@@ -399,8 +414,20 @@ def progress(request: HttpRequest) -> HttpResponse:
         .annotate(**{f"n_{key}": value for key, value in counts.items()})
         .order_by("-n_pending", "hamlet__name", "name")
     )
+    hamlet = request.GET.get("hamlet", "")
+    if hamlet.isdecimal():
+        groups = groups.filter(hamlet_id=int(hamlet))
+    totals = groups.order_by().aggregate(**{key: Sum(f"n_{key}") for key in counts})
     page = Paginator(groups, 50).get_page(request.GET.get("page"))
-    return render(request, "bulletins/posting_progress.html", {"page": page, "days": days})
+    context = {"page": page, "days": days, "first": first, "last": last, "totals": totals}
+    return render(request, "bulletins/posting_progress.html", context)
+
+
+def _day(value: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 # --- guides and questions -------------------------------------------------------------------
