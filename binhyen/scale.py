@@ -417,7 +417,7 @@ class Generator:
             User.user_permissions.through(user_id=lead, permission_id=escalations.pk)
             for lead in self.lead_of.values()
         )
-        self._second_factor(list(self.lead_of.values()))
+        self._second_factor([*self.lead_of.values(), self.superuser])  # both need one
         self.province.usernames = {
             "commune police (2FA)": f"congan-{self.commune_codes[self.commune_ids[0]]}",
             "area officer": f"cskv-{self.commune_codes[self.commune_ids[0]]}-1",

@@ -103,6 +103,7 @@ def test_counts_match_the_parameters(province):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     assert TOTPDevice.objects.filter(user__groups__name="commune_police").count() == 2
+    assert TOTPDevice.objects.filter(user__is_superuser=True).count() == 1
 
 
 def test_derived_columns_are_what_the_services_write(province):
