@@ -87,7 +87,7 @@
     }
     // Heights set here, not in a style attribute (the Content-Security-Policy refuses those).
     var rows = parseInt(box.dataset.rows || "0", 10);
-    box.style.height = (rows ? 60 + 28 * rows : (phone ? 260 : 320)) + "px";
+    box.style.height = (rows ? Math.max(140, 70 + 32 * rows) : (phone ? 380 : 320)) + "px";
     var config = builders[spec.type](spec);
     config.options.responsive = true;
     config.options.maintainAspectRatio = false;
