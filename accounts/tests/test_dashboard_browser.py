@@ -67,7 +67,12 @@ def test_each_dashboard_on_a_phone_and_a_desktop(
         person.shot(f"{size}-dashboard")
         nav = person.page.locator("nav.navbar")
         if size == "desktop":
-            # One line: the bar is as tall as one row of links, and no label wraps.
+            # One line at 1366 px and down to 1200 px: no label wraps, nothing overflows.
+            for width in (1200, 1366):
+                person.page.set_viewport_size({"width": width, "height": 768})
+                scroll = person.page.evaluate("document.documentElement.scrollWidth")
+                assert scroll == width and nav.bounding_box()["height"] < 70, (width, scroll)
+            # The bar is as tall as one row of links, and no label wraps.
             assert nav.bounding_box()["height"] < 70, nav.bounding_box()
             for link in person.page.locator("#main-nav .nav-link").all():
                 box = link.bounding_box()
