@@ -227,6 +227,8 @@ def police_dashboard(user: User, scope: Scope, period: Period) -> dict[str, Any]
             "overdue": _query(overdue="yes", hamlet=hamlet),
             "unassigned": _query(assignee="none", hamlet=hamlet),
             "received": _received_query(period, hamlet),
+            "postings_today": _query(due="today", hamlet=hamlet),
+            "postings_overdue": _query(due="overdue", hamlet=hamlet),
         },
     }
 

@@ -292,6 +292,9 @@ def checklist(request: HttpRequest) -> HttpResponse:
         pending_shown = pending_shown.overdue()
     else:
         due = ""
+    hamlet = request.GET.get("hamlet", "")
+    if hamlet.isdecimal():  # the groups of one hamlet (scope is already the officer's)
+        pending_shown = pending_shown.filter(group__hamlet_id=int(hamlet))
     pending = list(
         pending_shown.select_related("bulletin", "group")
         .prefetch_related(images)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import dashboard
 from accounts.models import User
+from accounts.services import notification_send
 from bulletins.tests.factories import BulletinFactory, PostingFactory, reach
 from groups.models import Hamlet, ZaloGroup
 from groups.tests.factories import MemberFactory, ZaloGroupFactory
@@ -69,6 +70,10 @@ def world(police: User, officer_a: User, head_b: User, hamlets: list[Hamlet], n:
         )
         end_of_today = timezone.localtime().replace(hour=23, minute=59)
         PostingFactory(bulletin=other, group=group, due_at=end_of_today)
+    for i in range(2):
+        notification_send(
+            user=police, key=f"dash:{n}:{i}", kind="report_reply", title="Tin mới", url="/"
+        )
     year = timezone.localdate().year
     review = AnnualReview.objects.filter(commune=police.commune, year=year).first()
     if review is None:
@@ -108,12 +113,13 @@ def listed(client: Client, url: str) -> int:
         r'data-testid="pending-count" data-count="(\d+)"',
         r'data-testid="totals" data-total="\d+" data-on-time="(\d+)"',
         r'data-testid="totals"[^>]*data-members="(\d+)"',
+        r'data-testid="hamlet-summary"[^>]*data-members="(\d+)"',
     ):
         found = re.search(pattern, text)
         if found:
             return int(found[1])
     if "/notifications/" in url:
-        return text.count('data-testid="notification"')
+        return text.count("data-notification=")
     return text.count('data-testid="report-row"')
 
 
@@ -160,6 +166,7 @@ def test_police_figures_equal_their_lists(
     assert counts["unassigned"] == 2 * hamlets
     assert counts["received"] == 7 * hamlets
     assert counts["postings-overdue"] == 1  # only the groups the user runs
+    assert counts["notifications"] == (2 if who == "police" else 0)
     assert counts["postings-today"] >= 1
     for href, name, count in found:
         assert listed(client, href) == count, (name, href)
@@ -221,6 +228,15 @@ def test_leadership_figures_equal_their_lists(
     for href, name, count in found:
         assert listed(client, href) == count, (name, href)
     assert 'data-figure="awaiting" data-count="1"' in page and "Nguyễn Văn Khen" in page
+    shown = re.search(r'data-figure="coverage" data-percent="([\d.]*)"', page)[1]
+    totals = client.get("/coverage/").content.decode()
+    assert re.search(r'data-testid="totals"[^>]*data-percent="([\d.]*)"', totals)[1] == shown
+    # One hamlet: every figure and its list narrowed alike.
+    page = client.get(f"/?period=year&hamlet={hamlet_b.pk}").content.decode()
+    found = figures(page)
+    assert {name: c for _h, name, c in found}["received"] == 7
+    for href, name, count in found:
+        assert listed(client, href) == count, (name, href)
     assert "NGOAI-PHAM-VI" not in page and hamlet_elsewhere.name not in page
 
 
