@@ -168,7 +168,7 @@ def _query(**values: Any) -> str:
 def police_dashboard(user: User, scope: Scope, period: Period) -> dict[str, Any]:
     """Open reports by status and urgency (overdue and unassigned among them), the most
     overdue ones, postings of the officer's groups due today and overdue, coverage per hamlet,
-    and reports received per month by category over the period. Eight queries."""
+    and reports received per month by category over the period. Six queries."""
     now = timezone.now()
     hamlet = scope.hamlet_id
     reports = IncidentReport.objects.filter(hamlet_id__in=scope.ids)
@@ -283,7 +283,7 @@ def month_table(period: Period, per_month: dict, values: list[str]) -> list[dict
 
 def hamlet_head_dashboard(user: User, scope: Scope, period: Period) -> dict[str, Any]:
     """The reports the user filed (latest five, with unread replies), their hamlets' coverage
-    and the people's groups below target, and the latest bulletins for them. Seven queries."""
+    and the people's groups below target, and the latest bulletins for them. Nine queries."""
     mine = IncidentReport.objects.filter(hamlet_id__in=scope.ids, filed_by=user)
     recent = list(
         mine.select_related("hamlet")
