@@ -495,11 +495,51 @@ class PostingQuerySet(models.QuerySet):
         groups = ZaloGroup.objects.filter(Q(admin_officer=user) | Q(co_admins=user))
         return self.visible_to(user).filter(group__in=groups.values("pk"))
 
+    def checklist_of(self, user: User) -> PostingQuerySet:
+        """The officer's checklist: postings of published bulletins in the groups they run."""
+        return self.administered_by(user).filter(bulletin__status=Status.PUBLISHED)
+
     def pending(self) -> PostingQuerySet:
         return self.filter(status=Posting.Status.PENDING)
 
     def overdue(self, now: datetime.datetime | None = None) -> PostingQuerySet:
         return self.pending().filter(due_at__lt=now or timezone.now())
+
+    def due_today(self) -> PostingQuerySet:
+        """Due during today in the portal's time zone (Asia/Ho_Chi_Minh)."""
+        start, end = published_window(timezone.localdate(), timezone.localdate())
+        return self.filter(due_at__gte=start, due_at__lt=end)
+
+    def published_between(
+        self, first: datetime.date | None, last: datetime.date | None
+    ) -> PostingQuerySet:
+        """Published (created) from day `first` to day `last`, both included, local days."""
+        return self.filter(published_in(first, last))
+
+
+def published_window(
+    first: datetime.date | None, last: datetime.date | None
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """The moments [start, end) of the days `first`…`last` in the portal's time zone."""
+
+    def midnight(day: datetime.date) -> datetime.datetime:
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+    start = midnight(first) if first else None
+    end = midnight(last + datetime.timedelta(days=1)) if last else None
+    return start, end
+
+
+def published_in(first: datetime.date | None, last: datetime.date | None, prefix: str = "") -> Q:
+    """Postings created during the days `first`…`last` (local, both included); `prefix` is the
+    path to the postings ("postings__" from a group)."""
+    start, end = published_window(first, last)
+    where = Q()
+    if start:
+        where &= Q(**{f"{prefix}created_at__gte": start})
+    if end:
+        where &= Q(**{f"{prefix}created_at__lt": end})
+    return where
 
 
 class Posting(models.Model):

@@ -30,6 +30,7 @@ from .models import (
     Status,
     TargetMode,
     Theme,
+    published_in,
 )
 from .services import (
     bulletin_create,
@@ -281,13 +282,24 @@ def checklist(request: HttpRequest) -> HttpResponse:
     first), CHECKLIST_PAGE a page, and what they recorded today. A fixed number of queries
     whatever the size; the totals come from one aggregate, the cards from one page of rows."""
     _require(request, "bulletins.add_posting")
-    mine = Posting.objects.administered_by(request.user).filter(bulletin__status=Status.PUBLISHED)
+    mine = Posting.objects.checklist_of(request.user)
     now = timezone.now()
     images = Prefetch(
         "bulletin__images",
         queryset=BulletinImage.objects.order_by("pk").only("pk", "bulletin_id", "original_name"),
     )
     todo = mine.pending()
+    # ?due=today / ?due=overdue: the dashboard's figures open the postings they count.
+    due = request.GET.get("due", "")
+    if due == "today":
+        todo = todo.due_today()
+    elif due == "overdue":
+        todo = todo.overdue(now)
+    else:
+        due = ""
+    hamlet = request.GET.get("hamlet", "")
+    if hamlet.isdecimal():  # the groups of one hamlet (scope is already the officer's)
+        todo = todo.filter(group__hamlet_id=int(hamlet))
     totals = todo.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
     rows = (
         todo.select_related("bulletin", "group")
@@ -340,6 +352,7 @@ def checklist(request: HttpRequest) -> HttpResponse:
         "pending": list(page.object_list),
         "total": totals["total"],
         "overdue": totals["overdue"],
+        "due": due,
         "done_today": done_today,
         "now": now,
     }
@@ -427,8 +440,13 @@ def progress(request: HttpRequest) -> HttpResponse:
         days = max(1, min(int(request.GET.get("days", 30)), 366))
     except ValueError:
         days = 30
-    since = timezone.now() - datetime.timedelta(days=days)
-    counts = posting_counts("postings__", Q(postings__created_at__gte=since))
+    # Or a period of days (?from=…&to=…, Asia/Ho_Chi_Minh, both included), as the dashboards link.
+    first, last = _day(request.GET.get("from")), _day(request.GET.get("to"))
+    if first or last:
+        where = published_in(first, last, prefix="postings__")
+    else:
+        where = Q(postings__created_at__gte=timezone.now() - datetime.timedelta(days=days))
+    counts = posting_counts("postings__", where)
     groups = (
         ZaloGroup.objects.visible_to(request.user)
         .active()
@@ -436,8 +454,20 @@ def progress(request: HttpRequest) -> HttpResponse:
         .annotate(**{f"n_{key}": value for key, value in counts.items()})
         .order_by("-n_pending", "hamlet__name", "name")
     )
+    hamlet = request.GET.get("hamlet", "")
+    if hamlet.isdecimal():
+        groups = groups.filter(hamlet_id=int(hamlet))
+    totals = groups.order_by().aggregate(**{key: Sum(f"n_{key}") for key in counts})
     page = Paginator(groups, 50).get_page(request.GET.get("page"))
-    return render(request, "bulletins/posting_progress.html", {"page": page, "days": days})
+    context = {"page": page, "days": days, "first": first, "last": last, "totals": totals}
+    return render(request, "bulletins/posting_progress.html", context)
+
+
+def _day(value: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 # --- guides and questions -------------------------------------------------------------------

@@ -44,6 +44,18 @@ class IncidentReportFilter(django_filters.FilterSet):
     assigned_to = django_filters.NumberFilter(
         field_name="assigned_to", label=_("Assigned to (user id)")
     )
+    received_from = django_filters.DateFilter(
+        method="filter_received_from",
+        label=_("Received on or after this day (Asia/Ho_Chi_Minh)"),
+    )
+    received_to = django_filters.DateFilter(
+        method="filter_received_to",
+        label=_("Received on or before this day (Asia/Ho_Chi_Minh)"),
+    )
+    valuable_tip = django_filters.BooleanFilter(field_name="valuable_tip", label=_("Valuable tip"))
+    solved_by_tip = django_filters.BooleanFilter(
+        field_name="solved_by_tip", label=_("Case solved thanks to the tip")
+    )
     search = django_filters.CharFilter(
         method="filter_search",
         label=_("Words of the code, title or description, with or without diacritics"),
@@ -65,6 +77,10 @@ class IncidentReportFilter(django_filters.FilterSet):
             "urgency",
             "overdue",
             "assigned_to",
+            "received_from",
+            "received_to",
+            "valuable_tip",
+            "solved_by_tip",
             "search",
             "ordering",
         ]
@@ -76,6 +92,16 @@ class IncidentReportFilter(django_filters.FilterSet):
         if value:
             return queryset.overdue(now)
         return queryset.exclude(status__in=OPEN_STATUSES, due_at__lt=now)
+
+    def filter_received_from(
+        self, queryset: IncidentReportQuerySet, name: str, value
+    ) -> IncidentReportQuerySet:
+        return queryset.received_between(value, None)
+
+    def filter_received_to(
+        self, queryset: IncidentReportQuerySet, name: str, value
+    ) -> IncidentReportQuerySet:
+        return queryset.received_between(None, value)
 
     def filter_search(
         self, queryset: IncidentReportQuerySet, name: str, value: str

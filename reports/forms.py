@@ -325,11 +325,16 @@ class QueueFilterForm(forms.Form):
         choices=[("", _("All")), ("yes", _("Overdue")), ("no", _("Not overdue"))],
     )
     assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
+    # The period a dashboard figure counts (days of Asia/Ho_Chi_Minh, both included).
+    received_from = forms.DateField(label=_("Received from"), required=False)
+    received_to = forms.DateField(label=_("Received until"), required=False)
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,
         choices=[(key, label) for key, (label, _o) in SORTS.items()],
     )
+
+    NOT_SELECTS = ("q", "received_from", "received_to")
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -356,7 +361,7 @@ class QueueFilterForm(forms.Form):
         chosen: worked out here once, not per option in the template (a hot page)."""
         found = []
         for name, field in self.fields.items():
-            if name == "q":
+            if name in self.NOT_SELECTS:
                 continue
             chosen = str(self[name].value() or "")
             options = [(str(value), label, str(value) == chosen) for value, label in field.choices]
@@ -386,6 +391,8 @@ class QueueFilterForm(forms.Form):
                 queryset = queryset.filter(**{name: data[name]})
         if data.get("hamlet"):
             queryset = queryset.filter(hamlet=data["hamlet"])
+        if data.get("received_from") or data.get("received_to"):
+            queryset = queryset.received_between(data.get("received_from"), data.get("received_to"))
         now = timezone.now()
         if data.get("overdue") == "yes":
             queryset = queryset.overdue(now)

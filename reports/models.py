@@ -172,6 +172,11 @@ class ReportSettings(models.Model):
         return str(self.commune)
 
 
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    """The first moment of `day` in the portal's time zone (settings.TIME_ZONE)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
 class IncidentReportQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> IncidentReportQuerySet:
         from groups.access import hamlets_for
@@ -183,6 +188,22 @@ class IncidentReportQuerySet(models.QuerySet):
 
     def overdue(self, now: datetime.datetime | None = None) -> IncidentReportQuerySet:
         return self.open().filter(due_at__lt=now or timezone.now())
+
+    def received_between(
+        self, first: datetime.date | None, last: datetime.date | None
+    ) -> IncidentReportQuerySet:
+        """Reports received from the day `first` to the day `last`, both included, as days of
+        the portal's time zone (Asia/Ho_Chi_Minh): a report at 23:30 local time on the 31st
+        belongs to the 31st. Either bound may be None (open-ended). The dashboards, the triage
+        queue and the API all read a period through here."""
+        queryset = self
+        if first is not None:
+            queryset = queryset.filter(created_at__gte=local_midnight(first))
+        if last is not None:
+            queryset = queryset.filter(
+                created_at__lt=local_midnight(last + datetime.timedelta(days=1))
+            )
+        return queryset
 
     def search(self, text: str) -> IncidentReportQuerySet:
         """Reports whose code, title or description hold every word of `text`, without

@@ -1,0 +1,90 @@
+"""Each role's dashboard in a real browser, on a phone and on an office screen: the charts draw
+(no script error, no refused resource), the tables are there, the menu fits one line at 1366 px
+and collapses on a phone. Screenshots go to test-artifacts/screenshots/dashboard-<role>/.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.tests.test_dashboard import world
+from binhyen.tests.test_browser_journeys import pass_second_factor
+from conftest import DESKTOP, PHONE
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def errors_of():
+    def watch(page) -> list[str]:
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                errors.append(f"console: {msg.text[:120]}") if msg.type == "error" else None
+            ),
+        )
+        page.on(
+            "requestfailed",
+            lambda req: (
+                errors.append(f"failed: {req.url}")
+                if "ERR_ABORTED" not in (req.failure or "")
+                else None
+            ),
+        )
+        return errors
+
+    return watch
+
+
+@pytest.mark.parametrize("who", ["police", "officer_a", "head_b", "party_office", "leader"])
+def test_each_dashboard_on_a_phone_and_a_desktop(
+    journey, errors_of, personas, hamlet_a, hamlet_b, who: str
+) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.services import requires_two_factor
+
+    world(personas["police"], personas["officer_a"], personas["head_b"], [hamlet_a, hamlet_b])
+    user = personas[who]
+    if requires_two_factor(user):
+        TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    # One login (a TOTP code is accepted once), then the same page at both sizes.
+    person = journey(viewport=DESKTOP, name=f"dashboard-{who}")
+    errors = errors_of(person.page)
+    person.login(user.username)
+    if requires_two_factor(user):
+        pass_second_factor(person, user)
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        person.page.set_viewport_size(viewport)
+        person.goto("/?period=year")
+        person.page.wait_for_load_state("networkidle")
+        canvases = person.page.locator(".dashboard-chart canvas")
+        for i in range(canvases.count()):  # Chart.js drew into every chart's canvas
+            assert canvases.nth(i).bounding_box()["height"] > 120
+        assert person.page.locator("table.dashboard-table, [data-figure]").count() > 0
+        person.shot(f"{size}-dashboard")
+        nav = person.page.locator("nav.navbar")
+        if size == "desktop":
+            # One line at 1366 px and down to 1200 px: no label wraps, nothing overflows.
+            for width in (1200, 1366):
+                person.page.set_viewport_size({"width": width, "height": 768})
+                scroll = person.page.evaluate("document.documentElement.scrollWidth")
+                assert scroll == width and nav.bounding_box()["height"] < 70, (width, scroll)
+            # The bar is as tall as one row of links, and no label wraps.
+            assert nav.bounding_box()["height"] < 70, nav.bounding_box()
+            for link in person.page.locator("#main-nav .nav-link").all():
+                box = link.bounding_box()
+                if box:
+                    assert box["height"] < 45, (link.inner_text(), box)
+        else:
+            assert person.page.locator("#main-nav").is_hidden()
+            person.page.click("button.navbar-toggler")
+            person.page.wait_for_selector("#main-nav.show:not(.collapsing)")
+            person.shot(f"{size}-menu")
+        person.page.emulate_media(media="print")
+        assert person.page.locator(".dashboard-chart").first.is_hidden() or not canvases.count()
+        person.shot(f"{size}-print")
+        person.page.emulate_media(media="screen")
+        assert errors == [], "\n".join(errors)
