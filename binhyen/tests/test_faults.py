@@ -328,7 +328,7 @@ def test_a_worker_killed_mid_task_runs_the_task_again_and_its_effect_happens_onc
     try:
         with broker_at(own_redis.url):
             report = file_report(head_b, hamlet_b)  # queues reports.notify_new_report
-        wait_for(marker.exists, 25, "the task to start in the worker's child process")
+        wait_for(marker.exists, 40, "the task to start in the worker's child process")
         child = int(marker.read_text())
         assert child != worker.pid
         os.kill(child, signal.SIGKILL)  # --- killed mid-task ---------------------------------
@@ -489,7 +489,7 @@ def test_a_postgres_restart_gives_clean_503s_and_the_app_recovers_by_itself(
     # (/healthz is a 503 here whatever the database does: no worker beats in this test.)
     traffic = Traffic(port, [("/", cookie), ("/api/v1/reports/", cookie), ("/reports/", cookie)])
     try:
-        wait_for(lambda: traffic.one("/", cookie)[1] == 200, 20, "gunicorn on our cluster")
+        wait_for(lambda: traffic.one("/", cookie)[1] == 200, 40, "gunicorn on our cluster")
         traffic.start()
         wait_for(lambda: len(traffic.results) >= 6, 10, "traffic before the restart")
         before = len(traffic.results)
