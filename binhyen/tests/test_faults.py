@@ -277,25 +277,32 @@ def test_a_redis_outage_loses_no_request_and_delivers_everything_once_afterwards
 
 # --- 2. a worker killed in the middle of a task -------------------------------------------
 
-# Run by the worker subprocess: the first attempt at choosing a report's recipients, which is
-# inside the task's transaction, right after the report was claimed, writes its process id to
-# a file and hangs there, to be killed; later attempts go through.
+# Run by the worker subprocess: the first call of FAULT_HANG ("module:function") writes its
+# process id to a file and hangs there, to be killed; later calls go through.
 HANG_ONCE = """
-import os, sys, time, pathlib
+import importlib, os, sys, time, pathlib
 import django
 django.setup()
-from reports import notifications
+module_name, name = os.environ["FAULT_HANG"].split(":")
+module = importlib.import_module(module_name)
 marker = pathlib.Path(os.environ["FAULT_MARKER"])
-original = notifications.new_report_recipients
-def hang_once(report):
+original = getattr(module, name)
+def hang_once(*args, **kwargs):
     if not marker.exists():
         marker.write_text(str(os.getpid()))
         time.sleep(120)
-    return original(report)
-notifications.new_report_recipients = hang_once
+    return original(*args, **kwargs)
+setattr(module, name, hang_once)
 from binhyen.celery import app
 app.worker_main(sys.argv[1:])
 """
+
+# Where the worker is killed: in the report's notification task, inside its transaction right
+# after the report was claimed; in the e-mail task, while the message is being sent.
+KILL_POINTS = {
+    "notify-new-report": "reports.notifications:new_report_recipients",
+    "send-notification-email": "accounts.tasks:send_mail",
+}
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
@@ -308,8 +315,9 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 @pytest.mark.needs_postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("task", KILL_POINTS)
 def test_a_worker_killed_mid_task_runs_the_task_again_and_its_effect_happens_once(
-    own_redis, hamlet_b, police, head_b, tmp_path
+    task, own_redis, hamlet_b, police, head_b, tmp_path
 ) -> None:
     from reports.tests.factories import file_report
 
@@ -318,7 +326,10 @@ def test_a_worker_killed_mid_task_runs_the_task_again_and_its_effect_happens_onc
     marker, outbox = tmp_path / "hanging.pid", tmp_path / "mail"
     log = (tmp_path / "worker.log").open("w")
     env = subprocess_env(
-        REDIS_URL=own_redis.url, FAULT_MARKER=str(marker), EMAIL_URL=f"filemail:///{outbox}"
+        REDIS_URL=own_redis.url,
+        FAULT_MARKER=str(marker),
+        FAULT_HANG=KILL_POINTS[task],
+        EMAIL_URL=f"filemail:///{outbox}",
     )
     worker = subprocess.Popen(
         [PYTHON, "-c", HANG_ONCE, "worker", "--pool=prefork", "--concurrency=1",
@@ -332,14 +343,14 @@ def test_a_worker_killed_mid_task_runs_the_task_again_and_its_effect_happens_onc
         child = int(marker.read_text())
         assert child != worker.pid
         os.kill(child, signal.SIGKILL)  # --- killed mid-task ---------------------------------
-        # acks_late + reject_on_worker_lost: the message goes back to the queue, a new child
-        # runs it; the killed transaction (claim included) was rolled back by PostgreSQL.
+        # acks_late + reject_on_worker_lost: the message goes back to the queue and a new child
+        # runs it; what the killed one had not committed PostgreSQL rolled back.
         wait_for(
             lambda: IncidentReport.objects.exclude(notified_at=None).filter(pk=report.pk).exists(),
             25,
-            "the task to run again",
+            "the report's notification",
         )
-        wait_for(lambda: glob.glob(f"{outbox}/*.log"), 15, "the e-mail")
+        wait_for(lambda: glob.glob(f"{outbox}/*.log"), 25, "the e-mail")
         time.sleep(1)  # room for a double to show up
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -354,6 +365,7 @@ def test_a_worker_killed_mid_task_runs_the_task_again_and_its_effect_happens_onc
     assert list(Notification.objects.values_list("user__username", "key")) == [
         ("police", f"report-new:{report.pk}")
     ]
+    assert Notification.objects.get().emailed_at is not None
     messages = "".join(Path(f).read_text() for f in glob.glob(f"{outbox}/*.log"))
     assert messages.count("To: police@example.org") == 1
 
