@@ -313,6 +313,52 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "LOG_LEVEL": "INFO", **extra}
 
 
+class HangingWorker:
+    """A real Celery worker (prefork, one child) in a subprocess, on our Redis and the test
+    database, whose first call of `hang` ("module:function") hangs, to be killed there."""
+
+    def __init__(self, redis: OwnRedis, folder: Path, hang: str, **env: str) -> None:
+        self.marker, self.outbox, self.log = folder / "hanging.pid", folder / "mail", folder / "log"
+        self.env = subprocess_env(
+            REDIS_URL=redis.url,
+            FAULT_MARKER=str(self.marker),
+            FAULT_HANG=hang,
+            EMAIL_URL=f"filemail:///{self.outbox}",
+            **env,
+        )
+
+    def __enter__(self) -> HangingWorker:
+        self.log_file = self.log.open("w")
+        self.process = subprocess.Popen(
+            [PYTHON, "-c", HANG_ONCE, "worker", "--pool=prefork", "--concurrency=1",
+             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        return self
+
+    def kill_the_hanging_child(self) -> None:
+        wait_for(self.marker.exists, 40, "the task to start in the worker's child process")
+        child = int(self.marker.read_text())
+        assert child != self.process.pid
+        os.kill(child, signal.SIGKILL)
+
+    def mails(self) -> str:
+        return "".join(Path(f).read_text() for f in glob.glob(f"{self.outbox}/*.log"))
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log_file.close()
+        text = self.log.read_text()
+        if exc[0] is None:  # the child really was lost, and Celery saw it
+            assert "WorkerLostError" in text or "signal 9" in text, text[-3000:]
+
+
 @pytest.mark.needs_postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("task", KILL_POINTS)
@@ -323,26 +369,10 @@ def test_a_worker_killed_mid_task_runs_the_task_again_and_its_effect_happens_onc
 
     police.email = "police@example.org"
     police.save(update_fields=["email"])
-    marker, outbox = tmp_path / "hanging.pid", tmp_path / "mail"
-    log = (tmp_path / "worker.log").open("w")
-    env = subprocess_env(
-        REDIS_URL=own_redis.url,
-        FAULT_MARKER=str(marker),
-        FAULT_HANG=KILL_POINTS[task],
-        EMAIL_URL=f"filemail:///{outbox}",
-    )
-    worker = subprocess.Popen(
-        [PYTHON, "-c", HANG_ONCE, "worker", "--pool=prefork", "--concurrency=1",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
+    with HangingWorker(own_redis, tmp_path, KILL_POINTS[task]) as worker:
         with broker_at(own_redis.url):
             report = file_report(head_b, hamlet_b)  # queues reports.notify_new_report
-        wait_for(marker.exists, 40, "the task to start in the worker's child process")
-        child = int(marker.read_text())
-        assert child != worker.pid
-        os.kill(child, signal.SIGKILL)  # --- killed mid-task ---------------------------------
+        worker.kill_the_hanging_child()  # --- killed mid-task ----------------------------
         # acks_late + reject_on_worker_lost: the message goes back to the queue and a new child
         # runs it; what the killed one had not committed PostgreSQL rolled back.
         wait_for(
@@ -350,24 +380,41 @@ def test_a_worker_killed_mid_task_runs_the_task_again_and_its_effect_happens_onc
             25,
             "the report's notification",
         )
-        wait_for(lambda: glob.glob(f"{outbox}/*.log"), 25, "the e-mail")
+        wait_for(worker.mails, 25, "the e-mail")
         time.sleep(1)  # room for a double to show up
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-        log.close()
-    text = (tmp_path / "worker.log").read_text()
-    assert "WorkerLostError" in text or "signal 9" in text, text[-3000:]
     assert list(Notification.objects.values_list("user__username", "key")) == [
         ("police", f"report-new:{report.pk}")
     ]
     assert Notification.objects.get().emailed_at is not None
-    messages = "".join(Path(f).read_text() for f in glob.glob(f"{outbox}/*.log"))
-    assert messages.count("To: police@example.org") == 1
+    assert worker.mails().count("To: police@example.org") == 1
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_review_build_builds_the_documents_once(
+    own_redis, commune, hamlet_a, settings, tmp_path
+) -> None:
+    from reviews import services as reviews
+    from reviews.models import ReviewBuild
+
+    settings.DATA_DIR = tmp_path / "data"  # the worker writes there too (DATA_DIR below)
+    review = reviews.review_create(actor=None, commune=commune, year=2026)
+    hang = "reviews.services:build_document"  # after the claim, before any file is written
+    with HangingWorker(own_redis, tmp_path, hang, DATA_DIR=str(settings.DATA_DIR)) as worker:
+        with broker_at(own_redis.url):
+            build = reviews.build_request(actor=None, review=review)  # queues the build
+        worker.kill_the_hanging_child()  # --- killed mid-build ---------------------------
+        wait_for(
+            lambda: ReviewBuild.objects.get(pk=build.pk).status != ReviewBuild.Status.RUNNING,
+            60,
+            "the build to be taken over and finish",
+        )
+    build.refresh_from_db()
+    assert (build.status, build.progress) == (ReviewBuild.Status.DONE, 100)
+    assert ReviewBuild.objects.count() == 1
+    assert Path(build.pdf.path).read_bytes().startswith(b"%PDF")
+    assert len(list(Path(settings.DATA_DIR).rglob("*.pdf"))) == 1  # one set of documents
+    assert "reviews.build_review_documents" in worker.log.read_text()
 
 
 # --- 3. PostgreSQL restarted under traffic ------------------------------------------------
