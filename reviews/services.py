@@ -216,10 +216,15 @@ def file_stem(review: AnnualReview) -> str:
     return slugify(search_key(f"bao cao so ket {review.commune.name} {review.year}"))
 
 
-def build_run(build_id: int) -> ReviewBuild | None:
+def build_run(build_id: int, *, resume: bool = False) -> ReviewBuild | None:
     """Build the documents of a queued build (the worker's task). Claimed by a conditional
-    update, so a redelivered task does nothing; progress is saved as it goes."""
-    claimed = ReviewBuild.objects.filter(pk=build_id, status=ReviewBuild.Status.QUEUED).update(
+    update, so a second message does nothing; progress is saved as it goes. With `resume` (the
+    message came back from a worker that died while running it) a build left "running" is
+    taken over too."""
+    claimable = [ReviewBuild.Status.QUEUED]
+    if resume:
+        claimable.append(ReviewBuild.Status.RUNNING)
+    claimed = ReviewBuild.objects.filter(pk=build_id, status__in=claimable).update(
         status=ReviewBuild.Status.RUNNING, progress=5, step="figures"
     )
     if not claimed:

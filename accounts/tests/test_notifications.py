@@ -140,6 +140,42 @@ def test_concurrent_senders_of_one_key_make_one_notification(police) -> None:
     assert Notification.objects.count() == 1
 
 
+@pytest.mark.needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_e_mail_runs_send_once_and_reading_meanwhile_does_not_wait(police) -> None:
+    """The task and the scan at the same moment: one of them sends, while the send holds only
+    an advisory lock, so the user marking the notification read is not kept waiting."""
+    police.email = "police@example.org"
+    police.save()
+    notification = send(police, email=True)
+    sending, release, results = threading.Event(), threading.Event(), []
+
+    def slow_send(**kwargs) -> None:
+        sending.set()
+        release.wait(10)
+        mail.outbox.append(kwargs["subject"])
+
+    def run() -> None:
+        try:
+            results.append(tasks.send_notification_email(notification.pk))
+        finally:
+            connection.close()
+
+    with mock.patch.object(tasks, "send_mail", side_effect=slow_send):
+        first = threading.Thread(target=run)
+        first.start()
+        assert sending.wait(10)
+        run()  # the second run, while the first is sending
+        assert notifications_mark_read(actor=police, ids=[notification.pk]) == 1
+        release.set()
+        first.join()
+    assert sorted(results) == [False, True]
+    assert len(mail.outbox) == 1
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None and notification.read_at is not None
+    assert tasks.send_notification_email(notification.pk) is False
+
+
 def test_marking_read_touches_only_ones_own(police, officer_a) -> None:
     mine = send(police, key="a")
     theirs = send(officer_a, key="a")

@@ -182,3 +182,55 @@ def test_an_officer_works_the_posting_checklist_on_a_phone(
     officer.shot("posted")
     assert Posting.objects.get().status == Posting.Status.POSTED
     assert errors == [], "\n".join(errors)
+
+
+def test_the_party_office_downloads_a_review_pdf(
+    journey, watch_errors, party_office, commune, settings, tmp_path
+) -> None:
+    import shutil
+    import subprocess
+    from unittest import mock
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.services import requires_two_factor
+    from reviews import services as reviews
+
+    settings.DATA_DIR = tmp_path  # the built documents go to a folder of this test's own
+    review = reviews.review_create(actor=None, commune=commune, year=2026)
+    with mock.patch("reviews.services.enqueue_on_commit"):  # built here, not by a worker
+        build = reviews.build_request(actor=None, review=review)
+    assert reviews.build_run(build.pk).status == "done"
+
+    office = journey(name="review-pdf-party-office")
+    errors = watch_errors(office.page)
+    office.login("party")
+    if requires_two_factor(party_office):  # finalising a review needs the second factor
+        TOTPDevice.objects.get_or_create(user=party_office, name="phone", confirmed=True)
+        pass_second_factor(office, party_office)
+    office.goto("/reviews/")
+    office.page.wait_for_selector(f"[data-review='{review.pk}']")
+    office.shot("reviews-list")
+    with office.page.expect_download() as download_info:
+        office.page.click(f"[data-review='{review.pk}'] a:has-text('PDF')")
+    download = download_info.value
+    path = tmp_path / "downloaded.pdf"
+    download.save_as(path)
+    office.shot("downloaded")
+    assert download.suggested_filename.endswith(".pdf")
+    content = path.read_bytes()
+    assert content.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+        ).stdout
+        assert "DỰ THẢO" in text  # a draft, marked as such on every page
+        assert commune.name.upper() in text.upper()
+    if shutil.which("pdftoppm"):  # its first page, for people to look at with the screenshots
+        office.step += 1
+        first = office.folder / f"{office.step:02d}-pdf-first-page"
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(path), first],
+            check=True,
+        )
+    assert errors == [], "\n".join(errors)

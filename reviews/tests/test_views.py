@@ -157,6 +157,16 @@ def test_a_pending_build_is_polled_and_not_duplicated(police: User, review: Annu
     assert services.build_run(first.pk) is None  # claimed once: a redelivery does nothing
 
 
+def test_a_build_left_running_by_a_dead_worker_is_taken_over_by_its_redelivery(
+    police: User, review: AnnualReview
+) -> None:
+    build = services.build_request(actor=police, review=review)
+    ReviewBuild.objects.filter(pk=build.pk).update(status=ReviewBuild.Status.RUNNING)
+    assert services.build_run(build.pk) is None  # a second message leaves it to its runner
+    assert services.build_run(build.pk, resume=True).status == "done"  # the runner died
+    assert services.build_run(build.pk, resume=True) is None  # done: never built twice
+
+
 def test_finalise_freezes_and_numbers(
     police: User, review: AnnualReview, hamlet_a: Hamlet, eager: None,
     django_capture_on_commit_callbacks,
