@@ -390,6 +390,7 @@ def reminder_run(table: Table, results: dict) -> None:
 
 
 def yearly_review(table: Table, results: dict, concurrency: int) -> None:
+    from django.db.models import ProtectedError
     from django.utils import timezone
 
     from groups.models import Commune
@@ -398,6 +399,9 @@ def yearly_review(table: Table, results: dict, concurrency: int) -> None:
 
     year = timezone.localdate().year
     communes = list(Commune.objects.order_by("pk"))
+    # The drafts of an earlier run go, so that every run times the same work.
+    with contextlib.suppress(ProtectedError):
+        AnnualReview.objects.filter(year=year, commune__in=communes).delete()
     began = time.perf_counter()
     reviews = []
     for commune in communes:  # the drafts (figures and narrative), in this process
