@@ -408,6 +408,10 @@ def yearly_review(table: Table, results: dict, concurrency: int) -> None:
         review = AnnualReview.objects.filter(commune=commune, year=year).first()
         reviews.append(review or review_create(actor=None, commune=commune, year=year))
     drafts_s = time.perf_counter() - began
+    from binhyen.celery import app
+
+    # Tasks left queued by the earlier steps (the reminder run's e-mails) are not the review's.
+    app.control.purge()
     env = server_environment(CELERY_WORKER_CONCURRENCY=str(concurrency))
     worker = subprocess.Popen(
         [BIN / "celery", "-A", "binhyen", "worker", "--loglevel", "WARNING", "--concurrency",
