@@ -13,8 +13,10 @@ export PORT
 # (Playwright drives Debian's build: its own download is not reachable).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
 	fonts-liberation2 poppler-utils chromium
+# `make bench` only: wrk, the HTTP load generator of the page benchmarks.
+BENCH_PACKAGES := wrk
 
-.PHONY: run test setup install static messages migrate lint format clean system-packages
+.PHONY: run test bench setup install static messages migrate lint format clean system-packages
 
 ## make run: set everything up, load demo data into an empty database, serve with a worker and beat
 run: export DEBUG ?= 1
@@ -30,6 +32,11 @@ run: setup
 ## make test: install what the tests need and run the whole suite
 test: setup system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make bench: build (once) the synthetic province on PostgreSQL and run every benchmark on it
+bench: setup
+	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(DEBIAN_PACKAGES) $(BENCH_PACKAGES)"
+	$(PY) bench/province.py $(BENCH_ARGS)
 
 system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -14,9 +14,7 @@ targets: figures < 1 s, the three documents < 10 s. Results go to bench/results/
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,12 +22,7 @@ from bench import common
 
 
 def timed(function, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        began = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times), result
+    return common.median_seconds(function, repeat)
 
 
 def main() -> None:

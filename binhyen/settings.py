@@ -13,6 +13,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -57,6 +58,8 @@ DEMO_PASSWORD = "binhyen-demo-2026"  # noqa: S105 (published on purpose)
 DEMO_TOTP_KEY = "BINHYENDEMOKEYTHUANLOIDONGNAI234"  # published on purpose, DEBUG only
 
 # Where files the portal writes live (embedded broker queue, uploads): never under static/.
+# Benchmarks only (`make bench`): serves the framework floor page /bench/floor/ (404 otherwise).
+BENCH_PAGES = env.bool("BENCH_PAGES", default=False)
 DATA_DIR = BASE_DIR / env.str("DATA_DIR", default="var")  # relative to the project folder
 
 INSTALLED_APPS = [
@@ -144,6 +147,9 @@ else:
     # Persistent connections matter: ~975 req/s with 60 s against ~153 req/s without, here.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction mode a server-side cursor (the exports' .iterator()) may
+    # outlive its server connection: turn them off there.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("PGBOUNCER", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker ---------------------------------------------------------------------
@@ -206,6 +212,16 @@ CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queues: the reminder run (minutes over a province's postings) and the review documents (PDFs,
+# memory-hungry) have their own, so that a province can give them their own workers
+# (`celery worker -Q documents`) and neither holds up notifications. A worker started without
+# -Q consumes all three, so one worker still does everything.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("reminders"), Queue("documents")]
+CELERY_TASK_ROUTES = {
+    "bulletins.send_reminders": {"queue": "reminders"},
+    "reviews.build_review_documents": {"queue": "documents"},
+}
 # A web request that publishes while the broker is down gives up quickly (binhyen.celery.enqueue
 # logs it); the periodic scans send what was not sent, so nothing waits on a dead broker.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {

@@ -1,0 +1,533 @@
+"""`make bench`: every benchmark on the synthetic province, in one table with its floors.
+
+Usage (from the project folder; PostgreSQL on 127.0.0.1 with trust auth and Redis, as on our
+machines; wrk from Debian, which `make bench` installs):
+
+    .venv/bin/python bench/province.py [--duration 15] [--connections 32] [--workers 2]
+                                       [--threads 4] [--skip pages,sql,import,reminders,review]
+
+It builds (or reuses) the province database of bench/common.py (`manage.py seed_scale
+--communes 95 --seed 1`, PostgreSQL `scale_province`), then measures, each figure against a
+floor measured in the same run (absolute times drift on a shared machine; the ratios less so):
+
+- pages: gunicorn on loopback (DEBUG off, `--workers` × `--threads`, Redis cache), loaded by
+  wrk with `--connections` connections for `--duration` seconds per page: throughput and
+  p50/p95/p99 of the triage queue, the member search, the posting checklist and the police
+  dashboard (the home page `/`), against the framework floor `/bench/floor/` (a signed-in page
+  rendering the base template, served with BENCH_PAGES=1 only);
+- the peak resident memory (VmHWM) of each gunicorn worker over the load run;
+- the SQL of each page executed alone (the queries the page ran, captured in process) against
+  the page's own time in process;
+- a member import of 10,000 rows (the import service, preview then commit) against a bare
+  COPY of the same rows;
+- one reminder run over the 1,000,000 postings against its SQL executed alone;
+- the yearly review: a Celery worker (concurrency 2, Redis broker) builds the documents of
+  one commune, then of all 95 (enqueued at once through `build_request`, timed until every
+  build is done), against 95 × the single build spread over the worker's processes; with the
+  peak memory of the worker (its main process and pool processes together).
+
+Prints one table (figure, value, target, ratio, floor) and writes bench/results/province-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import common
+
+ROOT = common.ROOT
+BIN = ROOT / ".venv" / "bin"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
+PAGES = [  # (label, path, persona); the floor first
+    ("framework floor", "/bench/floor/", "commune police"),
+    ("triage queue", "/reports/", "commune police"),
+    ("member search", "/admin/groups/member/?q=nguyen+van", "commune police"),
+    ("posting checklist", "/checklist/", "area officer"),
+    ("police dashboard", "/", "commune police"),
+]
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "duration_us": %d, "errors": %d, "status_errors": %d, ' ..
+    '"p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    e.status, latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    latency.max))
+end
+"""
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def add(self, figure: str, value, unit: str, target: str = "", ratio=None, floor: str = ""):
+        row = {"figure": figure, "value": value, "unit": unit, "target": target,
+               "ratio": ratio, "floor": floor}  # fmt: skip
+        self.rows.append(row)
+        print(f"  {figure}: {value} {unit}", file=sys.stderr)
+        return row
+
+    def print(self) -> None:
+        head = f"{'figure':<52} {'value':>14} {'target':>12} {'ratio':>7}  floor"
+        print(head)
+        print("-" * len(head))
+        for row in self.rows:
+            value = row["value"]
+            shown = f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+            ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
+            print(
+                f"{row['figure']:<52} {shown + ' ' + row['unit']:>14} {row['target']:>12} "
+                f"{ratio:>7}  {row['floor']}"
+            )
+
+
+# --- processes ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_environment(**extra: str) -> dict[str, str]:
+    return {**os.environ, **common.bench_environment(), "DEBUG": "0", "REDIS_URL": REDIS_URL,
+            "LOG_LEVEL": "WARNING", **extra}  # fmt: skip
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
+
+
+def status_kib(pid: int, field: str) -> int:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class Sampler(threading.Thread):
+    """Samples a process tree's resident memory every 0.2 s: the peak of the sum, and each
+    process's own peak (VmHWM)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.stop, self.peak_total_kib = pid, threading.Event(), 0
+        self.peak_each_kib: dict[int, int] = {}
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            pids = [self.pid, *children(self.pid)]
+            total = 0
+            for pid in pids:
+                total += status_kib(pid, "VmRSS")
+                self.peak_each_kib[pid] = max(
+                    self.peak_each_kib.get(pid, 0), status_kib(pid, "VmHWM")
+                )
+            self.peak_total_kib = max(self.peak_total_kib, total)
+            self.stop.wait(0.2)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- pages under load ---------------------------------------------------------------------
+
+
+def wrk(port: int, path: str, cookie: str, *, duration: int, connections: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    command = [
+        "wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--timeout",
+        "10s", "-s", script.name, "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}{path}",
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    found = re.search(r"WRK_JSON (\{.*\})", output)
+    if not found:
+        raise SystemExit(f"wrk gave no figures:\n{output}")
+    figures = json.loads(found.group(1))
+    seconds = figures["duration_us"] / 1e6
+    return {
+        "requests": figures["requests"],
+        "rps": round(figures["requests"] / seconds, 1),
+        "errors": figures["errors"],
+        "p50_ms": round(figures["p50_us"] / 1000, 1),
+        "p95_ms": round(figures["p95_us"] / 1000, 1),
+        "p99_ms": round(figures["p99_us"] / 1000, 1),
+        "max_ms": round(figures["max_us"] / 1000, 1),
+    }
+
+
+def check_page(port: int, path: str, cookie: str) -> None:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        status = opener.open(request, timeout=30).status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if status != 200:
+        raise SystemExit(f"{path} answers {status}, not 200: the load run would measure that")
+
+
+def pages_under_load(table: Table, args, results: dict) -> None:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk).")
+    people = common.personas()
+    cookies = {persona: common.session_cookie(user) for persona, user in people.items()}
+    port = free_port()
+    env = server_environment(BENCH_PAGES="1")
+    server = subprocess.Popen(
+        [BIN / "gunicorn", "binhyen.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
+         str(args.workers), "--threads", str(args.threads), "--worker-class", "gthread",
+         "--log-level", "warning", "--timeout", "60"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    sampler = None
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5)
+                break
+            time.sleep(0.5)
+        for _label, path, persona in PAGES:
+            check_page(port, path, cookies[persona])
+        sampler = Sampler(server.pid)
+        sampler.start()
+        figures = {}
+        for label, path, persona in PAGES:
+            # A short warm-up (caches, connections), then the measured run.
+            wrk(port, path, cookies[persona], duration=2, connections=args.connections)
+            time.sleep(3)  # the requests the warm-up left queued in gunicorn drain first
+            figures[label] = wrk(
+                port, path, cookies[persona], duration=args.duration,
+                connections=args.connections,
+            )  # fmt: skip
+            figures[label]["path"] = path
+            print(f"  {label}: {figures[label]}", file=sys.stderr)
+    finally:
+        if sampler:
+            sampler.stop.set()
+            sampler.join()
+        stop_process(server)
+    results["pages"] = figures
+    floor = figures["framework floor"]
+    table.add(
+        f"floor /bench/floor/ throughput ({args.connections} conn.)", floor["rps"], "req/s",
+        "", 1.0, "itself",
+    )  # fmt: skip
+    table.add("floor p95", floor["p95_ms"], "ms", "< 300 ms", 1.0, "itself")
+    for label, _path, _persona in PAGES[1:]:
+        page = figures[label]
+        table.add(
+            f"{label} throughput", page["rps"], "req/s", "≥ 0.50 floor",
+            round(page["rps"] / floor["rps"], 2), "floor req/s",
+        )  # fmt: skip
+        table.add(f"{label} p50 / p99", page["p50_ms"], "ms", "", None, f"p99 {page['p99_ms']} ms")
+        table.add(
+            f"{label} p95", page["p95_ms"], "ms", "< 300 ms",
+            round(page["p95_ms"] / floor["p95_ms"], 2), "floor p95",
+        )  # fmt: skip
+        table.add(f"{label} errors", page["errors"], "", "0", None, f"of {page['requests']:,}")
+    workers = {pid: kib for pid, kib in sampler.peak_each_kib.items() if pid != server.pid}
+    peak = max(workers.values(), default=0) / 1024
+    results["web_worker_peak_rss_mib"] = round(peak, 1)
+    table.add("web worker peak RSS (load run)", round(peak, 1), "MiB", "< 250 MiB", None,
+              f"{len(workers)} workers × {args.threads} threads")  # fmt: skip
+
+
+# --- the SQL of each page alone -----------------------------------------------------------
+
+
+def sql_alone(table: Table, results: dict, repeat: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    setup_test_environment()
+    people = common.personas()
+    figures = {}
+    for label, path, persona in PAGES:
+        client = common.verified_client(people[persona])
+        page = common.timed(client, path, repeat)
+        with CaptureQueriesContext(connection) as captured:
+            client.get(path)
+        selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper()
+                   .startswith(("SELECT", "WITH"))]  # fmt: skip
+        times = []
+        for _ in range(repeat):
+            began = time.perf_counter()
+            with connection.cursor() as cursor:
+                for sql in selects:
+                    cursor.execute(sql)
+                    cursor.fetchall()
+            times.append(time.perf_counter() - began)
+        sql_ms = round(statistics.median(times) * 1000, 1)
+        figures[label] = {**page, "sql_ms": sql_ms, "selects": len(selects)}
+        table.add(
+            f"{label}: its SQL alone", sql_ms, "ms", "", round(sql_ms / page["median_ms"], 2),
+            f"page {page['median_ms']} ms, {page['queries']} queries",
+        )  # fmt: skip
+    results["sql"] = figures
+
+
+# --- member import vs COPY ----------------------------------------------------------------
+
+
+def import_vs_copy(table: Table, results: dict, rows: int) -> None:
+    from django.db import connection, transaction
+
+    from bench import import_members as bench_import
+    from groups.models import Member
+
+    actor, groups = bench_import.setup_register(rows)
+    try:
+        content = bench_import.workbook(rows, groups)
+        preview = bench_import.run(content, actor, commit=False)
+        commit = bench_import.run(content, actor, commit=True)
+        import_s = preview[0] + preview[1] + commit[0] + commit[1]
+        members = Member.objects.filter(group__in=groups)
+        assert members.count() == rows, members.count()
+        columns = [f.column for f in Member._meta.concrete_fields if f.column != "id"]
+        copied = list(members.values_list(*columns))
+        with transaction.atomic():
+            sid = transaction.savepoint()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM groups_member WHERE group_id = ANY(%s)", [[g.pk for g in groups]]
+                )
+            began = time.perf_counter()
+            with connection.cursor() as cursor:
+                names = ", ".join(columns)
+                with cursor.cursor.copy(f"COPY groups_member ({names}) FROM STDIN") as copy:
+                    for row in copied:
+                        copy.write_row(row)
+            copy_s = time.perf_counter() - began
+            transaction.savepoint_rollback(sid)
+    finally:
+        bench_import.cleanup()
+    results["import"] = {"rows": rows, "import_s": round(import_s, 2), "copy_s": round(copy_s, 3)}
+    table.add(
+        f"member import, {rows:,} rows (preview + commit)", round(import_s, 2), "s", "",
+        round(import_s / copy_s, 1), f"bare COPY {copy_s:.2f} s",
+    )  # fmt: skip
+
+
+# --- reminders ----------------------------------------------------------------------------
+
+
+def reminder_run(table: Table, results: dict) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from bench.postings_scale import clear_reminders
+    from bulletins.models import Posting
+    from bulletins.services import reminders_send
+
+    now = timezone.localtime().replace(hour=16, minute=30, second=0, microsecond=0)
+    clear_reminders()
+    with CaptureQueriesContext(connection) as captured:
+        began = time.perf_counter()
+        run = reminders_send(now=now)
+        seconds = time.perf_counter() - began
+    selects = [q["sql"] for q in captured.captured_queries
+               if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))]  # fmt: skip
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        for sql in selects:
+            cursor.execute(sql)
+            cursor.fetchall()
+    sql_s = time.perf_counter() - began
+    postings = Posting.objects.count()
+    results["reminders"] = {
+        "postings": postings, "seconds": round(seconds, 2), "sql_s": round(sql_s, 2),
+        "digests": run.digests, "escalations": run.escalations, "queries": len(captured),
+    }  # fmt: skip
+    table.add(
+        f"reminder run over {postings:,} postings", round(seconds, 2), "s", "",
+        round(seconds / sql_s, 1) if sql_s else None,
+        f"its {len(selects)} SELECTs alone {sql_s:.2f} s; {run.digests} digests",
+    )  # fmt: skip
+
+
+# --- the yearly review in the worker ------------------------------------------------------
+
+
+def yearly_review(table: Table, results: dict, concurrency: int) -> None:
+    from django.db.models import ProtectedError
+    from django.utils import timezone
+
+    from groups.models import Commune
+    from reviews.models import AnnualReview, ReviewBuild
+    from reviews.services import build_request, review_create
+
+    year = timezone.localdate().year
+    communes = list(Commune.objects.order_by("pk"))
+    # The drafts of an earlier run go, so that every run times the same work.
+    with contextlib.suppress(ProtectedError):
+        AnnualReview.objects.filter(year=year, commune__in=communes).delete()
+    began = time.perf_counter()
+    reviews = []
+    for commune in communes:  # the drafts (figures and narrative), in this process
+        review = AnnualReview.objects.filter(commune=commune, year=year).first()
+        reviews.append(review or review_create(actor=None, commune=commune, year=year))
+    drafts_s = time.perf_counter() - began
+    from binhyen.celery import app
+
+    # Tasks left queued by the earlier steps (the reminder run's e-mails) are not the review's.
+    app.control.purge()
+    env = server_environment(CELERY_WORKER_CONCURRENCY=str(concurrency))
+    worker = subprocess.Popen(
+        [BIN / "celery", "-A", "binhyen", "worker", "--loglevel", "WARNING", "--concurrency",
+         str(concurrency), "-Q", "celery,documents,reminders", "--without-heartbeat",
+         "--without-gossip", "--without-mingle", "-n", f"bench-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    sampler = Sampler(worker.pid)
+    sampler.start()
+
+    def build_all(selected: list[AnnualReview]) -> float:
+        from django.conf import settings
+
+        assert settings.CELERY_BROKER_URL.startswith("redis"), "the bench needs REDIS_URL"
+        started = time.perf_counter()
+        builds = [build_request(actor=None, review=review).pk for review in selected]
+        while True:
+            statuses = list(
+                ReviewBuild.objects.filter(pk__in=builds).values_list("status", flat=True)
+            )
+            failed = statuses.count(ReviewBuild.Status.FAILED)
+            if failed:
+                raise SystemExit(f"{failed} review builds failed")
+            if statuses.count(ReviewBuild.Status.DONE) == len(builds):
+                return time.perf_counter() - started
+            if time.perf_counter() - started > 1800:
+                raise SystemExit("the review builds did not finish in 30 minutes")
+            time.sleep(0.25)
+
+    try:
+        time.sleep(3)  # the worker's start
+        one_s = build_all(reviews[:1])
+        all_s = build_all(reviews)
+    finally:
+        sampler.stop.set()
+        sampler.join()
+        stop_process(worker)
+    expected = one_s * len(reviews) / concurrency
+    results["review"] = {
+        "drafts_s": round(drafts_s, 1), "one_s": round(one_s, 1), "all_s": round(all_s, 1),
+        "communes": len(reviews), "concurrency": concurrency,
+        "worker_peak_total_mib": round(sampler.peak_total_kib / 1024, 1),
+        "worker_peak_process_mib": round(max(sampler.peak_each_kib.values()) / 1024, 1),
+    }  # fmt: skip
+    table.add(
+        f"review drafts (figures + narrative), {len(reviews)} communes", round(drafts_s, 1), "s",
+        "", None, "in process, one after the other",
+    )  # fmt: skip
+    table.add("yearly review, one commune (worker)", round(one_s, 1), "s", "", 1.0, "itself")
+    table.add(
+        f"yearly review, all {len(reviews)} communes (worker)", round(all_s, 1), "s", "< 600 s",
+        round(all_s / expected, 2), f"{len(reviews)} × one ÷ {concurrency} = {expected:.0f} s",
+    )  # fmt: skip
+    table.add(
+        "Celery worker peak RSS (province review)", round(sampler.peak_total_kib / 1024, 1),
+        "MiB", "< 1024 MiB", None,
+        f"main + {concurrency} processes; largest {results['review']['worker_peak_process_mib']}",
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=15, help="seconds of load per page")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--repeat", type=int, default=10, help="in-process repeats (SQL alone)")
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--skip", default="", help="comma-separated: pages,sql,import,…")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+
+    common.setup(REDIS_URL=REDIS_URL, BENCH_PAGES="1")
+    began = time.perf_counter()
+    table, results = Table(), {"args": vars(args)}
+    built = common.ensure_province()
+    results["province"] = built
+    from bulletins.models import Posting
+    from groups.models import Commune, Hamlet, Member, ZaloGroup
+    from reports.models import IncidentReport
+
+    counts = {
+        "communes": Commune.objects.count(), "hamlets": Hamlet.objects.count(),
+        "groups": ZaloGroup.objects.count(), "members": Member.objects.count(),
+        "reports": IncidentReport.objects.count(), "postings": Posting.objects.count(),
+    }  # fmt: skip
+    results["counts"] = counts
+    if built["built_s"] is not None:
+        table.add("province built (seed_scale)", built["built_s"], "s", "< 600 s", None, "")
+    steps = {
+        "pages": lambda: pages_under_load(table, args, results),
+        "sql": lambda: sql_alone(table, results, args.repeat),
+        "import": lambda: import_vs_copy(table, results, args.import_rows),
+        "reminders": lambda: reminder_run(table, results),
+        "review": lambda: yearly_review(table, results, args.concurrency),
+    }
+    for name, step in steps.items():
+        if name in skip:
+            continue
+        print(f"{name} …", file=sys.stderr)
+        step()
+    results["table"] = table.rows
+    results["seconds"] = round(time.perf_counter() - began, 1)
+    print()
+    print(
+        f"Province: {counts['communes']} communes, {counts['hamlets']:,} hamlets, "
+        f"{counts['groups']:,} groups, {counts['members']:,} members, "
+        f"{counts['reports']:,} reports, {counts['postings']:,} postings "
+        f"({'built in ' + str(built['built_s']) + ' s' if built['built_s'] else 'reused'})."
+    )
+    print(f"Load average at the end: {common.load_average()} (2 cores).")
+    table.print()
+    common.write_results("province", results)
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        main()
