@@ -230,7 +230,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, but a timing changed in the admin survives a restart.
+CELERY_BEAT_SCHEDULER = "binhyen.beat:Scheduler"
 CELERY_BEAT_SYNC_EVERY = 1  # save each run's time at once: the beat container's health reads it
 # Periodic jobs, declared once. django-celery-beat copies them into the admin, where the
 # commune's administrator can see them and change their timing.

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 def _install_beat_schedule(sender: AppConfig, **kwargs: object) -> None:
     """Copy settings.CELERY_BEAT_SCHEDULE into django-celery-beat's tables after migrate, so
     the schedules are in the admin before beat first starts. Only missing entries are created:
-    a timing changed in the admin is kept (beat itself re-applies settings when it starts)."""
+    a timing changed in the admin is kept (and beat keeps it too: binhyen/beat.py)."""
     from django.conf import settings
     from django_celery_beat.models import PeriodicTask
     from django_celery_beat.schedulers import ModelEntry

@@ -255,7 +255,7 @@ def test_beat_runs_celery_beat_with_the_scheduler_of_settings(services):
     command = services["beat"]["command"]
     assert "celery -A binhyen beat --loglevel=INFO" in command_text(command)
     assert "-S" not in command and not any(w.startswith("--scheduler") for w in command)
-    assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert settings.CELERY_BEAT_SCHEDULER == "binhyen.beat:Scheduler"
 
 
 @pytest.mark.parametrize("name", ("worker", "beat"))

@@ -284,3 +284,18 @@ def test_concurrent_runs_send_once(
     assert sum(run.digests for run in results) == 2
     assert ReminderDigest.objects.count() == 2
     assert Notification.objects.count() == 2
+
+
+def test_a_timing_changed_in_the_admin_survives_a_restart_of_beat() -> None:
+    """django-celery-beat alone writes settings over the admin's rows each time beat starts."""
+    from binhyen.beat import Scheduler
+    from binhyen.celery import app
+
+    reminders = PeriodicTask.objects.get(name="bulletin-reminders")
+    reminders.crontab.minute = "*/10"
+    reminders.crontab.save()
+    PeriodicTask.objects.filter(name="heartbeat").delete()  # as if new in settings
+    Scheduler(app=app, lazy=True).setup_schedule()
+    reminders.refresh_from_db()
+    assert reminders.crontab.minute == "*/10"
+    assert PeriodicTask.objects.filter(name="heartbeat", interval__every=60).exists()
