@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from binhyen.dates import local_midnight
 from groups.importing import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
 
 from .audit import action_label, audit_entries_visible_to, audited_models, changes_of
@@ -47,13 +48,11 @@ def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[LogEntry]
             entries = entries.filter(actor=data["actor"])
         if data["action"] is not None:
             entries = entries.filter(action=data["action"])
-        zone = timezone.get_current_timezone()
         if data["since"]:
-            start = datetime.datetime.combine(data["since"], datetime.time.min, zone)
-            entries = entries.filter(timestamp__gte=start)
+            entries = entries.filter(timestamp__gte=local_midnight(data["since"]))
         if data["until"]:
-            end = datetime.datetime.combine(data["until"], datetime.time.min, zone)
-            entries = entries.filter(timestamp__lt=end + datetime.timedelta(days=1))
+            end = local_midnight(data["until"] + datetime.timedelta(days=1))
+            entries = entries.filter(timestamp__lt=end)
     elif form.is_bound:
         entries = entries.none()
     return form, entries.select_related("content_type", "actor").order_by("-timestamp", "-pk")

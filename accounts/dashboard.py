@@ -28,6 +28,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from binhyen.dates import local_midnight, parse_day
 from bulletins.models import RELEASED_STATUSES, Bulletin, Posting, published_in
 from groups.access import hamlets_for
 from groups.coverage import commune_totals, hamlet_coverage, people_groups_coverage
@@ -38,7 +39,6 @@ from reports.models import (
     IncidentReport,
     ReportEvent,
     Urgency,
-    local_midnight,
 )
 from reviews.models import AnnualReview, Commendation, ReviewBuild
 
@@ -108,20 +108,13 @@ def _month_end(day: datetime.date) -> datetime.date:
     )
 
 
-def _parse_day(value: str | None) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def period_from(params: Any, today: datetime.date | None = None) -> Period:
     """The period a query string asks for (`period`, and `from`/`to` for a custom one), this
     month by default. `today` is the local date (Asia/Ho_Chi_Minh)."""
     today = today or timezone.localdate()
     kind = params.get("period") or "month"
     if kind == "custom":
-        first, last = _parse_day(params.get("from")), _parse_day(params.get("to"))
+        first, last = parse_day(params.get("from")), parse_day(params.get("to"))
         if first and last and first <= last:
             last = min(last, first + datetime.timedelta(days=LONGEST_PERIOD_DAYS))
             return Period("custom", first, last)

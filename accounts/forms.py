@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from binhyen.dates import DayField
+
 
 class TokenForm(forms.Form):
     otp_token = forms.CharField(
@@ -28,12 +30,10 @@ class AuditFilterForm(forms.Form):
     model = forms.ChoiceField(label=_("Record type"), required=False)
     actor = forms.ModelChoiceField(label=_("By"), required=False, queryset=None)
     action = forms.TypedChoiceField(label=_("Action"), required=False, coerce=int, empty_value=None)
-    since = forms.DateField(
+    since = DayField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    until = DayField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, models, actors, **kwargs) -> None:
         super().__init__(*args, **kwargs)

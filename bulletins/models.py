@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from binhyen.dates import local_midnight
 from groups.models import Commune, Hamlet, ZaloGroup
 
 if TYPE_CHECKING:
@@ -522,11 +523,8 @@ def published_window(
 ) -> tuple[datetime.datetime | None, datetime.datetime | None]:
     """The moments [start, end) of the days `first`…`last` in the portal's time zone."""
 
-    def midnight(day: datetime.date) -> datetime.datetime:
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-    start = midnight(first) if first else None
-    end = midnight(last + datetime.timedelta(days=1)) if last else None
+    start = local_midnight(first) if first else None
+    end = local_midnight(last + datetime.timedelta(days=1)) if last else None
     return start, end
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from binhyen.dates import parse_day
 from groups.models import ZaloGroup
 
 from .forms import BulletinForm, ImageForm, PostedForm, QuestionForm, SkipForm, TransitionForm
@@ -90,10 +91,10 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
     if status in Status.values:
         bulletins = bulletins.filter(status=status)
     since = request.GET.get("since", "")
-    try:
-        if since:
-            bulletins = bulletins.filter(created_at__date__gte=datetime.date.fromisoformat(since))
-    except ValueError:
+    since_day = parse_day(since)
+    if since_day:
+        bulletins = bulletins.filter(created_at__date__gte=since_day)
+    else:
         since = ""
     counts = posting_counts("postings__")
     bulletins = (
@@ -441,7 +442,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     except ValueError:
         days = 30
     # Or a period of days (?from=…&to=…, Asia/Ho_Chi_Minh, both included), as the dashboards link.
-    first, last = _day(request.GET.get("from")), _day(request.GET.get("to"))
+    first, last = parse_day(request.GET.get("from")), parse_day(request.GET.get("to"))
     if first or last:
         where = published_in(first, last, prefix="postings__")
     else:
@@ -461,13 +462,6 @@ def progress(request: HttpRequest) -> HttpResponse:
     page = Paginator(groups, 50).get_page(request.GET.get("page"))
     context = {"page": page, "days": days, "first": first, "last": last, "totals": totals}
     return render(request, "bulletins/posting_progress.html", context)
-
-
-def _day(value: str | None) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 # --- guides and questions -------------------------------------------------------------------

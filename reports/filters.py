@@ -11,6 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from binhyen.dates import DayFilter
+
 from .models import (
     OPEN_STATUSES,
     Category,
@@ -44,11 +46,11 @@ class IncidentReportFilter(django_filters.FilterSet):
     assigned_to = django_filters.NumberFilter(
         field_name="assigned_to", label=_("Assigned to (user id)")
     )
-    received_from = django_filters.DateFilter(
+    received_from = DayFilter(
         method="filter_received_from",
         label=_("Received on or after this day (Asia/Ho_Chi_Minh)"),
     )
-    received_to = django_filters.DateFilter(
+    received_to = DayFilter(
         method="filter_received_to",
         label=_("Received on or before this day (Asia/Ho_Chi_Minh)"),
     )

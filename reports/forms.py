@@ -15,6 +15,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from binhyen.dates import DayField
 from groups.access import hamlets_for
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
@@ -326,8 +327,8 @@ class QueueFilterForm(forms.Form):
     )
     assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
     # The period a dashboard figure counts (days of Asia/Ho_Chi_Minh, both included).
-    received_from = forms.DateField(label=_("Received from"), required=False)
-    received_to = forms.DateField(label=_("Received until"), required=False)
+    received_from = DayField(label=_("Received from"), required=False)
+    received_to = DayField(label=_("Received until"), required=False)
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,

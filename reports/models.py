@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from binhyen.dates import local_midnight
 from groups.models import Commune, Hamlet, PeopleGroup, ZaloGroup
 from groups.normalize import search_key
 
@@ -170,11 +171,6 @@ class ReportSettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.commune)
-
-
-def local_midnight(day: datetime.date) -> datetime.datetime:
-    """The first moment of `day` in the portal's time zone (settings.TIME_ZONE)."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 class IncidentReportQuerySet(models.QuerySet):
