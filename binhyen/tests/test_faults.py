@@ -340,7 +340,7 @@ class HangingWorker:
         return self
 
     def kill_the_hanging_child(self) -> None:
-        wait_for(self.marker.exists, 40, "the task to start in the worker's child process")
+        wait_for(self.marker.exists, 120, "the task to start in the worker's child process")
         child = int(self.marker.read_text())
         assert child != self.process.pid
         os.kill(child, signal.SIGKILL)
@@ -379,10 +379,10 @@ def test_a_worker_killed_mid_task_runs_the_task_again_and_its_effect_happens_onc
         # runs it; what the killed one had not committed PostgreSQL rolled back.
         wait_for(
             lambda: IncidentReport.objects.exclude(notified_at=None).filter(pk=report.pk).exists(),
-            25,
+            60,
             "the report's notification",
         )
-        wait_for(worker.mails, 25, "the e-mail")
+        wait_for(worker.mails, 60, "the e-mail")
         time.sleep(1)  # room for a double to show up
     assert list(Notification.objects.values_list("user__username", "key")) == [
         ("police", f"report-new:{report.pk}")
@@ -550,7 +550,7 @@ def test_a_postgres_restart_gives_clean_503s_and_the_app_recovers_by_itself(
     # (/healthz is a 503 here whatever the database does: no worker beats in this test.)
     traffic = Traffic(port, [("/", cookie), ("/api/v1/reports/", cookie), ("/reports/", cookie)])
     try:
-        wait_for(lambda: traffic.one("/", cookie)[1] == 200, 40, "gunicorn on our cluster")
+        wait_for(lambda: traffic.one("/", cookie)[1] == 200, 90, "gunicorn on our cluster")
         traffic.start()
         wait_for(lambda: len(traffic.results) >= 6, 10, "traffic before the restart")
         before = len(traffic.results)
