@@ -424,7 +424,7 @@ def _choices(route: Route) -> dict[str, list[str]]:
     return choices
 
 
-def _object_values(route: Route, obj: models.Model) -> dict[str, str]:
+def _object_values(route: Route, obj: models.Model, world: World, place: str) -> dict[str, str]:
     names = [
         p
         for p in route.params
@@ -436,6 +436,11 @@ def _object_values(route: Route, obj: models.Model) -> dict[str, str]:
     for param in route.params:
         if param in PARAM_FIELDS:
             values[param] = str(getattr(obj, PARAM_FIELDS[param][1]))
+        elif param in PARAM_MODELS and not isinstance(obj, PARAM_MODELS[param]):
+            # An action of a viewset about another model (/api/v1/bulletins/images/<image_id>/
+            # of the bulletins' viewset): that model's object of the same place, not the
+            # viewset's id (equal only while both tables' ids match, as in a fresh database).
+            values[param] = str(world.get(PARAM_MODELS[param], place).pk)
         elif param in names:
             values[param] = str(obj.pk)
         elif param == "content_type_id":
@@ -459,7 +464,7 @@ def targets(route: Route, world: World) -> list[Target]:
     found = []
     for place, obj in objects.items():
         for combo in combos:
-            values = {**combo, **(_object_values(route, obj) if obj else {})}
+            values = {**combo, **(_object_values(route, obj, world, place) if obj else {})}
             missing = [p for p in route.params if p not in values]
             if missing:
                 raise Unbuildable(f"no rule to fill {missing} of {route.route!r}")
