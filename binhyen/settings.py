@@ -181,14 +181,16 @@ else:
     # kombu's filesystem transport: a real worker and beat with no server. kombu creates no
     # folders itself, so they are made here, before any process connects.
     CELERY_QUEUE_DIR = DATA_DIR / "celery"
-    for folder in ("queue", "processed", "control"):
+    for folder in ("queue", "processed", "control", "staging"):
         (CELERY_QUEUE_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://localhost//"
+    CELERY_BROKER_TRANSPORT = "binhyen.broker:Transport"  # writes each message atomically
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
         "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
         "control_folder": str(CELERY_QUEUE_DIR / "control"),
+        "staging_folder": str(CELERY_QUEUE_DIR / "staging"),
         "store_processed": False,
         "polling_interval": 0.1,
     }

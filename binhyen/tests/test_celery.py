@@ -44,3 +44,23 @@ def test_tasks_are_acknowledged_late_and_requeued_if_the_worker_dies() -> None:
 
 def test_heartbeat_is_scheduled_every_minute() -> None:
     assert app.conf.beat_schedule["heartbeat"] == {"task": HEARTBEAT_TASK, "schedule": 60.0}
+
+
+@pytest.mark.skipif(bool(settings.REDIS_URL), reason="the embedded broker is used without Redis")
+def test_the_embedded_broker_only_ever_shows_whole_messages(tmp_path) -> None:
+    """A message appears in the queue folder complete (staged, then renamed), so a polling
+    worker can never read a half-written one."""
+    from pathlib import Path
+
+    assert app.connection_for_write().transport_cls == "binhyen.broker:Transport"
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        queue = Path(channel.data_folder_out)
+        staging = Path(channel.transport_options["staging_folder"])
+        before, staged_before = set(queue.iterdir()), set(staging.iterdir())
+        channel._put("probe-queue", {"body": "x" * 100_000})
+        written = set(queue.iterdir()) - before
+        assert len(written) == 1 and set(staging.iterdir()) == staged_before
+        path = written.pop()
+        assert path.read_bytes().endswith(b"}") and path.name.endswith(".probe-queue.msg")
+        path.unlink()

@@ -56,6 +56,7 @@ def test_unreachable_broker_is_unhealthy_and_says_nothing_more(
     # to broker_url when unset, so it is patched first to be restored to its own value.
     monkeypatch.setattr(app.conf, "broker_write_url", "redis://127.0.0.1:9/0")
     monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setitem(app.conf, "broker_transport", None)  # the URL's, not the embedded one
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
