@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.roles import Role
 
 from .access import hamlets_for
+from .admin_fast import FastChangeListMixin
 from .admin_import import MemberImportExportMixin
 from .models import Commune, Hamlet, Member, MemberCount, PeopleGroup, ZaloGroup
 from .services import member_mark_left, member_move
@@ -66,7 +67,7 @@ class ScopedHistoryMixin(AuditlogHistoryAdminMixin):
         return super().auditlog_history_view(request, object_id, extra_context)
 
 
-class ScopedAdmin(ScopedHistoryMixin, admin.ModelAdmin):
+class ScopedAdmin(FastChangeListMixin, ScopedHistoryMixin, admin.ModelAdmin):
     """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
