@@ -126,7 +126,11 @@ def hamlet_dependent(request: HttpRequest, queryset: QuerySet) -> QuerySet:
     hamlet = request.GET.get("hamlet", "")
     if hamlet.isdigit():
         return queryset.filter(hamlet_id=hamlet).select_related("hamlet")
-    hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
+    # Asked by both filters: read once per request.
+    hamlets = getattr(request, "_filter_hamlets", None)
+    if hamlets is None:
+        hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
+        request._filter_hamlets = hamlets
     if len(hamlets) == 1:
         return queryset.filter(hamlet_id=hamlets[0]).select_related("hamlet")
     return queryset.none()

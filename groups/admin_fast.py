@@ -13,6 +13,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+# Reversed in place of an integer pk, then replaced by each row's (the rest of the URL is the
+# same for every row).
+PLACEHOLDER_PK = "2147483647"
+
 
 class FastChangeList(ChangeList):
     """The link of every row carries the same preserved filters (`?_changelist_filters=…`):
@@ -22,11 +26,23 @@ class FastChangeList(ChangeList):
         super().__init__(*args, **kwargs)
         self._row_filters = self.preserved_filters
         self._row_query: str | None = None
+        self._change_url: str | None = None
         # items_for_result adds cl.preserved_filters to each link: url_for_result does it now.
         self.preserved_filters = ""
 
     def url_for_result(self, result) -> str:
-        url = super().url_for_result(result)
+        pk = getattr(result, self.pk_attname)
+        if isinstance(pk, int):
+            # Django reverses the change URL for every row: once here, each row's pk put in.
+            if self._change_url is None:
+                self._change_url = reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                    args=(PLACEHOLDER_PK,),
+                    current_app=self.model_admin.admin_site.name,
+                )
+            url = self._change_url.replace(PLACEHOLDER_PK, str(pk))
+        else:  # a text key is quoted twice (admin's quote, then the URL's): Django does it
+            url = super().url_for_result(result)
         if not self._row_filters:
             return url
         if self._row_query is None:
@@ -42,8 +58,6 @@ class FastChangeList(ChangeList):
 class FastChangeListMixin:
     """FastChangeList; the action checkbox of each row as HTML rather than a widget; the
     audit-log link of each row without a URL reversal per row."""
-
-    _PK = "2147483647"  # a pk no row has: where each row's own goes in the reversed URL
 
     def get_changelist(self, request, **kwargs):
         return FastChangeList
@@ -66,6 +80,7 @@ class FastChangeListMixin:
         url = urls.get(prefix)
         if url is None:
             opts = self.model._meta
-            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_auditlog", args=[self._PK])
-            urls[prefix] = url
-        return format_html('<a href="{}">{}</a>', url.replace(self._PK, str(obj.pk)), _("View"))
+            name = f"admin:{opts.app_label}_{opts.model_name}_auditlog"
+            url = urls[prefix] = reverse(name, args=[PLACEHOLDER_PK])
+        url = url.replace(PLACEHOLDER_PK, str(obj.pk))
+        return format_html('<a href="{}">{}</a>', url, _("View"))
