@@ -4,18 +4,18 @@ rendering a widget template or resolving a URL once per row."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ChangeList
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-# Reversed in place of an integer pk, then replaced by each row's (the rest of the URL is the
-# same for every row).
-PLACEHOLDER_PK = "2147483647"
+from binhyen.pk_urls import pk_url
 
 
 class FastChangeList(ChangeList):
@@ -26,7 +26,7 @@ class FastChangeList(ChangeList):
         super().__init__(*args, **kwargs)
         self._row_filters = self.preserved_filters
         self._row_query: str | None = None
-        self._change_url: str | None = None
+        self._change_url: Callable[[int], str] | None = None
         # items_for_result adds cl.preserved_filters to each link: url_for_result does it now.
         self.preserved_filters = ""
 
@@ -35,12 +35,11 @@ class FastChangeList(ChangeList):
         if isinstance(pk, int):
             # Django reverses the change URL for every row: once here, each row's pk put in.
             if self._change_url is None:
-                self._change_url = reverse(
+                self._change_url = pk_url(
                     f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-                    args=(PLACEHOLDER_PK,),
                     current_app=self.model_admin.admin_site.name,
                 )
-            url = self._change_url.replace(PLACEHOLDER_PK, str(pk))
+            url = self._change_url(pk)
         else:  # a text key is quoted twice (admin's quote, then the URL's): Django does it
             url = super().url_for_result(result)
         if not self._row_filters:
@@ -74,13 +73,13 @@ class FastChangeListMixin:
     @admin.display(description=_lazy("Audit log"))
     def auditlog_link(self, obj) -> str:
         # auditlog's AuditlogHistoryAdminMixin.auditlog_link, its URL reversed once per page.
+        if not isinstance(obj.pk, int):
+            return super().auditlog_link(obj)
         # Keyed by the script prefix, the one thing besides the pk a reversal depends on here.
         urls = self.__dict__.setdefault("_auditlog_urls", {})
         prefix = get_script_prefix()
         url = urls.get(prefix)
         if url is None:
             opts = self.model._meta
-            name = f"admin:{opts.app_label}_{opts.model_name}_auditlog"
-            url = urls[prefix] = reverse(name, args=[PLACEHOLDER_PK])
-        url = url.replace(PLACEHOLDER_PK, str(obj.pk))
-        return format_html('<a href="{}">{}</a>', url, _("View"))
+            url = urls[prefix] = pk_url(f"admin:{opts.app_label}_{opts.model_name}_auditlog")
+        return format_html('<a href="{}">{}</a>', url(obj.pk), _("View"))

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from binhyen.pk_urls import pk_url
 from groups.access import hamlets_for
 from groups.admin import CappedCountPaginator
 from groups.models import Hamlet
@@ -146,14 +147,13 @@ def _queue_rows(reports: list[IncidentReport]) -> list[IncidentReport]:
     categories = {value: str(label) for value, label in Category.choices}
     statuses = {value: str(label) for value, label in Status.choices}
     select = _("Select %(code)s")
-    detail = reverse("reports:report-detail", args=[0])
-    head, _zero, tail = detail.rpartition("0")
+    detail = pk_url("reports:report-detail")
     for report in reports:
         report.category_label = categories.get(report.category, report.category)
         report.status_label = statuses.get(report.status, report.status)
         report.status_badge = STATUS_BADGE.get(report.status, "text-bg-secondary")
         report.overdue = report.is_overdue
-        report.detail_url = f"{head}{report.pk}{tail}"
+        report.detail_url = detail(report.pk)
         report.select_label = select % {"code": report.code}
     return reports
 
