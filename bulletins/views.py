@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from binhyen.dates import parse_day
+from binhyen.pk_urls import pk_url
 from groups.models import ZaloGroup
 
 from .forms import BulletinForm, ImageForm, PostedForm, QuestionForm, SkipForm, TransitionForm
@@ -347,10 +348,22 @@ def checklist(request: HttpRequest) -> HttpResponse:
         "reason": _("Reason"),
         "skip": _("Skip"),
     }
+    pending = list(page.object_list)
+    # Each card's links, reversed once for the page (binhyen/pk_urls.py).
+    posted, skip, image_url = (
+        pk_url("bulletins:posting-posted"),
+        pk_url("bulletins:posting-skip"),
+        pk_url("bulletins:image"),
+    )
+    for posting in pending:
+        posting.posted_url = posted(posting.pk)
+        posting.skip_url = skip(posting.pk)
+        for image in posting.bulletin.images.all():
+            image.download_url = image_url(image.pk)
     context = {
         "labels": labels,
         "page": page,
-        "pending": list(page.object_list),
+        "pending": pending,
         "total": totals["total"],
         "overdue": totals["overdue"],
         "due": due,

@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.roles import Role
 
 from .access import hamlets_for
+from .admin_fast import FastChangeListMixin
 from .admin_import import MemberImportExportMixin
 from .models import Commune, Hamlet, Member, MemberCount, PeopleGroup, ZaloGroup
 from .services import member_mark_left, member_move
@@ -66,7 +67,7 @@ class ScopedHistoryMixin(AuditlogHistoryAdminMixin):
         return super().auditlog_history_view(request, object_id, extra_context)
 
 
-class ScopedAdmin(ScopedHistoryMixin, admin.ModelAdmin):
+class ScopedAdmin(FastChangeListMixin, ScopedHistoryMixin, admin.ModelAdmin):
     """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -125,7 +126,11 @@ def hamlet_dependent(request: HttpRequest, queryset: QuerySet) -> QuerySet:
     hamlet = request.GET.get("hamlet", "")
     if hamlet.isdigit():
         return queryset.filter(hamlet_id=hamlet).select_related("hamlet")
-    hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
+    # Asked by both filters: read once per request.
+    hamlets = getattr(request, "_filter_hamlets", None)
+    if hamlets is None:
+        hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
+        request._filter_hamlets = hamlets
     if len(hamlets) == 1:
         return queryset.filter(hamlet_id=hamlets[0]).select_related("hamlet")
     return queryset.none()

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from binhyen.pk_urls import pk_url
 from groups.access import hamlets_for
 from groups.admin import CappedCountPaginator
 from groups.models import Hamlet
@@ -44,10 +45,12 @@ from .forms import (
 )
 from .models import (
     Attachment,
+    Category,
     IncidentReport,
     Informant,
     InformantReveal,
     ReportEvent,
+    Status,
 )
 from .services import (
     attachment_add,
@@ -111,6 +114,7 @@ def _queue(request: HttpRequest) -> HttpResponse:
         .defer("description", "search_text", "outcome", "location")
     )
     page = _page(CappedCountPaginator(reports, QUEUE_PAGE_SIZE), request)
+    page.object_list = _queue_rows(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -124,6 +128,34 @@ def _queue(request: HttpRequest) -> HttpResponse:
         "filtered": any(value for key, value in request.GET.items() if key not in ("page", "sort")),
     }
     return render(request, "reports/incidentreport_queue.html", context)
+
+
+# The badge colour of each status, as templates/reports/_status_badge.html draws it.
+STATUS_BADGE = {
+    Status.RECEIVED: "text-bg-primary",
+    Status.VERIFYING: "text-bg-warning",
+    Status.HANDLING: "text-bg-warning",
+    Status.RESOLVED: "text-bg-success",
+    Status.CLOSED: "text-bg-success",
+}
+
+
+def _queue_rows(reports: list[IncidentReport]) -> list[IncidentReport]:
+    """The queue's rows with what the template shows of each worked out here, once per page:
+    the labels translated once (get_FOO_display rebuilds its choices on every call), whether
+    the row is overdue, the badge colour, the link and the checkbox's label."""
+    categories = {value: str(label) for value, label in Category.choices}
+    statuses = {value: str(label) for value, label in Status.choices}
+    select = _("Select %(code)s")
+    detail = pk_url("reports:report-detail")
+    for report in reports:
+        report.category_label = categories.get(report.category, report.category)
+        report.status_label = statuses.get(report.status, report.status)
+        report.status_badge = STATUS_BADGE.get(report.status, "text-bg-secondary")
+        report.overdue = report.is_overdue
+        report.detail_url = detail(report.pk)
+        report.select_label = select % {"code": report.code}
+    return reports
 
 
 def _my_reports(request: HttpRequest) -> HttpResponse:

@@ -206,6 +206,20 @@ def test_the_checklist_shows_the_groups_the_officer_administers(
     assert bulletin.zalo_text in response.content.decode()
 
 
+def test_each_checklist_card_links_its_own_posting_and_pictures(
+    police: User, officer_a: User, hamlet_a, group_a
+) -> None:
+    """The card's links are reversed once for the page (binhyen/pk_urls.py): each is still the
+    posting's and the picture's own."""
+    bulletin = published(police, hamlet_a)
+    image = add_image(bulletin)
+    page = client_for(officer_a).get(url("checklist")).content.decode()
+    posting = Posting.objects.get(bulletin=bulletin, group=group_a)
+    assert f'action="{url("posting-posted", posting.pk)}"' in page
+    assert f'action="{url("posting-skip", posting.pk)}"' in page
+    assert page.count(f'"{url("image", image.pk)}"') == 2  # the download link and the thumbnail
+
+
 def test_archived_bulletins_leave_the_checklist(police: User, officer_a: User, hamlet_a, group_a):
     bulletin = published(police, hamlet_a)
     Bulletin.objects.filter(pk=bulletin.pk).update(status=Status.ARCHIVED)

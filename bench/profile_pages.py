@@ -1,0 +1,151 @@
+"""In-process CPU cost of the pages of issue #9, with the functions where it goes.
+
+Usage (a copy of the province, since the logins write sessions):
+
+    createdb -h 127.0.0.1 -U postgres -T scale_province perf_province   # once
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/perf_province \\
+        .venv/bin/python bench/profile_pages.py [--repeat 20] [--top 25] [--page queue]
+
+For each page of bench/province.py (the framework floor, the triage queue, the member search,
+the posting checklist, the police dashboard) it sends `repeat` requests through Django's test
+client in this process (after two to warm up; DEBUG off, no test instrumentation of the
+templates) and prints the median CPU time of this process per request (`time.process_time`,
+steadier than wall time on a shared machine), the median wall time, the SQL query count, and
+then, under cProfile, the functions with the most cumulative time. JSON: bench/results/
+profile_pages-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import io
+import pstats
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common
+
+ROOT = common.ROOT
+
+PAGES = {  # key: (label, path, persona), as in bench/province.py
+    "floor": ("framework floor", "/bench/floor/", "commune police"),
+    "queue": ("triage queue", "/reports/", "commune police"),
+    "members": ("member search", "/admin/groups/member/?q=nguyen+van", "commune police"),
+    "checklist": ("posting checklist", "/checklist/", "area officer"),
+    "dashboard": ("police dashboard", "/", "commune police"),
+}
+
+
+def sampled(call, times: int, top: int) -> str:
+    """`call()` `times` times, its stack sampled every millisecond of CPU time (SIGPROF):
+    each function's share of the samples it was on the stack in (inclusive, once per sample)."""
+    import collections
+    import signal
+
+    counts: collections.Counter = collections.Counter()
+    total = 0
+
+    def on_sample(_signum, frame) -> None:
+        nonlocal total
+        total += 1
+        seen = set()
+        while frame is not None:
+            code = frame.f_code
+            where = f"{code.co_filename.split('site-packages/')[-1]}:{code.co_name}"
+            if where not in seen:
+                seen.add(where)
+                counts[where] += 1
+            frame = frame.f_back
+
+    signal.signal(signal.SIGPROF, on_sample)
+    signal.setitimer(signal.ITIMER_PROF, 0.001, 0.001)
+    try:
+        for _ in range(times):
+            call()
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+    lines = [f"  {total} samples (1 ms of CPU each) over {times} requests"]
+    for where, count in counts.most_common(top):
+        lines.append(f"  {100 * count / max(total, 1):5.1f} %  {where.replace(str(ROOT), '')}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--top", type=int, default=0, help="print the N costliest functions")
+    parser.add_argument("--page", action="append", choices=sorted(PAGES), help="only these")
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key (tottime, …)")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        help="print the N functions most often on the stack, sampled every ms of CPU time "
+        "(no cProfile overhead: what each function's share really is)",
+    )
+    parser.add_argument(
+        "--dump", type=Path, help="write each page's HTML (CSRF tokens blanked) to this folder"
+    )
+    args = parser.parse_args()
+
+    common.setup(REDIS_URL="redis://127.0.0.1:6379/6", BENCH_PAGES="1")
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    people = common.personas()
+    results = {}
+    for key in args.page or list(PAGES):
+        label, path, persona = PAGES[key]
+        client = common.verified_client(people[persona])
+        for _ in range(2):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+        cpu, wall, queries = [], [], 0
+        for _ in range(args.repeat):
+            with CaptureQueriesContext(connection) as captured:
+                began, began_cpu = time.perf_counter(), time.process_time()
+                client.get(path)
+                cpu.append(time.process_time() - began_cpu)
+                wall.append(time.perf_counter() - began)
+            queries = len(captured)
+        figures = {
+            "cpu_ms": round(statistics.median(cpu) * 1000, 1),
+            "wall_ms": round(statistics.median(wall) * 1000, 1),
+            "queries": queries,
+            "bytes": len(response.content),
+        }
+        results[key] = figures
+        if args.dump:
+            args.dump.mkdir(parents=True, exist_ok=True)
+            html = re.sub(r'(csrfmiddlewaretoken" value=")[^"]*', r"\1", response.content.decode())
+            (args.dump / f"{key}.html").write_text(html)
+        print(
+            f"{label:<20} cpu {figures['cpu_ms']:>7} ms  wall {figures['wall_ms']:>7} ms  "
+            f"{queries:>3} queries  {figures['bytes']:>7} bytes",
+            flush=True,
+        )
+        if args.top:
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(5):
+                client.get(path)
+            profile.disable()
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
+            print(out.getvalue())
+        if args.sample:
+            print(sampled(functools.partial(client.get, path), 20, args.sample))
+    common.write_results("profile_pages", {"repeat": args.repeat, "pages": results})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Cheaper per-row pieces of the changelist, for the register's big lists (a page of 50 members
+is drawn on every search). Each gives exactly the HTML Django's own gives, worked out without
+rendering a widget template or resolving a URL once per row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.views.main import ChangeList
+from django.urls import get_script_prefix
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from binhyen.pk_urls import pk_url
+
+
+class FastChangeList(ChangeList):
+    """The link of every row carries the same preserved filters (`?_changelist_filters=…`):
+    Django parses them and resolves the row's URL again for each row; here once per page."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._row_filters = self.preserved_filters
+        self._row_query: str | None = None
+        self._change_url: Callable[[int], str] | None = None
+        # items_for_result adds cl.preserved_filters to each link: url_for_result does it now.
+        self.preserved_filters = ""
+
+    def url_for_result(self, result) -> str:
+        pk = getattr(result, self.pk_attname)
+        if isinstance(pk, int):
+            # Django reverses the change URL for every row: once here, each row's pk put in.
+            if self._change_url is None:
+                self._change_url = pk_url(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                    current_app=self.model_admin.admin_site.name,
+                )
+            url = self._change_url(pk)
+        else:  # a text key is quoted twice (admin's quote, then the URL's): Django does it
+            url = super().url_for_result(result)
+        if not self._row_filters:
+            return url
+        if self._row_query is None:
+            full = add_preserved_filters(
+                {"preserved_filters": self._row_filters, "opts": self.opts}, url
+            )
+            if not full.startswith(url):  # not a plain suffix: let Django do every row
+                return full
+            self._row_query = full[len(url) :]
+        return url + self._row_query
+
+
+class FastChangeListMixin:
+    """FastChangeList; the action checkbox of each row as HTML rather than a widget; the
+    audit-log link of each row without a URL reversal per row."""
+
+    def get_changelist(self, request, **kwargs):
+        return FastChangeList
+
+    def action_checkbox(self, obj) -> str:
+        # What forms.CheckboxInput(attrs).render(ACTION_CHECKBOX_NAME, str(obj.pk)) draws.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
+    @admin.display(description=_lazy("Audit log"))
+    def auditlog_link(self, obj) -> str:
+        # auditlog's AuditlogHistoryAdminMixin.auditlog_link, its URL reversed once per page.
+        if not isinstance(obj.pk, int):
+            return super().auditlog_link(obj)
+        # Keyed by the script prefix, the one thing besides the pk a reversal depends on here.
+        urls = self.__dict__.setdefault("_auditlog_urls", {})
+        prefix = get_script_prefix()
+        url = urls.get(prefix)
+        if url is None:
+            opts = self.model._meta
+            url = urls[prefix] = pk_url(f"admin:{opts.app_label}_{opts.model_name}_auditlog")
+        return format_html('<a href="{}">{}</a>', url(obj.pk), _("View"))
