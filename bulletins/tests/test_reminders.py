@@ -286,6 +286,7 @@ def test_concurrent_runs_send_once(
     assert Notification.objects.count() == 2
 
 
+@pytest.mark.django_db(transaction=True)  # the scheduler closes the database connection
 def test_a_timing_changed_in_the_admin_survives_a_restart_of_beat() -> None:
     """django-celery-beat alone writes settings over the admin's rows each time beat starts."""
     from binhyen.beat import Scheduler
