@@ -122,7 +122,8 @@ def own_redis() -> Iterator[OwnRedis]:
 @contextlib.contextmanager
 def broker_at(url: str) -> Iterator[None]:
     """Point the Celery app of this process at another broker, with fresh connection pools."""
-    saved = app.conf.broker_url
+    names = ("broker_url", "broker_write_url", "broker_read_url")
+    saved = {name: app.conf[name] for name in names}  # the raw values: None when unset
 
     def reset() -> None:
         app.pool.force_close_all()
@@ -131,12 +132,12 @@ def broker_at(url: str) -> Iterator[None]:
         kombu.pools.reset()
 
     reset()
-    app.conf.broker_url = url
+    app.conf.update(broker_url=url, broker_write_url=url, broker_read_url=url)
     try:
         yield
     finally:
         reset()
-        app.conf.broker_url = saved
+        app.conf.update(saved)
 
 
 @pytest.fixture

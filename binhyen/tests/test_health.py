@@ -52,10 +52,11 @@ def test_stale_heartbeat_is_unhealthy(client, db, settings) -> None:
 def test_unreachable_broker_is_unhealthy_and_says_nothing_more(
     client, fresh_heartbeat, monkeypatch
 ) -> None:
-    # A real connection attempt to a port where nothing listens. broker_write_url falls back
-    # to broker_url when unset, so it is patched first to be restored to its own value.
-    monkeypatch.setattr(app.conf, "broker_write_url", "redis://127.0.0.1:9/0")
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    # A real connection attempt to a port where nothing listens. Patched as items, not
+    # attributes: reading the attribute broker_write_url gives broker_url's value when unset,
+    # and restoring that value would pin this process's writes to it for every later test.
+    monkeypatch.setitem(app.conf, "broker_write_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:9/0")
     monkeypatch.setitem(app.conf, "broker_transport", None)  # the URL's, not the embedded one
     response = client.get("/healthz")
     assert response.status_code == 503
