@@ -46,21 +46,27 @@ def test_heartbeat_is_scheduled_every_minute() -> None:
     assert app.conf.beat_schedule["heartbeat"] == {"task": HEARTBEAT_TASK, "schedule": 60.0}
 
 
-@pytest.mark.skipif(bool(settings.REDIS_URL), reason="the embedded broker is used without Redis")
 def test_the_embedded_broker_only_ever_shows_whole_messages(tmp_path) -> None:
     """A message appears in the queue folder complete (staged, then renamed), so a polling
-    worker can never read a half-written one."""
-    from pathlib import Path
+    worker can never read a half-written one. Without REDIS_URL settings select this transport."""
+    from kombu import Connection
 
-    assert app.connection_for_write().transport_cls == "binhyen.broker:Transport"
-    with app.connection_for_write() as connection:
-        channel = connection.default_channel
-        queue = Path(channel.data_folder_out)
-        staging = Path(channel.transport_options["staging_folder"])
-        before, staged_before = set(queue.iterdir()), set(staging.iterdir())
-        channel._put("probe-queue", {"body": "x" * 100_000})
-        written = set(queue.iterdir()) - before
-        assert len(written) == 1 and set(staging.iterdir()) == staged_before
-        path = written.pop()
-        assert path.read_bytes().endswith(b"}") and path.name.endswith(".probe-queue.msg")
-        path.unlink()
+    if not settings.REDIS_URL:
+        assert app.conf.broker_transport == "binhyen.broker:Transport"
+    folders = {name: tmp_path / name for name in ("queue", "processed", "control", "staging")}
+    for folder in folders.values():
+        folder.mkdir()
+    options = {
+        "data_folder_in": str(folders["queue"]),
+        "data_folder_out": str(folders["queue"]),
+        "processed_folder": str(folders["processed"]),
+        "control_folder": str(folders["control"]),
+        "staging_folder": str(folders["staging"]),
+    }
+    with Connection(
+        "filesystem://", transport="binhyen.broker:Transport", transport_options=options
+    ) as connection:
+        connection.default_channel._put("probe-queue", {"body": "x" * 100_000})
+    written = list(folders["queue"].iterdir())
+    assert len(written) == 1 and not any(folders["staging"].iterdir())
+    assert written[0].read_bytes().endswith(b"}") and written[0].name.endswith(".probe-queue.msg")
