@@ -244,18 +244,30 @@ def groups_table(data: Data) -> Table:
 
 
 def _breakdown_table(
-    data: Data, key: str, field_name: str, choices: Any, title: str, header: str
+    data: Data,
+    key: str,
+    field_name: str,
+    choices: Any,
+    title: str,
+    header: str,
+    *,
+    section: str = "reports",
+    total: bool = False,
 ) -> Table:
+    """A commune-wide breakdown of one section's figure by its choices (reports by category
+    or channel, bulletins by theme, questions by procedure), this period beside the previous."""
     now, before = _sections(data, "current"), _sections(data, "previous")
     table = Table(key, title, [header, _("Previous period"), _("This period")])
     for value, label in choices.choices:
         table.rows.append(
             [
                 str(label),
-                before["reports"]["total"][field_name][value],
-                now["reports"]["total"][field_name][value],
+                before[section]["total"][field_name].get(value, 0),
+                now[section]["total"][field_name].get(value, 0),
             ]
         )
+    if total:
+        table.rows.append([_("Total"), *(sum(row[i] for row in table.rows) for i in (1, 2))])
     return table
 
 
@@ -305,24 +317,6 @@ def reports_tables(data: Data) -> list[Table]:
     ]
 
 
-def _choice_table(
-    data: Data, key: str, field_name: str, choices: Any, title: str, header: str
-) -> Table:
-    """A commune-wide breakdown of the bulletins section (by theme, by procedure)."""
-    now, before = _sections(data, "current"), _sections(data, "previous")
-    table = Table(key, title, [header, _("Previous period"), _("This period")])
-    for value, label in choices.choices:
-        table.rows.append(
-            [
-                str(label),
-                before["bulletins"]["total"][field_name].get(value, 0),
-                now["bulletins"]["total"][field_name].get(value, 0),
-            ]
-        )
-    table.rows.append([_("Total"), *(sum(row[i] for row in table.rows) for i in (1, 2))])
-    return table
-
-
 def bulletins_tables(data: Data) -> list[Table]:
     """Bulletins by theme, postings by hamlet (on time / late / missed), procedure questions
     by procedure; none for a snapshot finalised before the bulletins section existed."""
@@ -345,13 +339,15 @@ def bulletins_tables(data: Data) -> list[Table]:
         ]
 
     return [
-        _choice_table(
+        _breakdown_table(
             data,
             "Bản tin theo chủ đề",
             "by_theme",
             Theme,
             _("Bulletins published by theme"),
             _("Theme"),
+            section="bulletins",
+            total=True,
         ),
         Table(
             "Đăng tin theo ấp",
@@ -371,13 +367,15 @@ def bulletins_tables(data: Data) -> list[Table]:
             _hamlet_rows(data, build),
             percent_columns=frozenset({7, 8}),
         ),
-        _choice_table(
+        _breakdown_table(
             data,
             "Câu hỏi thủ tục",
             "by_procedure",
             Procedure,
             _("Procedure questions answered by procedure"),
             _("Procedure"),
+            section="bulletins",
+            total=True,
         ),
     ]
 
