@@ -234,3 +234,32 @@ def journey(chromium, live_server, request, settings):
     yield start
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def watch_errors():
+    """Collects page errors, console errors and failed requests of the pages it is given."""
+    errors: list[str] = []
+
+    def watch(page) -> list[str]:
+        page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                errors.append(f"console on {page.url}: {msg.text[:90]}")
+                if msg.type == "error"
+                else None
+            ),
+        )
+        # A request the browser itself cancelled (the page moved on) is not a failure.
+        page.on(
+            "requestfailed",
+            lambda req: (
+                errors.append(f"failed: {req.url} ({req.failure})")
+                if "ERR_ABORTED" not in (req.failure or "")
+                else None
+            ),
+        )
+        return errors
+
+    return watch

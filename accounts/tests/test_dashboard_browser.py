@@ -14,33 +14,9 @@ from conftest import DESKTOP, PHONE
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def errors_of():
-    def watch(page) -> list[str]:
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-        page.on(
-            "console",
-            lambda msg: (
-                errors.append(f"console: {msg.text[:120]}") if msg.type == "error" else None
-            ),
-        )
-        page.on(
-            "requestfailed",
-            lambda req: (
-                errors.append(f"failed: {req.url}")
-                if "ERR_ABORTED" not in (req.failure or "")
-                else None
-            ),
-        )
-        return errors
-
-    return watch
-
-
 @pytest.mark.parametrize("who", ["police", "officer_a", "head_b", "party_office", "leader"])
 def test_each_dashboard_on_a_phone_and_a_desktop(
-    journey, errors_of, personas, hamlet_a, hamlet_b, who: str
+    journey, watch_errors, personas, hamlet_a, hamlet_b, who: str
 ) -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -52,7 +28,7 @@ def test_each_dashboard_on_a_phone_and_a_desktop(
         TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     # One login (a TOTP code is accepted once), then the same page at both sizes.
     person = journey(viewport=DESKTOP, name=f"dashboard-{who}")
-    errors = errors_of(person.page)
+    errors = watch_errors(person.page)
     person.login(user.username)
     if requires_two_factor(user):
         pass_second_factor(person, user)

@@ -13,35 +13,6 @@ from conftest import PHONE
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def watch_errors():
-    """Collects page errors, console errors and failed requests of the pages it is given."""
-    errors: list[str] = []
-
-    def watch(page) -> list[str]:
-        page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-        page.on(
-            "console",
-            lambda msg: (
-                errors.append(f"console on {page.url}: {msg.text[:90]}")
-                if msg.type == "error"
-                else None
-            ),
-        )
-        # A request the browser itself cancelled (the page moved on) is not a failure.
-        page.on(
-            "requestfailed",
-            lambda req: (
-                errors.append(f"failed: {req.url} ({req.failure})")
-                if "ERR_ABORTED" not in (req.failure or "")
-                else None
-            ),
-        )
-        return errors
-
-    return watch
-
-
 def test_a_hamlet_head_on_a_phone_reads_a_notification(journey, watch_errors, head_b) -> None:
     notification_send(
         user=head_b,
