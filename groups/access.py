@@ -24,3 +24,10 @@ def hamlets_for(user: User | AnonymousUser) -> QuerySet[Hamlet]:
     if user.has_perm("groups.view_all_hamlets"):
         return Hamlet.objects.filter(commune_id=user.commune_id)
     return Hamlet.objects.filter(commune_id=user.commune_id, users=user)
+
+
+def within_one_commune(user: User | AnonymousUser) -> bool:
+    """Whether all that `user` may see lies in one commune (everyone but a superuser): small
+    enough to read whole, so lists and searches go through the scope first
+    (`groups.models.read_in_scope`)."""
+    return not user.is_superuser

@@ -22,10 +22,10 @@ from accounts.audit import audit_entries_visible_to
 from accounts.models import User
 from accounts.roles import Role
 
-from .access import hamlets_for
+from .access import hamlets_for, within_one_commune
 from .admin_fast import FastChangeListMixin
 from .admin_import import MemberImportExportMixin
-from .models import Commune, Hamlet, Member, MemberCount, PeopleGroup, ZaloGroup
+from .models import Commune, Hamlet, Member, MemberCount, PeopleGroup, ZaloGroup, name_order
 from .services import member_mark_left, member_move
 
 
@@ -329,7 +329,12 @@ class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         if not search_term.strip():
             return queryset, False
-        return queryset.search(search_term), False
+        return queryset.search(search_term, scope_first=within_one_commune(request.user)), False
+
+    def get_ordering(self, request: HttpRequest):
+        if not within_one_commune(request.user):
+            return self.ordering
+        return name_order(scope_first=True)
 
     def _confirm_action(
         self, request: HttpRequest, queryset: QuerySet, form: forms.Form, title: str, action: str

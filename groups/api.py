@@ -27,8 +27,9 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from .access import within_one_commune
 from .coverage import Coverage, hamlet_coverage, people_group_coverage
-from .filters import MEMBER_DEFAULT_ORDERING, MemberFilter, ZaloGroupFilter
+from .filters import MemberFilter, ZaloGroupFilter
 from .models import Commune, Hamlet, Member, PeopleGroup, ZaloGroup
 from .normalize import InvalidPhone, normalize_phone
 from .services import register_save
@@ -439,7 +440,7 @@ class MemberViewSet(
         return (
             Member.objects.visible_to(self.request.user)
             .select_related("group")
-            .order_by(*MEMBER_DEFAULT_ORDERING)
+            .in_name_order(scope_first=within_one_commune(self.request.user))
         )
 
     def perform_create(self, serializer: MemberSerializer) -> None:

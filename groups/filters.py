@@ -10,17 +10,17 @@ import django_filters
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from .access import within_one_commune
 from .models import Member, MemberQuerySet, ZaloGroup
 
-# Public ordering values and the columns behind them. `id` always comes last, so that pages do
-# not overlap when many rows share a value; (name_key, id) is the index member_name_order_idx.
+# Public ordering values. `id` always comes last, so that pages do not overlap when many rows
+# share a value. By name: MemberQuerySet.in_name_order.
 MEMBER_ORDERINGS = {
-    "full_name": ("name_key", "id"),
-    "-full_name": ("-name_key", "-id"),
+    "full_name": None,
+    "-full_name": None,
     "joined_on": (F("joined_on").asc(nulls_last=True), "id"),
     "-joined_on": (F("joined_on").desc(nulls_last=True), "-id"),
 }
-MEMBER_DEFAULT_ORDERING = MEMBER_ORDERINGS["full_name"]
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -56,10 +56,18 @@ class MemberFilter(django_filters.FilterSet):
         return queryset.filter(left_on__isnull=value)
 
     def filter_search(self, queryset: MemberQuerySet, name: str, value: str) -> MemberQuerySet:
-        return queryset.search(value)
+        return queryset.search(value, scope_first=self._scope_first)
 
     def filter_ordering(self, queryset: MemberQuerySet, name: str, value: str) -> MemberQuerySet:
+        if MEMBER_ORDERINGS[value] is None:
+            return queryset.in_name_order(
+                descending=value.startswith("-"), scope_first=self._scope_first
+            )
         return queryset.order_by(*MEMBER_ORDERINGS[value])
+
+    @property
+    def _scope_first(self) -> bool:
+        return self.request is not None and within_one_commune(self.request.user)
 
 
 class ZaloGroupFilter(django_filters.FilterSet):

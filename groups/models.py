@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from .normalize import (
@@ -253,15 +254,45 @@ class MemberQuerySet(models.QuerySet):
     def active(self) -> MemberQuerySet:
         return self.filter(left_on__isnull=True)
 
-    def search(self, text: str) -> MemberQuerySet:
-        """Names without diacritics in any Unicode form, or phones in any usual format."""
+    def search(self, text: str, *, scope_first: bool = False) -> MemberQuerySet:
+        """Names without diacritics in any Unicode form, or phones in any usual format.
+        `scope_first` for a queryset already narrowed to one commune (see `read_in_scope`)."""
         from .normalize import phone_search_digits
 
         digits = phone_search_digits(text)
         if digits:
-            return self.filter(phone__contains=digits)
+            return self._containing("phone", digits, scope_first)
         key = search_key(text)
-        return self.filter(name_key__contains=key) if key else self
+        return self._containing("name_key", key, scope_first) if key else self
+
+    def in_name_order(
+        self, *, descending: bool = False, scope_first: bool = False
+    ) -> MemberQuerySet:
+        """By name, then id (pages never overlap); `scope_first` as in `search`."""
+        return self.order_by(*name_order(descending=descending, scope_first=scope_first))
+
+    def _containing(self, field: str, value: str, scope_first: bool) -> MemberQuerySet:
+        if not scope_first:
+            return self.filter(**{f"{field}__contains": value})
+        alias = f"{field}_in_scope"
+        return self.alias(**{alias: read_in_scope(field)}).filter(**{f"{alias}__contains": value})
+
+
+def name_order(*, descending: bool = False, scope_first: bool = False) -> tuple:
+    """The members' order by name (member_name_order_idx unless `scope_first`), then id."""
+    name = read_in_scope("name_key") if scope_first else models.F("name_key")
+    return (name.desc(), "-pk") if descending else (name.asc(), "pk")
+
+
+def read_in_scope(field: str) -> models.Expression:
+    """The text column `field` as an expression no index answers, for a query narrowed to one
+    commune. A commune's members (~13,000 of a province's 1.2 million) are found through their
+    groups, stored together, and read whole in a few milliseconds. Given the bare column,
+    PostgreSQL prefers the province-wide index on it (the trigram index for a search, the name
+    index for the list's order), whose common syllables ("ngu", "van") or name order cover the
+    other communes' rows too: on the synthetic province of `make bench`, a commune's search
+    took 20 ms that way and 3 ms this way, the list's first page 23 ms and 7 ms."""
+    return Concat(field, models.Value(""), output_field=models.CharField())
 
 
 class Member(models.Model):

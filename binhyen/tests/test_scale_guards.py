@@ -176,6 +176,54 @@ def test_key_pages_read_the_large_tables_through_indexes(moderate_province, pers
     assert not _explain_all(queries.captured_queries)
 
 
+def _plans(queries: list[dict], table: str) -> str:
+    """The EXPLAIN output of each SELECT among `queries` that reads `table`."""
+    plans = []
+    with connection.cursor() as cursor:
+        for query in queries:
+            if query["sql"].lstrip().upper().startswith("SELECT") and table in query["sql"]:
+                cursor.execute(f"EXPLAIN {query['sql']}")
+                plans.extend(row[0] for row in cursor.fetchall())
+    return "\n".join(plans)
+
+
+PROVINCE_WIDE_MEMBER_INDEXES = ("member_name_key_trgm", "member_phone_trgm", "member_name_order_idx")
+MEMBER_LISTS = [
+    "/admin/groups/member/",
+    "/admin/groups/member/?q=nguyen+van",
+    "/admin/groups/member/?q=0590+12",
+    "/api/v1/members/?search=tran+thi",
+    "/api/v1/members/?ordering=-full_name",
+]
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", MEMBER_LISTS)
+def test_a_communes_member_lists_read_its_own_groups_first(moderate_province, url):
+    """One commune's members are read through its groups (groups.models.read_in_scope), not
+    through the province-wide name, phone and trigram indexes, whose scans cover every other
+    commune's members too."""
+    client = Client()
+    client.force_login(_people()["police"])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    plans = _plans(queries.captured_queries, "groups_member")
+    assert "groups_member" in plans
+    assert not [name for name in PROVINCE_WIDE_MEMBER_INDEXES if name in plans], plans
+    assert not _explain_all(queries.captured_queries)
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db
+def test_a_province_wide_member_search_uses_the_trigram_index(moderate_province):
+    client = Client()
+    client.force_login(User.objects.filter(is_superuser=True).first())
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/admin/groups/member/?q=nguyen+van").status_code == 200
+    assert "member_name_key_trgm" in _plans(queries.captured_queries, "groups_member")
+
+
 @pytest.mark.needs_postgres
 @pytest.mark.django_db
 def test_the_reminder_scan_reads_the_postings_through_indexes(moderate_province):

@@ -89,6 +89,28 @@ def test_search_by_name_without_diacritics_and_by_phone() -> None:
         assert list(Member.objects.search(typed)) == [duc], typed
 
 
+@pytest.mark.parametrize("term", ["nguyen", "van", "Hòa", "0912", "+8491", "zzz"])
+def test_a_search_read_scope_first_finds_the_same_members(term: str) -> None:
+    MemberFactory(full_name="Nguyễn Văn Đức", phone="0912345678")
+    MemberFactory(full_name="Nguyễn Thị Vân", phone="0912000111")
+    MemberFactory(full_name="Lê Thị Hoà", phone="0987000111")
+    members = Member.objects.order_by("pk")
+    assert list(members.search(term, scope_first=True)) == list(members.search(term))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_name_order_read_scope_first_is_the_same_order(descending: bool) -> None:
+    for name in ("Trần B", "Nguyễn A", "Đỗ C", "Nguyễn A", "an D"):
+        MemberFactory(full_name=name)
+    names = [
+        list(Member.objects.in_name_order(descending=descending, scope_first=first))
+        for first in (False, True)
+    ]
+    assert names[0] == names[1]
+    keys = [member.name_key for member in names[0]]
+    assert keys == sorted(keys, reverse=descending)
+
+
 def test_member_counts_record_is_idempotent_and_counts_households_once() -> None:
     group = ZaloGroupFactory()
     MemberFactory(group=group, household="Số 1")
