@@ -64,7 +64,7 @@ DATA_DIR = BASE_DIR / env.str("DATA_DIR", default="var")  # relative to the proj
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
-    "django.contrib.admin",
+    "binhyen.admin_site.BinhYenAdminConfig",  # django.contrib.admin, its app list cached
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -144,6 +144,12 @@ class HamletFilter(ScopedListFilter):
     def options(self, request: HttpRequest) -> QuerySet:
         return hamlets_for(request.user)
 
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        options = super().lookups(request, model_admin)
+        # What hamlet_dependent asks next (the first two hamlets): known now, not read again.
+        request._filter_hamlets = [int(pk) for pk, _name in options[:2]]
+        return options
+
 
 class PeopleGroupFilter(ScopedListFilter):
     title = _("people's group")

@@ -187,7 +187,11 @@ def _plans(queries: list[dict], table: str) -> str:
     return "\n".join(plans)
 
 
-PROVINCE_WIDE_MEMBER_INDEXES = ("member_name_key_trgm", "member_phone_trgm", "member_name_order_idx")
+PROVINCE_WIDE_MEMBER_INDEXES = (
+    "member_name_key_trgm",
+    "member_phone_trgm",
+    "member_name_order_idx",
+)
 MEMBER_LISTS = [
     "/admin/groups/member/",
     "/admin/groups/member/?q=nguyen+van",
