@@ -47,3 +47,46 @@ def test_two_users_with_the_same_permissions_share_one_list(police, outsider) ->
         assert app_list(outsider) is vietnamese  # another commune, the same role
     with translation.override("en"):
         assert app_list(police) is not vietnamese
+
+
+def djangos_sidebar(response) -> str:
+    """The app list as Django's own admin/app_list.html draws it for this response's page."""
+    from django.template.loader import render_to_string
+
+    context = response.context
+    return render_to_string(
+        "admin/app_list.html",
+        {
+            "app_list": context["available_apps"],
+            "show_changelinks": False,
+            "request": context["request"],
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "in_a_sidebar"),
+    [
+        ("/admin/", False),  # the index pages show the list in their body instead
+        ("/admin/groups/", False),
+        ("/admin/groups/member/", True),
+        ("/admin/groups/hamlet/", True),
+    ],
+)
+def test_the_sidebar_is_djangos_own_drawing(client, police, path, in_a_sidebar) -> None:
+    client.force_login(police)
+    client.get("/admin/groups/zalogroup/")  # another page first: nothing of it may carry over
+    response = client.get(path)
+    assert response.status_code == 200
+    sidebar = response.context["nav_sidebar_apps"]
+    assert sidebar == djangos_sidebar(response)
+    assert (sidebar in response.content.decode()) is in_a_sidebar
+
+
+def test_the_sidebar_marks_the_current_model(client, police) -> None:
+    client.force_login(police)
+    members = client.get("/admin/groups/member/").context["nav_sidebar_apps"]
+    hamlets = client.get("/admin/groups/hamlet/").context["nav_sidebar_apps"]
+    assert 'class="model-member current-model"' in members
+    assert 'class="model-member current-model"' not in hamlets
+    assert 'class="model-hamlet current-model"' in hamlets
