@@ -309,7 +309,8 @@ class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
         "left_on",
     )
     list_filter = (HamletFilter, PeopleGroupFilter, GroupFilter, "role", ActiveFilter)
-    list_select_related = ("group__hamlet", "people_group__hamlet")
+    # What the columns draw: the group's name, the people's group with its hamlet.
+    list_select_related = ("group", "people_group__hamlet")
     # The search box is answered by Member.objects.search (see get_search_results).
     search_fields = ("full_name",)
     search_help_text = _(
