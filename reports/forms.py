@@ -9,7 +9,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +28,7 @@ from .models import (
     Status,
     Urgency,
 )
+from .officers import officer_choices, triagers_for
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -46,29 +47,6 @@ class MultipleFileField(forms.FileField):
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         files = data if isinstance(data, list | tuple) else [data] if data else []
         return [super(MultipleFileField, self).clean(file, initial) for file in files]
-
-
-def triagers_for(hamlets: QuerySet[Hamlet], commune_id: int | None) -> QuerySet[User]:
-    """Active users of the commune who may triage (through a role or directly): the officers a
-    report can be assigned to. The service checks each one's scope again."""
-    perm = Q(
-        groups__permissions__codename="triage_report",
-        groups__permissions__content_type__app_label="reports",
-    ) | Q(
-        user_permissions__codename="triage_report",
-        user_permissions__content_type__app_label="reports",
-    )
-    commune_wide = Q(
-        groups__permissions__codename="view_all_hamlets",
-        groups__permissions__content_type__app_label="groups",
-    )
-    in_scope = commune_wide | Q(hamlets__in=hamlets)
-    return (
-        User.objects.filter(perm, is_active=True, commune_id=commune_id)
-        .filter(Q(pk__in=User.objects.filter(in_scope).values("pk")))
-        .distinct()
-        .order_by("full_name", "username")
-    )
 
 
 class ReportForm(forms.ModelForm):
@@ -350,7 +328,7 @@ class QueueFilterForm(forms.Form):
             (ALL, _("All")),
             *Status.choices,
         ]
-        officers = [(str(u.pk), str(u)) for u in triagers_for(hamlets, user.commune_id)]
+        officers = officer_choices([hamlet.pk for hamlet in hamlets], user.commune_id)
         self.fields["assignee"].choices = [
             ("", _("Anyone")),
             (UNASSIGNED, _("Unassigned")),

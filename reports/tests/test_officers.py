@@ -1,0 +1,134 @@
+"""The cached list of assignable officers of the triage queue: served from the cache while
+nothing changed, read again as soon as a user, their roles, permissions or hamlets, or a role's
+permissions change (through the HTTP client where the queue shows it)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.roles import Role
+from conftest import make_user
+from reports import officers
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("reports:report-list")
+
+
+def offered(client: Client) -> list[str]:
+    """The names in the queue's "Assigned to" filter (after Anyone and Unassigned)."""
+    response = client.get(LIST)
+    assert response.status_code == 200
+    select = next(s for s in response.context["selects"] if s["name"] == "assignee")
+    return [label for _value, label, _chosen in select["options"][2:]]
+
+
+@pytest.fixture
+def queue(police: User) -> Client:
+    client = Client()
+    client.force_login(police)
+    return client
+
+
+def test_a_second_read_is_served_from_the_cache(police, officer_a, django_assert_num_queries):
+    hamlet_ids = list(police.commune.hamlets.values_list("pk", flat=True))
+    first = officers.officer_choices(hamlet_ids, police.commune_id)
+    with django_assert_num_queries(0):
+        assert officers.officer_choices(hamlet_ids, police.commune_id) == first
+    assert [label for _pk, label in first] == ["officer_a (test)", "police (test)"]
+
+
+def test_the_list_is_per_scope(police, officer_a, hamlet_a, hamlet_b):
+    commune = police.commune_id
+    assert [n for _p, n in officers.officer_choices([hamlet_b.pk], commune)] == ["police (test)"]
+    assert len(officers.officer_choices([hamlet_a.pk], commune)) == 2
+    assert officers.officer_choices([hamlet_a.pk], commune + 1) == []
+
+
+def test_a_new_officer_appears(queue, commune, hamlet_a):
+    assert offered(queue) == ["police (test)"]
+    make_user("officer_new", Role.AREA_OFFICER, commune, [hamlet_a])
+    assert offered(queue) == ["officer_new (test)", "police (test)"]
+
+
+def test_a_renamed_officer_is_shown_by_the_new_name(queue, officer_a):
+    assert "officer_a (test)" in offered(queue)
+    officer_a.full_name = "Trần Văn Mới"
+    officer_a.save()
+    assert "Trần Văn Mới" in offered(queue)
+
+
+def test_a_deactivated_or_deleted_officer_disappears(queue, officer_a, head_b):
+    assert "officer_a (test)" in offered(queue)
+    officer_a.is_active = False
+    officer_a.save(update_fields=["is_active"])
+    assert "officer_a (test)" not in offered(queue)
+    officer_a.is_active = True
+    officer_a.save()
+    assert "officer_a (test)" in offered(queue)
+    officer_a.delete()
+    assert "officer_a (test)" not in offered(queue)
+
+
+def test_a_role_taken_or_given_changes_the_list(queue, officer_a, head_b):
+    officer_role = Group.objects.get(name=Role.AREA_OFFICER.value)
+    assert offered(queue) == ["officer_a (test)", "police (test)"]
+    officer_a.groups.remove(officer_role)
+    assert offered(queue) == ["police (test)"]
+    head_b.groups.add(officer_role)  # an area officer of hamlet B now
+    assert offered(queue) == ["head_b (test)", "police (test)"]
+
+
+def test_hamlets_and_direct_permissions_change_the_list(queue, head_b, hamlet_a):
+    triage = Permission.objects.get(codename="triage_report", content_type__app_label="reports")
+    head_b.user_permissions.add(triage)
+    assert "head_b (test)" in offered(queue)
+    head_b.hamlets.clear()  # in no hamlet of the commune: no scope to be assigned in
+    assert "head_b (test)" not in offered(queue)
+    head_b.hamlets.add(hamlet_a)
+    assert "head_b (test)" in offered(queue)
+    head_b.user_permissions.remove(triage)
+    assert "head_b (test)" not in offered(queue)
+
+
+def test_a_role_losing_or_gaining_the_permission_changes_the_list(queue, officer_a):
+    triage = Permission.objects.get(codename="triage_report", content_type__app_label="reports")
+    officer_role = Group.objects.get(name=Role.AREA_OFFICER.value)
+    assert "officer_a (test)" in offered(queue)
+    officer_role.permissions.remove(triage)
+    assert "officer_a (test)" not in offered(queue)
+    officer_role.permissions.add(triage)
+    assert "officer_a (test)" in offered(queue)
+    officer_role.delete()  # its links go by cascade, without an m2m_changed signal
+    assert "officer_a (test)" not in offered(queue)
+
+
+def test_a_login_keeps_the_cache(queue, officer_a, django_assert_num_queries):
+    hamlet_ids = list(officer_a.hamlets.values_list("pk", flat=True))
+    officers.officer_choices(hamlet_ids, officer_a.commune_id)
+    Client().force_login(officer_a)  # saves last_login only
+    with django_assert_num_queries(0):
+        officers.officer_choices(hamlet_ids, officer_a.commune_id)
+
+
+def test_the_version_changes_again_on_commit(officer_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        officer_a.full_name = "Tên mới"
+        officer_a.save()
+        during = officers.cache.get(officers.VERSION_KEY)
+    # A request that read the old rows before the commit stored them under `during`.
+    assert officers.cache.get(officers.VERSION_KEY) not in (None, during)
+
+
+def test_an_evicted_version_never_finds_old_entries(police, officer_a):
+    ids = list(police.commune.hamlets.values_list("pk", flat=True))
+    officers.officer_choices(ids, police.commune_id)
+    old = officers.cache.get(officers.VERSION_KEY)
+    officers.cache.delete(officers.VERSION_KEY)
+    User.objects.filter(pk=officer_a.pk).update(full_name="Đổi bằng update()")  # no signal
+    assert "Đổi bằng update()" in [n for _p, n in officers.officer_choices(ids, police.commune_id)]
+    assert officers.cache.get(officers.VERSION_KEY) != old
