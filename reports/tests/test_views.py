@@ -534,3 +534,16 @@ def test_the_informant_marker_is_on_no_page_a_non_permitted_user_sees(
                 ).encode()
             assert MARKER.encode() not in body, (user, url)
             assert b"0912555417" not in body and b"0912 555 417" not in body, (user, url)
+
+
+def test_the_queue_escapes_names_and_marks_the_chosen_filters(police, hamlet_a) -> None:
+    """The filter's options are written in Python and the rows' hamlet names come from the
+    form's list: both escaped, the chosen option selected."""
+    hamlet_a.name = "Ấp <b>A</b> & co"
+    hamlet_a.save()
+    IncidentReportFactory(hamlet=hamlet_a)
+    content = client_of(police).get(LIST, {"hamlet": hamlet_a.pk}).content.decode()
+    shown = "Ấp &lt;b&gt;A&lt;/b&gt; &amp; co"
+    assert "<b>A</b>" not in content
+    assert f'<option value="{hamlet_a.pk}" selected>{shown}</option>' in content
+    assert content.count(shown) == 3  # the option, and the row's two cells
