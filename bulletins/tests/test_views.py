@@ -206,6 +206,19 @@ def test_the_checklist_shows_the_groups_the_officer_administers(
     assert bulletin.zalo_text in response.content.decode()
 
 
+def test_the_checklist_leaves_out_groups_administered_outside_the_scope(
+    police: User, officer_a: User, hamlet_a, hamlet_b, group_a, group_b
+) -> None:
+    """Running a group of another hamlet (as its admin officer or a co-administrator) does not
+    bring its postings into the checklist of an officer in charge of hamlet A only."""
+    group_b.co_admins.add(officer_a)
+    ZaloGroupFactory(hamlet=hamlet_b, code="b2", admin_officer=officer_a)
+    published(police, hamlet_a, hamlet_b)
+    response = client_for(officer_a).get(url("checklist"))
+    assert {posting.group.code for posting in response.context["pending"]} == {"a1"}
+    assert response.context["total"] == 1
+
+
 def test_each_checklist_card_links_its_own_posting_and_pictures(
     police: User, officer_a: User, hamlet_a, group_a
 ) -> None:
