@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -153,7 +154,8 @@ def _queue_rows(
     """The queue's rows with what the template shows of each worked out here, once per page:
     the hamlet's name (from `hamlet_names`, the scope's), the labels translated once
     (get_FOO_display rebuilds its choices on every call), whether the row is overdue, the
-    badge colour, the link and the checkbox's label."""
+    badge colour, the link and the checkbox's label, the deadline as the template's
+    `date:"d/m/Y H:i"` wrote it (that filter cost a third of a row) and the key as text."""
     missing = {report.hamlet_id for report in reports} - hamlet_names.keys()
     if missing:  # not in the scope's list: cannot happen through visible_to, but never wrong
         found = Hamlet.objects.filter(pk__in=missing).values_list("pk", "name")
@@ -170,6 +172,9 @@ def _queue_rows(
         report.overdue = report.is_overdue
         report.detail_url = detail(report.pk)
         report.select_label = select % {"code": report.code}
+        report.pk_text = str(report.pk)
+        if report.due_at is not None:
+            report.due_label = timezone.localtime(report.due_at).strftime("%d/%m/%Y %H:%M")
     return reports
 
 
