@@ -547,3 +547,19 @@ def test_the_queue_escapes_names_and_marks_the_chosen_filters(police, hamlet_a) 
     assert "<b>A</b>" not in content
     assert f'<option value="{hamlet_a.pk}" selected>{shown}</option>' in content
     assert content.count(shown) == 3  # the option, and the row's two cells
+
+
+def test_the_queue_names_an_assignee_who_can_no_longer_be_assigned(
+    police, officer_a, hamlet_a
+) -> None:
+    """The rows take the officers' names from the assignable list; one who left the role (no
+    longer in that list) is still named on the reports assigned to them."""
+    IncidentReportFactory(hamlet=hamlet_a, assigned_to=officer_a)
+    officer_a.groups.clear()
+    officer_a.full_name = "Cán bộ đã chuyển công tác"
+    officer_a.save()
+    response = client_of(police).get(LIST)
+    assert [r.assignee_name for r in response.context["page"].object_list] == [
+        "Cán bộ đã chuyển công tác"
+    ]
+    assert "Cán bộ đã chuyển công tác" not in dict(response.context["officers"]).values()
