@@ -136,3 +136,13 @@ def test_an_evicted_version_never_finds_old_entries(police, officer_a):
     User.objects.filter(pk=officer_a.pk).update(full_name="Đổi bằng update()")  # no signal
     assert "Đổi bằng update()" in [n for _p, n in officers.officer_choices(ids, police.commune_id)]
     assert officers.cache.get(officers.VERSION_KEY) != old
+
+
+def test_the_province_loader_forgets_the_cached_lists():
+    """seed_scale writes users in bulk (no signals) and, on PostgreSQL, restarts their keys."""
+    from binhyen import scale
+
+    officers.officer_choices([], None)  # a version exists
+    before = officers.cache.get(officers.VERSION_KEY)
+    scale.reset()
+    assert officers.cache.get(officers.VERSION_KEY) not in (None, before)
