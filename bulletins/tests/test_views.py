@@ -4,6 +4,7 @@ guides and the question log; scope (404), permission (403), login; query counts.
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -420,3 +421,22 @@ def test_the_first_page_counts_everything_with_its_rows(
         [],
     )
     assert 'data-testid="nothing-to-do"' in empty.content.decode()
+
+
+def test_the_checklist_forms_carry_a_token_the_csrf_check_accepts(
+    police: User, officer_a: User, hamlet_a, group_a
+) -> None:
+    """The page's forms share one token, written once: a browser's post of a card passes."""
+    published(police, hamlet_a)
+    posting = Posting.objects.get(group=group_a)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer_a)
+    page = client.get(url("checklist")).content.decode()
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+    assert tokens
+    assert client.post(url("posting-posted", posting.pk)).status_code == 403
+    for token in tokens:
+        posted = client.post(url("posting-posted", posting.pk), {"csrfmiddlewaretoken": token})
+        assert posted.status_code == 302
+    posting.refresh_from_db()
+    assert posting.status == Posting.Status.POSTED
