@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.models import User
@@ -146,3 +146,16 @@ def test_the_province_loader_forgets_the_cached_lists():
     before = officers.cache.get(officers.VERSION_KEY)
     scale.reset()
     assert officers.cache.get(officers.VERSION_KEY) not in (None, before)
+
+
+def test_without_a_working_cache_the_list_is_read_each_time(
+    police, officer_a, django_assert_num_queries
+):
+    """Redis down (IGNORE_EXCEPTIONS: every read misses, every write is lost): still right."""
+    ids = list(police.commune.hamlets.values_list("pk", flat=True))
+    dummy = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    with override_settings(CACHES=dummy):
+        for _ in range(2):
+            with django_assert_num_queries(1):
+                choices = officers.officer_choices(ids, police.commune_id)
+            assert [label for _pk, label in choices] == ["officer_a (test)", "police (test)"]
