@@ -885,9 +885,9 @@ RESET_TABLES = ("groups_commune", "accounts_user")
 def _forget_cached_users() -> None:
     """The bulk writes here send no signals, and TRUNCATE … RESTART IDENTITY gives the new
     users the old ones' keys: the caches of who is who must not outlive them."""
-    from reports.officers import forget_officers
+    from reports.officers import forget_queue_choices
 
-    forget_officers()
+    forget_queue_choices()
 
 
 def is_empty() -> bool:

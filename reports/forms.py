@@ -30,7 +30,7 @@ from .models import (
     Status,
     Urgency,
 )
-from .officers import officer_choices, triagers_for
+from .officers import queue_choices, triagers_for
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -319,18 +319,19 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        hamlets = hamlets_for(user).order_by("name")
-        self.fields["hamlet"].queryset = hamlets
-        # Read once: the template lists them, a valid choice is checked against them, and the
-        # queue's rows take their hamlet's name from here (every row is in this scope).
-        self.hamlet_names = dict(hamlets.values_list("pk", "name"))
+        # A valid choice is checked against the scope itself (a query only when one is given);
+        # the lists drawn come from the cache (reports/officers.py), and the queue's rows take
+        # their hamlet's and officer's names from them too.
+        self.fields["hamlet"].queryset = hamlets_for(user).order_by("name")
+        choices = queue_choices(user)
+        self.hamlet_names = choices.hamlets
         self.fields["hamlet"].choices = [("", gettext("All")), *self.hamlet_names.items()]
         self.fields["status"].choices = [
             (OPEN, _("Open (to handle)")),
             (ALL, _("All")),
             *Status.choices,
         ]
-        officers = officer_choices(self.hamlet_names, user.commune_id)
+        officers = choices.officers
         self.fields["assignee"].choices = [
             ("", _("Anyone")),
             (UNASSIGNED, _("Unassigned")),

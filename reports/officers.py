@@ -1,18 +1,20 @@
-"""The officers a report can be assigned to, and a short cache of their names for the triage
-queue's selects (read on every request of a hot page, changed only when users or roles are).
+"""The officers a report can be assigned to, and a short cache of what the triage queue's
+filters list (read on every request of a hot page, changed only when users, roles or hamlets
+are): the hamlets of the user's scope and the officers assignable in them.
 
-The cached lists are keyed on a version token that any change to what `triagers_for` reads
-replaces (a user, their roles, permissions or hamlets, a role's permissions): the next request
-reads the database again. A write that bypasses the ORM's signals (a bulk load, raw SQL) is
-seen after CACHE_SECONDS at most; the lists only offer choices, and report_assign checks the
-chosen officer's permission and scope again, so a stale name cannot be assigned wrongly.
+An entry holds the version token it was read under; any change to what `hamlets_for` and
+`triagers_for` read (a user, their roles, permissions or hamlets, a role's permissions, a
+hamlet) replaces the token, and the next request reads the database again. A write that
+bypasses the ORM's signals (a bulk load, raw SQL) is seen after CACHE_SECONDS at most. The
+lists only offer choices and names: the reports shown are read through visible_to, a hamlet
+chosen is checked against the scope itself, and report_assign checks the chosen officer's
+permission and scope again, so a stale entry can neither show nor assign anything wrongly.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
@@ -22,9 +24,10 @@ from django.db.models import Q, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from accounts.models import User
+from groups.access import hamlets_for
 from groups.models import Hamlet
 
-VERSION_KEY = "reports:officers:version"
+VERSION_KEY = "reports:queue-choices:version"
 CACHE_SECONDS = 300
 
 
@@ -51,39 +54,48 @@ def triagers_for(hamlets: QuerySet[Hamlet] | list[int], commune_id: int | None) 
     )
 
 
-def officer_choices(hamlet_ids: Iterable[int], commune_id: int | None) -> list[tuple[str, str]]:
-    """(pk, name) of `triagers_for` the hamlets `hamlet_ids` of the commune, in its order, from
-    the cache when the users and roles have not changed since it was filled."""
-    ids = sorted(hamlet_ids)
-    key = _key(ids, commune_id)
-    if key is not None:
-        found = cache.get(key)
-        if found is not None:
-            return found
-    officers = triagers_for(ids, commune_id).only("pk", "full_name", "username")
-    choices = [(str(user.pk), str(user)) for user in officers]
-    if key is not None:
-        cache.set(key, choices, CACHE_SECONDS)
+@dataclass(frozen=True)
+class QueueChoices:
+    """What the queue's filters offer a user: the hamlets of their scope (hamlets_for, pk →
+    name, by name) and the officers assignable in them ((pk, name) of triagers_for)."""
+
+    hamlets: dict[int, str]
+    officers: list[tuple[str, str]]
+
+
+def queue_choices(user: User) -> QueueChoices:
+    """The user's QueueChoices, from the cache when nothing they depend on has changed since
+    it was filled: one round trip reads the current version and the entry, which holds the
+    version it was read under."""
+    key = f"reports:queue-choices:{user.pk}"
+    found = cache.get_many([VERSION_KEY, key])
+    version, entry = found.get(VERSION_KEY), found.get(key)
+    if version is not None and entry is not None and entry[0] == version:
+        return entry[1]
+    if version is None:
+        version = _new_version()
+    choices = _read(user)
+    if version is not None:
+        cache.set(key, (version, choices), CACHE_SECONDS)
     return choices
 
 
-def _key(hamlet_ids: list[int], commune_id: int | None) -> str | None:
-    """The cache key of these hamlets under the current version; None when the cache does
-    not answer (Redis down: the caller reads the database, and stores nothing)."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # A new random token, never a counter restarted at 1: entries stored under a version
-        # that was evicted must not be found again.
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            return None
-    scope = hashlib.blake2s(",".join(map(str, hamlet_ids)).encode(), digest_size=12).hexdigest()
-    return f"reports:officers:{version}:{commune_id}:{scope}"
+def _read(user: User) -> QueueChoices:
+    hamlets = dict(hamlets_for(user).order_by("name").values_list("pk", "name"))
+    officers = triagers_for(list(hamlets), user.commune_id).only("pk", "full_name", "username")
+    return QueueChoices(hamlets, [(str(officer.pk), str(officer)) for officer in officers])
 
 
-def forget_officers() -> None:
-    """Make every cached list stale: now (the writing request, and tests, read fresh) and
+def _new_version() -> str | None:
+    """A version when there was none (first use, or evicted); None when the cache does not
+    answer (Redis down: the caller reads the database, and stores nothing). A random token,
+    never a counter restarted at 1: entries stored under an evicted one must stay stale."""
+    cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+    return cache.get(VERSION_KEY)
+
+
+def forget_queue_choices() -> None:
+    """Make every cached entry stale: now (the writing request, and tests, read fresh) and
     again on commit (a request that read the old rows before the commit may have stored them
     under the token replaced first)."""
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
@@ -97,11 +109,11 @@ def _user_saved(sender: type, instance: User, update_fields: Any = None, **kwarg
     # A login saves last_login alone: not something the lists show or depend on.
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return
-    forget_officers()
+    forget_queue_choices()
 
 
 def _changed(sender: type, **kwargs: Any) -> None:
-    forget_officers()
+    forget_queue_choices()
 
 
 def connect() -> None:
@@ -109,6 +121,9 @@ def connect() -> None:
     uid = "reports.officers"
     post_save.connect(_user_saved, sender=User, dispatch_uid=f"{uid}.user_saved")
     post_delete.connect(_changed, sender=User, dispatch_uid=f"{uid}.user_deleted")
+    # A hamlet added, renamed, moved or removed: the scope's list of names.
+    post_save.connect(_changed, sender=Hamlet, dispatch_uid=f"{uid}.hamlet_saved")
+    post_delete.connect(_changed, sender=Hamlet, dispatch_uid=f"{uid}.hamlet_deleted")
     # Deleting a role or a permission removes its links without an m2m_changed signal.
     for model in (Group, Permission):
         post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}.{model.__name__}")

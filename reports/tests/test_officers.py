@@ -15,6 +15,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.roles import Role
 from conftest import make_user
+from groups.models import Hamlet
 from reports import officers
 
 pytestmark = pytest.mark.django_db
@@ -39,18 +40,36 @@ def queue(police: User) -> Client:
 
 
 def test_a_second_read_is_served_from_the_cache(police, officer_a, django_assert_num_queries):
-    hamlet_ids = list(police.commune.hamlets.values_list("pk", flat=True))
-    first = officers.officer_choices(hamlet_ids, police.commune_id)
+    first = officers.queue_choices(police)
     with django_assert_num_queries(0):
-        assert officers.officer_choices(hamlet_ids, police.commune_id) == first
-    assert [label for _pk, label in first] == ["officer_a (test)", "police (test)"]
+        assert officers.queue_choices(police) == first
+    assert [label for _pk, label in first.officers] == ["officer_a (test)", "police (test)"]
+    assert list(first.hamlets.values()) == ["Ấp Thuận Hòa", "Ấp Thuận Phú 1"]  # by name
 
 
-def test_the_list_is_per_scope(police, officer_a, hamlet_a, hamlet_b):
-    commune = police.commune_id
-    assert [n for _p, n in officers.officer_choices([hamlet_b.pk], commune)] == ["police (test)"]
-    assert len(officers.officer_choices([hamlet_a.pk], commune)) == 2
-    assert officers.officer_choices([hamlet_a.pk], commune + 1) == []
+def test_the_lists_are_per_scope(police, officer_a, head_b, hamlet_a, outsider):
+    triage = Permission.objects.get(codename="triage_report", content_type__app_label="reports")
+    head_b.user_permissions.add(triage)  # may triage in hamlet B only
+    head_b = User.objects.get(pk=head_b.pk)  # its permissions read again
+    mine = officers.queue_choices(head_b)
+    assert list(mine.hamlets) == [h.pk for h in head_b.hamlets.all()]
+    assert [n for _p, n in mine.officers] == ["head_b (test)", "police (test)"]
+    assert [n for _p, n in officers.queue_choices(officer_a).officers] == [
+        "officer_a (test)",
+        "police (test)",
+    ]
+    assert [n for _p, n in officers.queue_choices(outsider).officers] == ["outsider (test)"]
+    assert hamlet_a.pk not in officers.queue_choices(outsider).hamlets
+
+
+def test_a_hamlet_added_or_renamed_changes_the_lists(queue, police, commune, hamlet_a):
+    assert officers.queue_choices(police).hamlets[hamlet_a.pk] == "Ấp Thuận Hòa"
+    hamlet_a.name = "Ấp Mới"
+    hamlet_a.save()
+    assert officers.queue_choices(police).hamlets[hamlet_a.pk] == "Ấp Mới"
+    added = Hamlet.objects.create(commune=commune, code="C", name="Ấp C")
+    assert added.pk in officers.queue_choices(police).hamlets
+    assert "Ấp C" in queue.get(LIST).content.decode()
 
 
 def test_a_new_officer_appears(queue, commune, hamlet_a):
@@ -111,12 +130,11 @@ def test_a_role_losing_or_gaining_the_permission_changes_the_list(queue, officer
     assert "officer_a (test)" not in offered(queue)
 
 
-def test_a_login_keeps_the_cache(queue, officer_a, django_assert_num_queries):
-    hamlet_ids = list(officer_a.hamlets.values_list("pk", flat=True))
-    officers.officer_choices(hamlet_ids, officer_a.commune_id)
+def test_a_login_keeps_the_cache(police, officer_a, django_assert_num_queries):
+    officers.queue_choices(police)
     Client().force_login(officer_a)  # saves last_login only
     with django_assert_num_queries(0):
-        officers.officer_choices(hamlet_ids, officer_a.commune_id)
+        officers.queue_choices(police)
 
 
 def test_the_version_changes_again_on_commit(officer_a, django_capture_on_commit_callbacks):
@@ -129,12 +147,11 @@ def test_the_version_changes_again_on_commit(officer_a, django_capture_on_commit
 
 
 def test_an_evicted_version_never_finds_old_entries(police, officer_a):
-    ids = list(police.commune.hamlets.values_list("pk", flat=True))
-    officers.officer_choices(ids, police.commune_id)
+    officers.queue_choices(police)
     old = officers.cache.get(officers.VERSION_KEY)
     officers.cache.delete(officers.VERSION_KEY)
     User.objects.filter(pk=officer_a.pk).update(full_name="Đổi bằng update()")  # no signal
-    assert "Đổi bằng update()" in [n for _p, n in officers.officer_choices(ids, police.commune_id)]
+    assert "Đổi bằng update()" in [n for _p, n in officers.queue_choices(police).officers]
     assert officers.cache.get(officers.VERSION_KEY) != old
 
 
@@ -142,20 +159,22 @@ def test_the_province_loader_forgets_the_cached_lists():
     """seed_scale writes users in bulk (no signals) and, on PostgreSQL, restarts their keys."""
     from binhyen import scale
 
-    officers.officer_choices([], None)  # a version exists
-    before = officers.cache.get(officers.VERSION_KEY)
+    officers.cache.set(officers.VERSION_KEY, "before", None)
     scale.reset()
-    assert officers.cache.get(officers.VERSION_KEY) not in (None, before)
+    assert officers.cache.get(officers.VERSION_KEY) not in (None, "before")
 
 
-def test_without_a_working_cache_the_list_is_read_each_time(
+def test_without_a_working_cache_the_lists_are_read_each_time(
     police, officer_a, django_assert_num_queries
 ):
     """Redis down (IGNORE_EXCEPTIONS: every read misses, every write is lost): still right."""
-    ids = list(police.commune.hamlets.values_list("pk", flat=True))
     dummy = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    police.has_perm("groups.view_all_hamlets")  # its permissions read once, as in a request
     with override_settings(CACHES=dummy):
         for _ in range(2):
-            with django_assert_num_queries(1):
-                choices = officers.officer_choices(ids, police.commune_id)
-            assert [label for _pk, label in choices] == ["officer_a (test)", "police (test)"]
+            with django_assert_num_queries(2):  # the hamlets, the officers
+                choices = officers.queue_choices(police)
+            assert [label for _pk, label in choices.officers] == [
+                "officer_a (test)",
+                "police (test)",
+            ]

@@ -340,7 +340,8 @@ def test_the_queue_query_count_is_flat(
     IncidentReportFactory.create_batch(size, hamlet=hamlet_b)
     client = client_of(police)
     client.get(LIST)
-    with django_assert_max_num_queries(12):
+    # The filters' hamlets and officers come from the cache (reports/officers.py), warm here.
+    with django_assert_max_num_queries(9):
         response = client.get(LIST, {"q": "trom", "sort": "due"})
     assert response.status_code == 200 and len(rows(response)) == min(2 * size, 25)
 
