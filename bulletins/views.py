@@ -384,11 +384,10 @@ def _checklist_cards(
     )
     overdue = Count("pk", filter=Q(due_at__lt=now))
     if number == "1":
-        cards = list(
-            rows.annotate(checklist_total=Window(Count("pk")), checklist_overdue=Window(overdue))[
-                :CHECKLIST_PAGE
-            ]
+        counted = rows.annotate(
+            checklist_total=Window(Count("pk")), checklist_overdue=Window(overdue)
         )
+        cards = list(counted[:CHECKLIST_PAGE])
         first = cards[0] if cards else None
         totals = {
             "total": first.checklist_total if first else 0,
