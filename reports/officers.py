@@ -71,12 +71,13 @@ def queue_choices(user: User) -> QueueChoices:
     found = cache.get_many([VERSION_KEY, key])
     version, entry = found.get(VERSION_KEY), found.get(key)
     if version is not None and entry is not None and entry[0] == version:
-        return entry[1]
+        return QueueChoices(*entry[1:])
     if version is None:
         version = _new_version()
     choices = _read(user)
     if version is not None:
-        cache.set(key, (version, choices), CACHE_SECONDS)
+        # Plain values, not the class: an entry stays readable whatever the code becomes.
+        cache.set(key, (version, choices.hamlets, choices.officers), CACHE_SECONDS)
     return choices
 
 
