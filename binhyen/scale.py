@@ -882,11 +882,20 @@ def _zalo_text(body: str) -> str:
 RESET_TABLES = ("groups_commune", "accounts_user")
 
 
+def _forget_cached_users() -> None:
+    """The bulk writes here send no signals, and TRUNCATE … RESTART IDENTITY gives the new
+    users the old ones' keys: the caches of who is who must not outlive them."""
+    from reports.officers import forget_queue_choices
+
+    forget_queue_choices()
+
+
 def is_empty() -> bool:
     return not Commune.objects.exists()
 
 
 def reset() -> None:
+    _forget_cached_users()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # none pending, or TRUNCATE refuses
@@ -926,5 +935,6 @@ def generate(plan: Plan, log: Callable[[str], None] = lambda _: None) -> Provinc
     """Generate the province into the current database (which should hold no commune)."""
     began = time.perf_counter()
     province = Generator(plan, log).run()
+    _forget_cached_users()
     province.seconds["total"] = round(time.perf_counter() - began, 1)
     return province

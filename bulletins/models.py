@@ -492,9 +492,16 @@ class PostingQuerySet(models.QuerySet):
         return self.filter(group__hamlet__in=hamlets_for(user))
 
     def administered_by(self, user: User) -> PostingQuerySet:
-        """Postings of the groups the user administers (admin officer or co-administrator)."""
-        groups = ZaloGroup.objects.filter(Q(admin_officer=user) | Q(co_admins=user))
-        return self.visible_to(user).filter(group__in=groups.values("pk"))
+        """Postings of the groups in the user's scope (visible_to's) that the user administers
+        (admin officer or co-administrator). One subquery of groups, the co-administrators'
+        rows read by user: the planner took longer over the joins it replaces (a LEFT JOIN
+        with an OR on its columns, and the groups joined again for the scope) than the
+        checklist's queries take to run."""
+        co_admin = ZaloGroup.co_admins.through.objects.filter(user=user).values("zalogroup_id")
+        groups = ZaloGroup.objects.visible_to(user).filter(
+            Q(admin_officer=user) | Q(pk__in=co_admin)
+        )
+        return self.filter(group__in=groups.values("pk"))
 
     def checklist_of(self, user: User) -> PostingQuerySet:
         """The officer's checklist: postings of published bulletins in the groups they run."""

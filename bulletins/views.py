@@ -9,9 +9,10 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Q, Sum
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Prefetch, Q, Sum, Window
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from .models import (
     BulletinImage,
     Guide,
     Posting,
+    PostingQuerySet,
     Procedure,
     ProcedureQuestion,
     Status,
@@ -282,14 +284,10 @@ def bulletin_image(request: HttpRequest, image_id: int) -> FileResponse:
 def checklist(request: HttpRequest) -> HttpResponse:
     """ "Việc cần đăng": the pending postings of the groups the officer administers (overdue
     first), CHECKLIST_PAGE a page, and what they recorded today. A fixed number of queries
-    whatever the size; the totals come from one aggregate, the cards from one page of rows."""
+    whatever the size: one page of rows and the totals (see _checklist_cards)."""
     _require(request, "bulletins.add_posting")
     mine = Posting.objects.checklist_of(request.user)
     now = timezone.now()
-    images = Prefetch(
-        "bulletin__images",
-        queryset=BulletinImage.objects.order_by("pk").only("pk", "bulletin_id", "original_name"),
-    )
     todo = mine.pending()
     # ?due=today / ?due=overdue: the dashboard's figures open the postings they count.
     due = request.GET.get("due", "")
@@ -302,26 +300,7 @@ def checklist(request: HttpRequest) -> HttpResponse:
     hamlet = request.GET.get("hamlet", "")
     if hamlet.isdecimal():  # the groups of one hamlet (scope is already the officer's)
         todo = todo.filter(group__hamlet_id=int(hamlet))
-    totals = todo.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
-    rows = (
-        todo.select_related("bulletin", "group")
-        .only(
-            "pk",
-            "due_at",
-            "status",
-            "bulletin",
-            "bulletin__title",
-            "bulletin__zalo_text",
-            "group",
-            "group__name",
-            "group__invite_link",
-        )
-        .prefetch_related(images)
-        .order_by("due_at", "pk")
-    )
-    page = _KnownCountPaginator(rows, CHECKLIST_PAGE, totals["total"]).get_page(
-        request.GET.get("page")
-    )
+    page, totals = _checklist_cards(todo, now, request.GET.get("page") or "1")
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     done_today = list(
         mine.exclude(status=Posting.Status.PENDING)
@@ -348,19 +327,10 @@ def checklist(request: HttpRequest) -> HttpResponse:
         "reason": _("Reason"),
         "skip": _("Skip"),
     }
-    pending = list(page.object_list)
-    # Each card's links, reversed once for the page (binhyen/pk_urls.py).
-    posted, skip, image_url = (
-        pk_url("bulletins:posting-posted"),
-        pk_url("bulletins:posting-skip"),
-        pk_url("bulletins:image"),
-    )
-    for posting in pending:
-        posting.posted_url = posted(posting.pk)
-        posting.skip_url = skip(posting.pk)
-        for image in posting.bulletin.images.all():
-            image.download_url = image_url(image.pk)
+    pending = _cards(page.object_list, now)
     context = {
+        # One token for the page's forms: {{ csrf_token }} masks a new one at every use.
+        "csrf": get_token(request),
         "labels": labels,
         "page": page,
         "pending": pending,
@@ -368,10 +338,73 @@ def checklist(request: HttpRequest) -> HttpResponse:
         "overdue": totals["overdue"],
         "due": due,
         "done_today": done_today,
-        "now": now,
     }
     return render(request, "bulletins/posting_checklist.html", context)
 
+
+def _cards(postings: list[Posting], now: datetime.datetime) -> list[Posting]:
+    """What each checklist card shows worked out once here rather than by template filters
+    (a third of a card's rendering): its links (reversed once for the page, binhyen/pk_urls.py),
+    its key, deadline and whether it is overdue, the text's length and the pictures."""
+    posted, skip, image_url = (
+        pk_url("bulletins:posting-posted"),
+        pk_url("bulletins:posting-skip"),
+        pk_url("bulletins:image"),
+    )
+    for posting in postings:
+        posting.posted_url = posted(posting.pk)
+        posting.skip_url = skip(posting.pk)
+        posting.pk_text = str(posting.pk)
+        posting.overdue = posting.due_at < now
+        # As the template's date:"H:i d/m" wrote it, in the portal's time zone.
+        posting.due_label = timezone.localtime(posting.due_at).strftime("%H:%M %d/%m")
+        posting.text_length = len(posting.bulletin.zalo_text)
+        posting.images = list(posting.bulletin.images.all())
+        for image in posting.images:
+            image.download_url = image_url(image.pk)
+    return postings
+
+
+def _checklist_cards(
+    todo: PostingQuerySet, now: datetime.datetime, number: str
+) -> tuple[Page, dict[str, int]]:
+    """The page `number` of the cards of `todo` (the rows loaded, with their pictures) and the
+    totals of `todo` (all pending, and overdue). On the first page, the one nearly always
+    opened, the totals come with its rows as window aggregates over every row of `todo`: one
+    query for both. Another page needs the count first, to know whether it exists."""
+    images = Prefetch(
+        "bulletin__images",
+        queryset=BulletinImage.objects.order_by("pk").only("pk", "bulletin_id", "original_name"),
+    )
+    rows = (
+        todo.select_related("bulletin", "group")
+        .only(*CHECKLIST_COLUMNS)
+        .prefetch_related(images)
+        .order_by("due_at", "pk")
+    )
+    overdue = Count("pk", filter=Q(due_at__lt=now))
+    if number == "1":
+        counted = rows.annotate(
+            checklist_total=Window(Count("pk")), checklist_overdue=Window(overdue)
+        )
+        cards = list(counted[:CHECKLIST_PAGE])
+        first = cards[0] if cards else None
+        totals = {
+            "total": first.checklist_total if first else 0,
+            "overdue": first.checklist_overdue if first else 0,
+        }
+        page = _KnownCountPaginator(rows, CHECKLIST_PAGE, totals["total"]).page(1)
+        page.object_list = cards
+        return page, totals
+    totals = todo.aggregate(total=Count("pk"), overdue=overdue)
+    page = _KnownCountPaginator(rows, CHECKLIST_PAGE, totals["total"]).get_page(number)
+    page.object_list = list(page.object_list)
+    return page, totals
+
+
+# What a checklist card shows of a posting, its bulletin and its group.
+CHECKLIST_COLUMNS = ("pk", "due_at", "status", "bulletin", "bulletin__title", "bulletin__zalo_text",
+                     "group", "group__name", "group__invite_link")  # fmt: skip
 
 # Cards per page of the checklist: a phone shows a few at a time, and each card carries the
 # whole Zalo text and two forms (a hundred cards took longer to render than every query).

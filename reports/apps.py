@@ -8,6 +8,8 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Incident reports")
 
     def ready(self) -> None:
+        from . import officers
         from .checks import check_informant_keys
 
         checks.register(check_informant_keys, checks.Tags.security, deploy=True)
+        officers.connect()

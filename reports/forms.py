@@ -3,14 +3,16 @@ call the services (reports/services.py), which check permission and scope again.
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +30,7 @@ from .models import (
     Status,
     Urgency,
 )
+from .officers import queue_choices, triagers_for
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -46,29 +49,6 @@ class MultipleFileField(forms.FileField):
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         files = data if isinstance(data, list | tuple) else [data] if data else []
         return [super(MultipleFileField, self).clean(file, initial) for file in files]
-
-
-def triagers_for(hamlets: QuerySet[Hamlet], commune_id: int | None) -> QuerySet[User]:
-    """Active users of the commune who may triage (through a role or directly): the officers a
-    report can be assigned to. The service checks each one's scope again."""
-    perm = Q(
-        groups__permissions__codename="triage_report",
-        groups__permissions__content_type__app_label="reports",
-    ) | Q(
-        user_permissions__codename="triage_report",
-        user_permissions__content_type__app_label="reports",
-    )
-    commune_wide = Q(
-        groups__permissions__codename="view_all_hamlets",
-        groups__permissions__content_type__app_label="groups",
-    )
-    in_scope = commune_wide | Q(hamlets__in=hamlets)
-    return (
-        User.objects.filter(perm, is_active=True, commune_id=commune_id)
-        .filter(Q(pk__in=User.objects.filter(in_scope).values("pk")))
-        .distinct()
-        .order_by("full_name", "username")
-    )
 
 
 class ReportForm(forms.ModelForm):
@@ -339,18 +319,19 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        hamlets = hamlets_for(user).order_by("name")
-        self.fields["hamlet"].queryset = hamlets
-        # Read once: the template lists them, and a valid choice is checked against them.
-        self.fields["hamlet"].choices = [("", gettext("All"))] + [
-            (hamlet.pk, hamlet.name) for hamlet in hamlets
-        ]
+        # A valid choice is checked against the scope itself (a query only when one is given);
+        # the lists drawn come from the cache (reports/officers.py), and the queue's rows take
+        # their hamlet's and officer's names from them too.
+        self.fields["hamlet"].queryset = hamlets_for(user).order_by("name")
+        choices = queue_choices(user)
+        self.hamlet_names = choices.hamlets
+        self.fields["hamlet"].choices = [("", gettext("All")), *self.hamlet_names.items()]
         self.fields["status"].choices = [
             (OPEN, _("Open (to handle)")),
             (ALL, _("All")),
             *Status.choices,
         ]
-        officers = [(str(u.pk), str(u)) for u in triagers_for(hamlets, user.commune_id)]
+        officers = choices.officers
         self.fields["assignee"].choices = [
             ("", _("Anyone")),
             (UNASSIGNED, _("Unassigned")),
@@ -358,14 +339,22 @@ class QueueFilterForm(forms.Form):
         ]
 
     def selects(self) -> list[dict[str, Any]]:
-        """The select boxes as the queue template draws them, each option with whether it is
-        chosen: worked out here once, not per option in the template (a hot page)."""
+        """The select boxes as the queue template draws them, their <option>s (escaped, the
+        chosen one selected) written here once: a template loop over some sixty options cost
+        more than the rest of the filter form (a hot page)."""
         found = []
         for name, field in self.fields.items():
             if name in self.NOT_SELECTS:
                 continue
             chosen = str(self[name].value() or "")
-            options = [(str(value), label, str(value) == chosen) for value, label in field.choices]
+            # html.escape is Django's escape() without its lazy-string wrapper (same output).
+            options = mark_safe(  # noqa: S308 - every value and label is escaped here
+                "".join(
+                    f'<option value="{escape(str(value))}"'
+                    f"{' selected' if str(value) == chosen else ''}>{escape(str(label))}</option>"
+                    for value, label in field.choices
+                )
+            )
             found.append(
                 {
                     "name": name,

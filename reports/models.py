@@ -326,6 +326,11 @@ class IncidentReport(models.Model):
             # The triage queue's sorts: urgent first, and due soonest.
             models.Index(fields=["-urgency", "-created_at", "-id"], name="report_urgency_idx"),
             models.Index(fields=["due_at", "id"], name="report_due_idx"),
+            # The open reports of the scope's hamlets (the queue's default selection, counted on
+            # every request): only those rows, not the closed ones filtered out one by one.
+            models.Index(
+                fields=["hamlet"], condition=Q(status__in=OPEN_STATUSES), name="report_open_idx"
+            ),
         ]
 
     def __str__(self) -> str:

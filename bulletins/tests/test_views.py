@@ -4,6 +4,7 @@ guides and the question log; scope (404), permission (403), login; query counts.
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -206,6 +207,19 @@ def test_the_checklist_shows_the_groups_the_officer_administers(
     assert bulletin.zalo_text in response.content.decode()
 
 
+def test_the_checklist_leaves_out_groups_administered_outside_the_scope(
+    police: User, officer_a: User, hamlet_a, hamlet_b, group_a, group_b
+) -> None:
+    """Running a group of another hamlet (as its admin officer or a co-administrator) does not
+    bring its postings into the checklist of an officer in charge of hamlet A only."""
+    group_b.co_admins.add(officer_a)
+    ZaloGroupFactory(hamlet=hamlet_b, code="b2", admin_officer=officer_a)
+    published(police, hamlet_a, hamlet_b)
+    response = client_for(officer_a).get(url("checklist"))
+    assert {posting.group.code for posting in response.context["pending"]} == {"a1"}
+    assert response.context["total"] == 1
+
+
 def test_each_checklist_card_links_its_own_posting_and_pictures(
     police: User, officer_a: User, hamlet_a, group_a
 ) -> None:
@@ -298,7 +312,9 @@ def test_the_checklist_query_count_is_flat(
 ) -> None:
     client = client_for(officer_a)
     _many(police, hamlet_a, officer_a, groups=1, bulletins=1)
-    with django_assert_max_num_queries(12) as small:
+    # The first page's rows carry its totals (window aggregates): one query fewer than a page
+    # that reads an aggregate first.
+    with django_assert_max_num_queries(9) as small:
         client.get(url("checklist"))
     _many(police, hamlet_a, officer_a, groups=5, bulletins=6)
     with django_assert_max_num_queries(len(small)) as large:
@@ -383,3 +399,44 @@ def test_questions_are_logged_in_scope(officer_a: User, group_a, group_b) -> Non
     assert (question.count, question.recorded_by, question.group) == (3, officer_a, group_a)
     totals = client.get(url("questions")).context["totals"]
     assert totals[0][1] == 3  # the first procedure: the identity card
+
+
+def test_the_first_page_counts_everything_with_its_rows(
+    police: User, officer_a: User, hamlet_a
+) -> None:
+    """The totals of page 1 come with its rows: also for a filter, and when nothing is left."""
+    _many(police, hamlet_a, officer_a, groups=5, bulletins=7)  # 35 postings, 7 due today
+    client = client_for(officer_a)
+    Posting.objects.filter(pk__in=Posting.objects.order_by("pk")[:3].values("pk")).update(
+        due_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    first = client.get(url("checklist"), {"due": "overdue"})
+    assert (first.context["total"], first.context["overdue"]) == (3, 3)
+    assert len(first.context["pending"]) == 3
+    Posting.objects.update(status=Posting.Status.SKIPPED, posted_at=timezone.now(), skip_reason="x")
+    empty = client.get(url("checklist"))
+    assert (empty.context["total"], empty.context["overdue"], empty.context["pending"]) == (
+        0,
+        0,
+        [],
+    )
+    assert 'data-testid="nothing-to-do"' in empty.content.decode()
+
+
+def test_the_checklist_forms_carry_a_token_the_csrf_check_accepts(
+    police: User, officer_a: User, hamlet_a, group_a
+) -> None:
+    """The page's forms share one token, written once: a browser's post of a card passes."""
+    published(police, hamlet_a)
+    posting = Posting.objects.get(group=group_a)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer_a)
+    page = client.get(url("checklist")).content.decode()
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+    assert tokens
+    assert client.post(url("posting-posted", posting.pk)).status_code == 403
+    for token in tokens:
+        posted = client.post(url("posting-posted", posting.pk), {"csrfmiddlewaretoken": token})
+        assert posted.status_code == 302
+    posting.refresh_from_db()
+    assert posting.status == Posting.Status.POSTED

@@ -45,3 +45,14 @@ def test_the_search_column_has_a_trigram_index() -> None:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'report_search_trgm'")
         [(definition,)] = cursor.fetchall()
     assert "USING gin (search_text gin_trgm_ops)" in definition
+
+
+def test_the_open_queue_is_counted_from_the_open_reports_index(police: User, hamlet_a: Hamlet):
+    """The count on every request of the default queue reads only the open reports."""
+    IncidentReportFactory.create_batch(5, hamlet=hamlet_a)
+    form = QueueFilterForm(QueryDict(""), user=police)
+    queryset = form.selection(IncidentReport.objects.visible_to(police)).order_by()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    assert "report_open_idx" in queryset.values("pk").explain()

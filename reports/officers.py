@@ -1,0 +1,137 @@
+"""The officers a report can be assigned to, and a short cache of what the triage queue's
+filters list (read on every request of a hot page, changed only when users, roles or hamlets
+are): the hamlets of the user's scope and the officers assignable in them.
+
+An entry holds the version token it was read under; any change to what `hamlets_for` and
+`triagers_for` read (a user, their roles, permissions or hamlets, a role's permissions, a
+hamlet) replaces the token, and the next request reads the database again. A write that
+bypasses the ORM's signals (a bulk load, raw SQL) is seen after CACHE_SECONDS at most. The
+lists only offer choices and names: the reports shown are read through visible_to, a hamlet
+chosen is checked against the scope itself, and report_assign checks the chosen officer's
+permission and scope again, so a stale entry can neither show nor assign anything wrongly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from accounts.models import User
+from groups.access import hamlets_for
+from groups.models import Hamlet
+
+VERSION_KEY = "reports:queue-choices:version"
+CACHE_SECONDS = 300
+
+
+def triagers_for(hamlets: QuerySet[Hamlet] | list[int], commune_id: int | None) -> QuerySet[User]:
+    """Active users of the commune who may triage (through a role or directly): the officers a
+    report can be assigned to. The service checks each one's scope again."""
+    perm = Q(
+        groups__permissions__codename="triage_report",
+        groups__permissions__content_type__app_label="reports",
+    ) | Q(
+        user_permissions__codename="triage_report",
+        user_permissions__content_type__app_label="reports",
+    )
+    commune_wide = Q(
+        groups__permissions__codename="view_all_hamlets",
+        groups__permissions__content_type__app_label="groups",
+    )
+    in_scope = commune_wide | Q(hamlets__in=hamlets)
+    return (
+        User.objects.filter(perm, is_active=True, commune_id=commune_id)
+        .filter(Q(pk__in=User.objects.filter(in_scope).values("pk")))
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+@dataclass(frozen=True)
+class QueueChoices:
+    """What the queue's filters offer a user: the hamlets of their scope (hamlets_for, pk →
+    name, by name) and the officers assignable in them ((pk, name) of triagers_for)."""
+
+    hamlets: dict[int, str]
+    officers: list[tuple[str, str]]
+
+
+def queue_choices(user: User) -> QueueChoices:
+    """The user's QueueChoices, from the cache when nothing they depend on has changed since
+    it was filled: one round trip reads the current version and the entry, which holds the
+    version it was read under."""
+    key = f"reports:queue-choices:{user.pk}"
+    found = cache.get_many([VERSION_KEY, key])
+    version, entry = found.get(VERSION_KEY), found.get(key)
+    if version is not None and entry is not None and entry[0] == version:
+        return QueueChoices(*entry[1:])
+    if version is None:
+        version = _new_version()
+    choices = _read(user)
+    if version is not None:
+        # Plain values, not the class: an entry stays readable whatever the code becomes.
+        cache.set(key, (version, choices.hamlets, choices.officers), CACHE_SECONDS)
+    return choices
+
+
+def _read(user: User) -> QueueChoices:
+    hamlets = dict(hamlets_for(user).order_by("name").values_list("pk", "name"))
+    officers = triagers_for(list(hamlets), user.commune_id).only("pk", "full_name", "username")
+    return QueueChoices(hamlets, [(str(officer.pk), str(officer)) for officer in officers])
+
+
+def _new_version() -> str | None:
+    """A version when there was none (first use, or evicted); None when the cache does not
+    answer (Redis down: the caller reads the database, and stores nothing). A random token,
+    never a counter restarted at 1: entries stored under an evicted one must stay stale."""
+    cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+    return cache.get(VERSION_KEY)
+
+
+def forget_queue_choices() -> None:
+    """Make every cached entry stale: now (the writing request, and tests, read fresh) and
+    again on commit (a request that read the old rows before the commit may have stored them
+    under the token replaced first)."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+
+
+# --- what makes the lists stale ------------------------------------------------------------
+
+
+def _user_saved(sender: type, instance: User, update_fields: Any = None, **kwargs: Any) -> None:
+    # A login saves last_login alone: not something the lists show or depend on.
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    forget_queue_choices()
+
+
+def _changed(sender: type, **kwargs: Any) -> None:
+    forget_queue_choices()
+
+
+def connect() -> None:
+    """Called from ReportsConfig.ready()."""
+    uid = "reports.officers"
+    post_save.connect(_user_saved, sender=User, dispatch_uid=f"{uid}.user_saved")
+    post_delete.connect(_changed, sender=User, dispatch_uid=f"{uid}.user_deleted")
+    # A hamlet added, renamed, moved or removed: the scope's list of names.
+    post_save.connect(_changed, sender=Hamlet, dispatch_uid=f"{uid}.hamlet_saved")
+    post_delete.connect(_changed, sender=Hamlet, dispatch_uid=f"{uid}.hamlet_deleted")
+    # Deleting a role or a permission removes its links without an m2m_changed signal.
+    for model in (Group, Permission):
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}.{model.__name__}")
+    for through in (
+        User.groups.through,
+        User.user_permissions.through,
+        User.hamlets.through,
+        Group.permissions.through,
+    ):
+        m2m_changed.connect(_changed, sender=through, dispatch_uid=f"{uid}.{through.__name__}")
