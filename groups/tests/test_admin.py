@@ -198,16 +198,37 @@ def changelist_queries(client) -> int:
     return len(queries)
 
 
-def test_changelist_query_count_does_not_grow_with_the_data(client, police, roster) -> None:
-    client.force_login(police)
-    small = changelist_queries(client)
+def add_members(roster, groups_per_hamlet: int) -> None:
     for hamlet in (roster["group_a"].hamlet, roster["group_b"].hamlet):
-        for _ in range(3):
+        for _ in range(groups_per_hamlet):
             group = ZaloGroupFactory(hamlet=hamlet)
             MemberFactory.create_batch(
                 10, group=group, people_group=PeopleGroupFactory(hamlet=hamlet)
             )
+
+
+def test_changelist_query_count_does_not_grow_with_the_data(client, police, roster) -> None:
+    client.force_login(police)
+    add_members(roster, 3)  # more than one page (50) at both sizes
+    small = changelist_queries(client)
+    add_members(roster, 6)
     assert changelist_queries(client) == small
+
+
+def test_a_list_that_fits_on_one_page_is_not_counted_apart(client, police, roster) -> None:
+    """Its rows are its count: one query fewer, and the same count and rows shown."""
+    client.force_login(police)
+    with CaptureQueriesContext(connection) as one_page:
+        response = client.get(CHANGELIST, {"q": "nguyen"})
+    assert not [q for q in one_page.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert response.context["cl"].result_count == 1
+    assert names(response) == {"Nguyễn Văn Đức"}
+    add_members(roster, 3)
+    with CaptureQueriesContext(connection) as pages:
+        response = client.get(CHANGELIST)
+    assert len(pages) == len(one_page) + 1  # the count, since more than one page is found
+    assert response.context["cl"].result_count == 62
+    assert len(response.context["cl"].result_list) == 50
 
 
 def test_group_page_shows_members_inline_and_count_history(client, police, roster) -> None:
