@@ -7,6 +7,7 @@ file system; DEBUG is off unless asked for, and with DEBUG off a real SECRET_KEY
 
 import base64
 import hashlib
+import sys
 from pathlib import Path
 
 import environ
@@ -26,10 +27,14 @@ if ENV_FILE and Path(ENV_FILE).is_file():
 # --- Core ---------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 
-# Only usable with DEBUG on: a production run must never sign sessions with a published key.
+# Only usable with DEBUG on: a production run must never sign sessions with a published key
+# (nor derive the informants' keys from it). `manage.py makemigrations` alone reads nothing but
+# the code, signs and encrypts nothing, and so runs without one: the check that every model
+# change has its migration runs it in a bare environment.
 DEV_SECRET_KEY = "django-insecure-binhyen-local-development-only-do-not-deploy"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
+KEYLESS_COMMAND = Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] == ["makemigrations"]
+if not DEBUG and SECRET_KEY == DEV_SECRET_KEY and not KEYLESS_COMMAND:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Production (DEBUG off) refuses to start with the default key; "
         "set SECRET_KEY (see .env.example), or DEBUG=1 for local development."
