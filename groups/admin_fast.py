@@ -35,9 +35,13 @@ class FastChangeList(ChangeList):
         are the count and no COUNT query runs (a search mostly finds one page); when they do
         not, the count runs as in Django and the rows read are the page."""
         per_page = self.list_per_page
-        if self.page_num != 1 or self.show_all or self.list_editable:
-            return super().get_results(request)
-        if self.model_admin.show_full_result_count:
+        # Django's own where the page, "show all", a formset or the unfiltered total needs it.
+        if (
+            self.page_num != 1
+            or self.show_all
+            or self.list_editable
+            or self.model_admin.show_full_result_count
+        ):
             return super().get_results(request)
         rows = list(self.queryset[: per_page + 1])
         if len(rows) > per_page:

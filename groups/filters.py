@@ -11,15 +11,16 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from .access import within_one_commune
-from .models import Member, MemberQuerySet, ZaloGroup
+from .models import Member, MemberQuerySet, ZaloGroup, name_order
 
-# Public ordering values. `id` always comes last, so that pages do not overlap when many rows
-# share a value. By name: MemberQuerySet.in_name_order.
+# Public ordering values and the order behind each, given whether the scope is read first
+# (groups.models.name_order). `id` always comes last, so that pages do not overlap when many
+# rows share a value.
 MEMBER_ORDERINGS = {
-    "full_name": None,
-    "-full_name": None,
-    "joined_on": (F("joined_on").asc(nulls_last=True), "id"),
-    "-joined_on": (F("joined_on").desc(nulls_last=True), "-id"),
+    "full_name": lambda scope_first: name_order(scope_first=scope_first),
+    "-full_name": lambda scope_first: name_order(descending=True, scope_first=scope_first),
+    "joined_on": lambda _: (F("joined_on").asc(nulls_last=True), "id"),
+    "-joined_on": lambda _: (F("joined_on").desc(nulls_last=True), "-id"),
 }
 
 
@@ -59,11 +60,7 @@ class MemberFilter(django_filters.FilterSet):
         return queryset.search(value, scope_first=self._scope_first)
 
     def filter_ordering(self, queryset: MemberQuerySet, name: str, value: str) -> MemberQuerySet:
-        if MEMBER_ORDERINGS[value] is None:
-            return queryset.in_name_order(
-                descending=value.startswith("-"), scope_first=self._scope_first
-            )
-        return queryset.order_by(*MEMBER_ORDERINGS[value])
+        return queryset.order_by(*MEMBER_ORDERINGS[value](self._scope_first))
 
     @property
     def _scope_first(self) -> bool:

@@ -78,6 +78,14 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # Statuses in which the police still owe work: these have a deadline and can be overdue.
 OPEN_STATUSES = (Status.RECEIVED, Status.VERIFYING, Status.HANDLING)
+# The Bootstrap badge of each status (templates/reports/_status_badge.html, the queue's rows).
+STATUS_BADGES = {
+    Status.RECEIVED: "text-bg-primary",
+    Status.VERIFYING: "text-bg-warning",
+    Status.HANDLING: "text-bg-warning",
+    Status.RESOLVED: "text-bg-success",
+    Status.CLOSED: "text-bg-success",
+}
 # Deadlines when the commune has configured none for an urgency.
 DEFAULT_DEADLINE_HOURS = {Urgency.URGENT: 24, Urgency.NORMAL: 7 * 24}
 
@@ -350,6 +358,10 @@ class IncidentReport(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def status_badge(self) -> str:
+        return STATUS_BADGES.get(self.status, "text-bg-secondary")
 
     @property
     def is_overdue(self) -> bool:

@@ -158,21 +158,11 @@ class _Names:
             self.officers = {**self.officers, **{user.pk: str(user) for user in found}}
 
 
-# The badge colour of each status, as templates/reports/_status_badge.html draws it.
-STATUS_BADGE = {
-    Status.RECEIVED: "text-bg-primary",
-    Status.VERIFYING: "text-bg-warning",
-    Status.HANDLING: "text-bg-warning",
-    Status.RESOLVED: "text-bg-success",
-    Status.CLOSED: "text-bg-success",
-}
-
-
 def _queue_rows(reports: list[IncidentReport], names: _Names) -> list[IncidentReport]:
     """The queue's rows with what the template shows of each worked out here, once per page:
     the names of the hamlet and the officer (from `names`), the labels translated once
     (get_FOO_display rebuilds its choices on every call), whether the row is overdue, the
-    badge colour, the link and the checkbox's label, the deadline as the template's
+    link and the checkbox's label, the deadline as the template's
     `date:"d/m/Y H:i"` wrote it (that filter cost a third of a row) and the key as text."""
     names.complete(reports)
     categories = {value: str(label) for value, label in Category.choices}
@@ -186,7 +176,6 @@ def _queue_rows(reports: list[IncidentReport], names: _Names) -> list[IncidentRe
         )
         report.category_label = categories.get(report.category, report.category)
         report.status_label = statuses.get(report.status, report.status)
-        report.status_badge = STATUS_BADGE.get(report.status, "text-bg-secondary")
         report.overdue = report.is_overdue
         report.detail_url = detail(report.pk)
         report.select_label = select % {"code": report.code}

@@ -426,7 +426,7 @@ def test_the_first_page_counts_everything_with_its_rows(
 def test_the_checklist_forms_carry_a_token_the_csrf_check_accepts(
     police: User, officer_a: User, hamlet_a, group_a
 ) -> None:
-    """The page's forms share one token, written once: a browser's post of a card passes."""
+    """The token the page's forms carry passes the check: a browser's post of a card works."""
     published(police, hamlet_a)
     posting = Posting.objects.get(group=group_a)
     client = Client(enforce_csrf_checks=True)
