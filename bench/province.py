@@ -284,9 +284,9 @@ def pages_under_load(table: Table, args, results: dict) -> None:
     workers = {pid: kib for pid, kib in sampler.peak_each_kib.items() if pid != server.pid}
     peak = max(workers.values(), default=0) / 1024
     results["web_worker_peak_rss_mib"] = round(peak, 1)
+    threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
     table.add("web worker peak RSS (load run)", round(peak, 1), "MiB", "< 250 MiB", None,
-              f"{len(workers)} {args.worker_class} workers"
-              + (f" × {args.threads} threads" if args.worker_class == "gthread" else ""))  # fmt: skip
+              f"{len(workers)} {args.worker_class} workers{threads}")  # fmt: skip
 
 
 # --- the SQL of each page alone -----------------------------------------------------------
