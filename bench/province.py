@@ -284,9 +284,12 @@ def pages_under_load(table: Table, args, results: dict) -> None:
     workers = {pid: kib for pid, kib in sampler.peak_each_kib.items() if pid != server.pid}
     peak = max(workers.values(), default=0) / 1024
     results["web_worker_peak_rss_mib"] = round(peak, 1)
-    threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
+    # gunicorn itself turns sync workers with more than one thread into gthread workers.
+    threaded = args.worker_class == "gthread" or args.threads > 1
+    server_kind = f"gthread workers × {args.threads} threads" if threaded else "sync workers"
+    results["web_server"] = f"{len(workers)} {server_kind}"
     table.add("web worker peak RSS (load run)", round(peak, 1), "MiB", "< 250 MiB", None,
-              f"{len(workers)} {args.worker_class} workers{threads}")  # fmt: skip
+              results["web_server"])  # fmt: skip
 
 
 # --- the SQL of each page alone -----------------------------------------------------------
@@ -496,10 +499,10 @@ def main() -> None:
     # As the image runs gunicorn (Dockerfile: sync workers, WEB_CONCURRENCY=3). Sync workers
     # take each request from the one accept queue in turn; gthread workers keep each keep-alive
     # connection on the worker that accepted it, so the busier worker's connections wait longer
-    # (p95 1.7 × p50 against 1.1 × with sync workers, at the same throughput).
+    # (p95 1.3–2.2 × p50 against 1.1 × with sync workers; throughput 5–15 % lower).
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
-    parser.add_argument("--threads", type=int, default=1, help="threads (gthread workers)")
+    parser.add_argument("--threads", type=int, default=1, help="threads a worker (>1: gthread)")
     parser.add_argument("--repeat", type=int, default=10, help="in-process repeats (SQL alone)")
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
