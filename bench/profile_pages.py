@@ -11,7 +11,9 @@ the posting checklist, the police dashboard) it sends `repeat` requests through 
 client in this process (after two to warm up; DEBUG off, no test instrumentation of the
 templates) and prints the median CPU time of this process per request (`time.process_time`,
 steadier than wall time on a shared machine), the median wall time, the SQL query count, and
-then, under cProfile, the functions with the most cumulative time. JSON: bench/results/
+then, under cProfile, the functions with the most cumulative time (`--top`), the functions most
+often on a sampled stack (`--sample`), or the CPU time of each stage (`--stages`: template tags,
+changelist steps, SQL compilation and execution, permission and session loads). JSON: bench/results/
 profile_pages-*.json.
 """
 
@@ -77,6 +79,71 @@ def sampled(call, times: int, top: int) -> str:
     return "\n".join(lines)
 
 
+def stage_times(call, times: int) -> str:
+    """`call()` `times` times with the CPU time of some stages of a request added up: each
+    template tag and include, the admin changelist's steps, SQL compilation and execution, the
+    permission and session loads. A stage called within itself (a subquery's compilation) is
+    counted once, by its outermost call; different stages overlap (a tag runs SQL)."""
+    import collections
+    import contextlib
+
+    from django.contrib.admin.views.main import ChangeList
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db.backends.utils import CursorWrapper
+    from django.db.models.sql.compiler import SQLCompiler
+    from django.template import library, loader_tags
+    from django.template.backends.django import Template
+
+    def tag_name(node) -> str:
+        return getattr(node.func, "__name__", "?")
+
+    stages = [  # (class, method, the stage's name: text, or a function of the instance)
+        (Template, "render", "template (all of it)"),
+        (library.InclusionNode, "render", lambda node: f"{{% {tag_name(node)} %}}"),
+        (library.SimpleNode, "render", lambda node: f"{{% {tag_name(node)} %}}"),
+        (loader_tags.IncludeNode, "render", lambda node: f"include {node.template.token}"),
+        (ChangeList, "__init__", "changelist: set-up (all of it)"),
+        (ChangeList, "get_filters", "changelist: filters"),
+        (ChangeList, "get_queryset", "changelist: queryset"),
+        (SQLCompiler, "execute_sql", "SQL: compile, run, fetch"),
+        (SQLCompiler, "as_sql", "SQL: compile"),
+        (CursorWrapper, "_execute", "SQL: run"),
+        (ModelBackend, "get_all_permissions", "permissions"),
+        (SessionStore, "load", "session load"),
+    ]
+    totals: collections.Counter = collections.Counter()
+    depth: collections.Counter = collections.Counter()
+
+    def timed(method, name):
+        def inner(self, *args, **kwargs):
+            key = name(self) if callable(name) else name
+            depth[key] += 1
+            began = time.process_time()
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                depth[key] -= 1
+                if not depth[key]:
+                    totals[key] += time.process_time() - began
+
+        return inner
+
+    with contextlib.ExitStack() as undo:
+        for cls, attr, name in stages:
+            method = cls.__dict__[attr]
+            setattr(cls, attr, timed(method, name))
+            undo.callback(setattr, cls, attr, method)
+        began = time.process_time()
+        for _ in range(times):
+            call()
+        whole = time.process_time() - began
+    lines = [f"  {1000 * whole / times:7.2f} ms  the whole request (CPU, {times} requests)"]
+    for key, seconds in totals.most_common(25):
+        lines.append(f"  {1000 * seconds / times:7.2f} ms  {key}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
@@ -89,6 +156,11 @@ def main() -> None:
         default=0,
         help="print the N functions most often on the stack, sampled every ms of CPU time "
         "(no cProfile overhead: what each function's share really is)",
+    )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="print the CPU time of each template tag, changelist step, SQL compilation and run",
     )
     parser.add_argument(
         "--dump", type=Path, help="write each page's HTML (CSRF tokens blanked) to this folder"
@@ -147,6 +219,8 @@ def main() -> None:
             print(out.getvalue())
         if args.sample:
             print(sampled(functools.partial(client.get, path), 20, args.sample))
+        if args.stages:
+            print(stage_times(functools.partial(client.get, path), args.repeat))
     common.write_results("profile_pages", {"repeat": args.repeat, "pages": results})
 
 
