@@ -104,7 +104,10 @@ class ScopedListFilter(admin.SimpleListFilter):
         raise NotImplementedError
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        return [(str(obj.pk), str(obj)) for obj in self.options(request)]
+        options = self.options(request)
+        if options.query.is_empty():  # .none(): Django would still compile the query
+            return []
+        return [(str(obj.pk), str(obj)) for obj in options]
 
     def has_output(self) -> bool:
         # A chosen value applies even when its options are not listed (a group filter without a
@@ -311,6 +314,10 @@ class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
     list_filter = (HamletFilter, PeopleGroupFilter, GroupFilter, "role", ActiveFilter)
     # What the columns draw: the group's name, the people's group with its hamlet.
     list_select_related = ("group", "people_group__hamlet")
+    list_only = (
+        *("full_name", "phone", "role", "joined_on", "left_on"),
+        *("group__name", "people_group__name", "people_group__hamlet__name"),
+    )
     # The search box is answered by Member.objects.search (see get_search_results).
     search_fields = ("full_name",)
     search_help_text = _(

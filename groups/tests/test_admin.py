@@ -260,3 +260,40 @@ def test_hamlet_list_names_its_area_officers(client, police, officer_a, hamlet_a
     assert str(officer_a) in html
     change = client.get(f"/admin/groups/hamlet/{hamlet_a.pk}/change/").content.decode()
     assert str(officer_a) in change
+
+
+def changelist_rows(cl, build) -> str:
+    from django.template.loader import render_to_string
+
+    return render_to_string("admin/change_list_results.html", build(cl))
+
+
+@pytest.mark.parametrize("query", [{}, {"q": "nguyen", "role": "household", "o": "1"}])
+def test_member_rows_are_the_html_django_draws(client, police, roster, monkeypatch, query) -> None:
+    """The member list's cheaper rows (FastChangeList, fast_result_list and the mixin's
+    checkbox and audit link) give exactly Django's HTML, with and without preserved filters."""
+    from auditlog.mixins import AuditlogHistoryAdminMixin
+    from django.contrib import admin
+    from django.contrib.admin.templatetags import admin_list
+    from django.contrib.admin.views.main import ChangeList
+
+    from groups.admin import MemberAdmin
+    from groups.templatetags.fast_admin_list import fast_result_list
+
+    hamlet = roster["group_a"].hamlet
+    MemberFactory(  # every kind of cell: a people's group, a leaving date, a <script> name
+        group=roster["group_a"],
+        full_name="Nguyễn <b>Thị</b> Lan",
+        people_group=PeopleGroupFactory(hamlet=hamlet, name="Tổ 1 & 2"),
+        joined_on=datetime.date(2024, 3, 1),
+        left_on=datetime.date(2025, 7, 15),
+        role=Member.Role.HOUSEHOLD,
+    )
+    client.force_login(police)
+    fast = client.get(CHANGELIST, query).context["cl"]
+    monkeypatch.setattr(MemberAdmin, "get_changelist", lambda self, request, **kw: ChangeList)
+    monkeypatch.setattr(MemberAdmin, "action_checkbox", admin.ModelAdmin.action_checkbox)
+    monkeypatch.setattr(MemberAdmin, "auditlog_link", AuditlogHistoryAdminMixin.auditlog_link)
+    plain = client.get(CHANGELIST, query).context["cl"]
+    assert type(plain) is ChangeList and len(plain.result_list) >= 2
+    assert changelist_rows(fast, fast_result_list) == changelist_rows(plain, admin_list.result_list)
