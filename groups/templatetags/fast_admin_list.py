@@ -13,6 +13,7 @@ columns (a formset) is left to Django.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 
 from django.contrib.admin.templatetags import admin_list
@@ -26,11 +27,15 @@ from django.contrib.admin.utils import (
     lookup_field,
 )
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.template import Library
 from django.urls import NoReverseMatch
+from django.utils import formats
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 register = Library()
 
@@ -76,9 +81,21 @@ def _shown_value(name, attr, value, css: str, empty: str) -> tuple[object, str]:
     return shown, classes
 
 
+@functools.lru_cache(maxsize=4096)
+def _local_date(value: datetime.date, language: str | None) -> str:
+    """formats.localize(value) of a date: the same few thousand dates on every page of a
+    roster (joining and leaving dates), each formatted once per language and process."""
+    return formats.localize(value)
+
+
+@receiver(setting_changed)
+def _formats_changed(**kwargs) -> None:  # as Django resets its own format cache
+    _local_date.cache_clear()
+
+
 def _field_display(field, empty: str, link: bool) -> Callable[[object], object]:
     """value -> display_for_field(value, field, …): choices from a dict made once per page,
-    their labels translated once (Django makes the dict for every cell)."""
+    their labels translated once (Django makes the dict for every cell); dates memoised."""
     if getattr(field, "flatchoices", None):
         try:
             labels = {value: str(label) for value, label in field.flatchoices}
@@ -86,6 +103,9 @@ def _field_display(field, empty: str, link: bool) -> Callable[[object], object]:
             pass
         else:
             return lambda value: labels.get(value, empty)
+    elif type(field) is models.DateField:
+        language = get_language()
+        return lambda value: empty if value in field.empty_values else _local_date(value, language)
     return lambda value: display_for_field(value, field, empty, avoid_link=link)
 
 
