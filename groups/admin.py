@@ -100,12 +100,13 @@ class ScopedListFilter(admin.SimpleListFilter):
 
     lookup: str = ""
 
-    def options(self, request: HttpRequest) -> QuerySet:
+    def options(self, request: HttpRequest) -> QuerySet | None:
+        """The objects to list (each one's str is its label); None when there are none."""
         raise NotImplementedError
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         options = self.options(request)
-        if options.query.is_empty():  # .none(): Django would still compile the query
+        if options is None:
             return []
         return [(str(obj.pk), str(obj)) for obj in options]
 
@@ -123,20 +124,32 @@ class ScopedListFilter(admin.SimpleListFilter):
         return queryset.filter(**{self.lookup: value})
 
 
-def hamlet_dependent(request: HttpRequest, queryset: QuerySet) -> QuerySet:
-    """Options of the people's group and group filters: those of the chosen hamlet. Listing
-    every group of a wide scope (a province has ~10,000) would make each page heavy."""
+def options_hamlet(request: HttpRequest) -> str | int | None:
+    """The hamlet whose people's groups and groups the filters list: the one chosen, or the
+    user's only hamlet; None otherwise. Listing every group of a wide scope (a province has
+    ~10,000) would make each page heavy."""
     hamlet = request.GET.get("hamlet", "")
     if hamlet.isdigit():
-        return queryset.filter(hamlet_id=hamlet).select_related("hamlet")
+        return hamlet
     # Asked by both filters: read once per request.
     hamlets = getattr(request, "_filter_hamlets", None)
     if hamlets is None:
         hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
         request._filter_hamlets = hamlets
-    if len(hamlets) == 1:
-        return queryset.filter(hamlet_id=hamlets[0]).select_related("hamlet")
-    return queryset.none()
+    return hamlets[0] if len(hamlets) == 1 else None
+
+
+class HamletDependentFilter(ScopedListFilter):
+    """Options: the `model`'s objects in scope of the hamlet of `options_hamlet`."""
+
+    model: type[models.Model]
+
+    def options(self, request: HttpRequest) -> QuerySet | None:
+        hamlet = options_hamlet(request)
+        if hamlet is None:
+            return None
+        in_scope = self.model.objects.visible_to(request.user)
+        return in_scope.filter(hamlet_id=hamlet).select_related("hamlet")
 
 
 class HamletFilter(ScopedListFilter):
@@ -145,31 +158,30 @@ class HamletFilter(ScopedListFilter):
     lookup = "group__hamlet_id"
 
     def options(self, request: HttpRequest) -> QuerySet:
-        return hamlets_for(request.user)
+        hamlets = hamlets_for(request.user)
+        if within_one_commune(request.user):
+            return hamlets.order_by("code")  # the hamlets' own order, without the commune's join
+        return hamlets
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
         options = super().lookups(request, model_admin)
-        # What hamlet_dependent asks next (the first two hamlets): known now, not read again.
+        # What options_hamlet asks next (the first two hamlets): known now, not read again.
         request._filter_hamlets = [int(pk) for pk, _name in options[:2]]
         return options
 
 
-class PeopleGroupFilter(ScopedListFilter):
+class PeopleGroupFilter(HamletDependentFilter):
     title = _("people's group")
     parameter_name = "people_group"
     lookup = "people_group_id"
-
-    def options(self, request: HttpRequest) -> QuerySet:
-        return hamlet_dependent(request, PeopleGroup.objects.visible_to(request.user))
+    model = PeopleGroup
 
 
-class GroupFilter(ScopedListFilter):
+class GroupFilter(HamletDependentFilter):
     title = _("Zalo group")
     parameter_name = "group"
     lookup = "group_id"
-
-    def options(self, request: HttpRequest) -> QuerySet:
-        return hamlet_dependent(request, ZaloGroup.objects.visible_to(request.user))
+    model = ZaloGroup
 
 
 class ActiveFilter(admin.SimpleListFilter):
