@@ -42,6 +42,11 @@ PAGES = {  # key: (label, path, persona), as in bench/province.py
     "members": ("member search", "/admin/groups/member/?q=nguyen+van", "commune police"),
     "checklist": ("posting checklist", "/checklist/", "area officer"),
     "dashboard": ("police dashboard", "/", "commune police"),
+    "no-match": (
+        "member search, no match",
+        "/admin/groups/member/?q=khong+co+ai",
+        "commune police",
+    ),
 }
 
 
