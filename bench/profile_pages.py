@@ -7,14 +7,15 @@ Usage (a copy of the province, since the logins write sessions):
         .venv/bin/python bench/profile_pages.py [--repeat 20] [--top 25] [--page queue]
 
 For each page of bench/province.py (the framework floor, the triage queue, the member search,
-the posting checklist, the police dashboard) it sends `repeat` requests through Django's test
-client in this process (after two to warm up; DEBUG off, no test instrumentation of the
+the posting checklist, the police dashboard, the member search that finds nobody) it sends
+`repeat` requests through Django's test client in this process (after two to warm up; the
+pages in turn, one request each per round; DEBUG off, no test instrumentation of the
 templates) and prints the median CPU time of this process per request (`time.process_time`,
-steadier than wall time on a shared machine), the median wall time, the SQL query count, and
-then, under cProfile, the functions with the most cumulative time (`--top`), the functions most
-often on a sampled stack (`--sample`), or the CPU time of each stage (`--stages`: template tags,
-changelist steps, SQL compilation and execution, permission and session loads). JSON: bench/results/
-profile_pages-*.json.
+steadier than wall time on a shared machine) with the first page's (the floor's) divided by
+it, the median wall time, the SQL query count, and then, under cProfile, the functions with the
+most cumulative time (`--top`), the functions most often on a sampled stack (`--sample`), or
+the CPU time of each stage (`--stages`: template tags, changelist steps, SQL compilation and
+execution, permission and session loads). JSON: bench/results/profile_pages-*.json.
 """
 
 from __future__ import annotations
@@ -179,38 +180,54 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     people = common.personas()
-    results = {}
-    for key in args.page or list(PAGES):
-        label, path, persona = PAGES[key]
-        client = common.verified_client(people[persona])
+    keys = args.page or list(PAGES)
+    clients, responses = {}, {}
+    for key in keys:
+        _label, path, persona = PAGES[key]
+        clients[key] = common.verified_client(people[persona])
         for _ in range(2):
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-        cpu, wall, queries = [], [], 0
-        for _ in range(args.repeat):
+            responses[key] = clients[key].get(path)
+            assert responses[key].status_code == 200, (path, responses[key].status_code)
+    # The pages in turn, one request each per round: what slows a shared machine for a while
+    # slows every page alike, so their ratios hold better than their times.
+    cpu = {key: [] for key in keys}
+    wall = {key: [] for key in keys}
+    queries = {}
+    for _ in range(args.repeat):
+        for key in keys:
             with CaptureQueriesContext(connection) as captured:
                 began, began_cpu = time.perf_counter(), time.process_time()
-                client.get(path)
-                cpu.append(time.process_time() - began_cpu)
-                wall.append(time.perf_counter() - began)
-            queries = len(captured)
+                clients[key].get(PAGES[key][1])
+                cpu[key].append(time.process_time() - began_cpu)
+                wall[key].append(time.perf_counter() - began)
+            queries[key] = len(captured)
+    results = {}
+    for key in keys:
+        label, path, _persona = PAGES[key]
+        client, response = clients[key], responses[key]
         figures = {
-            "cpu_ms": round(statistics.median(cpu) * 1000, 1),
+            "cpu_ms": round(statistics.median(cpu[key]) * 1000, 1),
             # The least is the steadiest figure on a machine others share.
-            "cpu_min_ms": round(min(cpu) * 1000, 1),
-            "wall_ms": round(statistics.median(wall) * 1000, 1),
-            "queries": queries,
+            "cpu_min_ms": round(min(cpu[key]) * 1000, 1),
+            "wall_ms": round(statistics.median(wall[key]) * 1000, 1),
+            "queries": queries[key],
             "bytes": len(response.content),
         }
+        if key != keys[0]:
+            figures["cpu_ratio_to_first"] = round(
+                statistics.median(cpu[keys[0]]) / statistics.median(cpu[key]), 2
+            )
         results[key] = figures
         if args.dump:
             args.dump.mkdir(parents=True, exist_ok=True)
             html = re.sub(r'(csrfmiddlewaretoken" value=")[^"]*', r"\1", response.content.decode())
             (args.dump / f"{key}.html").write_text(html)
+        ratio = figures.get("cpu_ratio_to_first")
         print(
-            f"{label:<20} cpu {figures['cpu_ms']:>7} ms (least {figures['cpu_min_ms']:>5})  "
+            f"{label:<24} cpu {figures['cpu_ms']:>7} ms (least {figures['cpu_min_ms']:>5})  "
             f"wall {figures['wall_ms']:>7} ms  "
-            f"{queries:>3} queries  {figures['bytes']:>7} bytes",
+            f"{figures['queries']:>3} queries  {figures['bytes']:>7} bytes"
+            + (f"  {PAGES[keys[0]][0]} ÷ this {ratio}" if ratio else ""),
             flush=True,
         )
         if args.top:

@@ -50,7 +50,7 @@ class BinhYenAdminSite(admin.AdminSite):
                 "admin/app_list.html",
                 {"app_list": app_list, "show_changelinks": False, "request": request},
             )
-            _keep(self._sidebars, key, sidebar)
+            keep(self._sidebars, key, sidebar)
         return sidebar
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list:
@@ -60,11 +60,12 @@ class BinhYenAdminSite(admin.AdminSite):
         app_list = self._app_lists.get(key)
         if app_list is None:
             app_list = super().get_app_list(request, app_label)
-            _keep(self._app_lists, key, app_list)
+            keep(self._app_lists, key, app_list)
         return app_list
 
 
-def _keep(kept: dict, key: tuple, value: object) -> None:
+def keep(kept: dict, key: tuple, value: object) -> None:
+    """kept[key] = value, in a cache of at most APP_LISTS_KEPT entries (then started again)."""
     if len(kept) >= APP_LISTS_KEPT:
         kept.clear()
     kept[key] = value

@@ -297,3 +297,24 @@ def test_member_rows_are_the_html_django_draws(client, police, roster, monkeypat
     plain = client.get(CHANGELIST, query).context["cl"]
     assert type(plain) is ChangeList and len(plain.result_list) >= 2
     assert changelist_rows(fast, fast_result_list) == changelist_rows(plain, admin_list.result_list)
+
+
+def test_the_action_bar_drawn_once_is_djangos() -> None:
+    """The same HTML as Django's ActionForm, from the memo too, and apart for each language."""
+    from django.contrib.admin import helpers
+    from django.utils import translation
+
+    from groups.admin_fast import ActionForm
+
+    def drawn(form_class, choices) -> str:
+        form = form_class(auto_id=None)
+        form.fields["action"].choices = choices
+        return "".join(str(field) for field in form)
+
+    choices = [("", "---------"), ("mark_left", "Đánh dấu đã rời nhóm")]
+    for language in ("vi", "en", "vi"):
+        with translation.override(language):
+            django_html = drawn(helpers.ActionForm, choices)
+            assert drawn(ActionForm, choices) == drawn(ActionForm, choices) == django_html
+    other = [*choices, ("move_to_group", "Chuyển nhóm")]
+    assert drawn(ActionForm, other) == drawn(helpers.ActionForm, other) != django_html
