@@ -37,6 +37,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
+from groups.admin_fast import keep_filters
+
 register = Library()
 
 # obj -> (what the cell shows, its class attribute)
@@ -207,6 +209,14 @@ def fast_result_list(cl) -> dict:
             admin_list.ResultList(None, [_row(cl, obj, columns, pk)]) for obj in cl.result_list
         ],
     }
+
+
+@register.simple_tag(takes_context=True)
+def url_keeping_filters(context, url: str) -> str:
+    """`{% add_preserved_filters url is_popup to_field %}` for the add link: see keep_filters."""
+    preserved = context.get("preserved_filters") or ""
+    opts, popup, to_field = context.get("opts"), context.get("is_popup"), context.get("to_field")
+    return keep_filters(url, preserved, opts, popup, to_field)
 
 
 @register.tag(name="fast_result_list")

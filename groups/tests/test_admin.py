@@ -318,3 +318,19 @@ def test_the_action_bar_drawn_once_is_djangos() -> None:
             assert drawn(ActionForm, choices) == drawn(ActionForm, choices) == django_html
     other = [*choices, ("move_to_group", "Chuyển nhóm")]
     assert drawn(ActionForm, other) == drawn(helpers.ActionForm, other) != django_html
+
+
+@pytest.mark.parametrize("query", [{}, {"q": "nguyen van", "role": "household"}])
+def test_the_add_link_keeps_the_filters_as_django_does(client, police, roster, query) -> None:
+    import re
+
+    from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+
+    client.force_login(police)
+    response = client.get(CHANGELIST, query)
+    tools = response.content.decode().split('class="object-tools"', 1)[1].split("</ul>", 1)[0]
+    [href] = re.findall(r'href="([^"]*)" class="addlink"', tools)
+    context = {"opts": Member._meta, "preserved_filters": response.context["preserved_filters"]}
+    djangos = add_preserved_filters(context, f"{CHANGELIST}add/")
+    assert href == djangos.replace("&", "&amp;")
+    assert ("_changelist_filters" in href) == bool(query)
