@@ -13,7 +13,8 @@ from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ChangeList
 from django.urls import get_script_prefix
-from django.utils.html import format_html
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -95,6 +96,9 @@ class FastChangeList(ChangeList):
         return url + self._row_query
 
 
+CHECKBOX_NAME = conditional_escape(helpers.ACTION_CHECKBOX_NAME)
+
+
 class DrawnOnce:
     """A widget whose HTML is kept, per process, for all it is drawn from: its name, value and
     attributes, its choices' values and labels, the language and the renderer. The action bar
@@ -154,12 +158,12 @@ class FastChangeListMixin:
         return FastChangeList
 
     def action_checkbox(self, obj) -> str:
-        # What forms.CheckboxInput(attrs).render(ACTION_CHECKBOX_NAME, str(obj.pk)) draws.
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            str(obj.pk),
-            format_html(_("Select this object for an action - {}"), str(obj)),
+        # What forms.CheckboxInput(attrs).render(ACTION_CHECKBOX_NAME, str(obj.pk)) draws, as
+        # format_html would build it (each value escaped; the translated format is ours).
+        label = _("Select this object for an action - {}").format(conditional_escape(str(obj)))
+        return SafeString(
+            f'<input type="checkbox" name="{CHECKBOX_NAME}" '
+            f'value="{conditional_escape(str(obj.pk))}" class="action-select" aria-label="{label}">'
         )
 
     @admin.display(description=_lazy("Audit log"))
@@ -174,4 +178,5 @@ class FastChangeListMixin:
         if url is None:
             opts = self.model._meta
             url = urls[prefix] = pk_url(f"admin:{opts.app_label}_{opts.model_name}_auditlog")
-        return format_html('<a href="{}">{}</a>', url(obj.pk), _("View"))
+        href, text = conditional_escape(url(obj.pk)), conditional_escape(_("View"))
+        return SafeString(f'<a href="{href}">{text}</a>')

@@ -175,7 +175,8 @@ def _link(cl, obj, text, pk: str):
     if cl.is_popup:
         value = obj.serializable_value(str(cl.to_field) if cl.to_field else pk)
         popup = format_html(' data-popup-opener="{}"', value)
-    return format_html('<a href="{}"{}>{}</a>', url, popup, text)
+    # format_html('<a href="{}"{}>{}</a>', url, popup, text), its steps written out.
+    return SafeString(f'<a href="{conditional_escape(url)}"{popup}>{conditional_escape(text)}</a>')
 
 
 def _row(cl, obj, columns, pk: str) -> SafeString:
