@@ -70,6 +70,10 @@ class ScopedHistoryMixin(AuditlogHistoryAdminMixin):
 class ScopedAdmin(FastChangeListMixin, ScopedHistoryMixin, admin.ModelAdmin):
     """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing."""
 
+    # Links (Zalo invites, posting proofs) are https; also what Django 6 assumes for a link
+    # typed without a scheme.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
         return queryset.visible_to(request.user)
@@ -273,8 +277,6 @@ class ZaloGroupAdmin(ScopedAdmin):
     search_fields = ("name", "code")
     list_select_related = ("hamlet", "people_group")
     prepopulated_fields = {"code": ("name",)}
-    # Zalo links are https; also what Django 6 assumes for a link typed without a scheme.
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     filter_horizontal = ("co_admins",)
     inlines = [MemberInline, MemberCountInline]
     fieldsets = (
