@@ -2,14 +2,18 @@
 
 Usage (from the project folder, after `make test` or `make run` installed everything):
 
-    .venv/bin/python bench/load.py [--seconds 60] [--connections 32] [--workers 2] [--threads 4]
+    .venv/bin/python bench/load.py [--seconds 60] [--connections 32] [--workers 3]
+                                   [--worker-class sync] [--threads 1]
 
 Uses DATABASE_URL / REDIS_URL when set, else a throw-away SQLite file under var/bench/. It
 migrates and loads the demo data (seed_demo), starts gunicorn on a free loopback port with
-DEBUG off, and signs the demo personas in — the commune police (`congan`, who needs the second
-factor: its session is marked verified with a confirmed TOTP device, as a test login is), an area
-officer, a hamlet head, the party office, the commune leader — by sessions made with Django's
-test login machinery. Each of `--connections` threads keeps one keep-alive connection and sends,
+DEBUG off, as the image runs it (sync workers, `--workers` 3 = the Dockerfile's
+WEB_CONCURRENCY; `--threads` above 1 makes gunicorn use gthread workers), and signs the demo
+personas in — the commune police (`congan`, who needs the second factor: its session is
+marked verified with a confirmed TOTP device, as a test login is), an area officer, a hamlet
+head, the party office, the commune leader — by sessions made with Django's
+test login machinery. Each of `--connections` threads keeps one connection (opened again when a
+sync worker closes it after its answer) and sends,
 until the time is up, requests drawn at random from the mix: the login page (anonymous), home,
 the triage queue, a report's page, the member list, the posting checklist, the bulletin list,
 the review list and API lists, each as the personas that may open it (a page a persona may not
@@ -201,8 +205,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
+    parser.add_argument("--threads", type=int, default=1, help="threads a worker (>1: gthread)")
     args = parser.parse_args()
 
     env = bench_env()
@@ -215,6 +220,7 @@ def main() -> None:
     server = subprocess.Popen(
         [ROOT / ".venv" / "bin" / "gunicorn", "binhyen.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", str(args.workers), "--threads", str(args.threads),
+         "--worker-class", args.worker_class,
          "--keep-alive", "5", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
@@ -230,8 +236,11 @@ def main() -> None:
     rows = {page: summary(samples[page], elapsed) for page in PAGES if samples.get(page)}
     total = summary([row for page in samples.values() for row in page], elapsed)
     database = env["DATABASE_URL"].split(":", 1)[0]
+    # gunicorn itself turns sync workers with more than one thread into gthread workers.
+    threaded = args.worker_class == "gthread" or args.threads > 1
+    kind = f"gthread workers × {args.threads} threads" if threaded else "sync workers"
     print(
-        f"gunicorn {args.workers} workers × {args.threads} threads, {args.connections} "
+        f"gunicorn {args.workers} {kind}, {args.connections} "
         f"connections, {elapsed:.0f} s, {database}, {len(people)} personas + anonymous"
     )
     print(f"{'page':<15} {'requests':>8} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
@@ -248,6 +257,7 @@ def main() -> None:
     out = results / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     report = {
         "args": vars(args),
+        "web_server": f"{args.workers} {kind}",
         "database": database,
         "seconds": round(elapsed, 1),
         "pages": rows,
