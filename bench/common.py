@@ -116,6 +116,25 @@ def first_commune():
     return Commune.objects.order_by("pk").first()
 
 
+# The pages of issue #9, each as (label, path, persona), keyed by the name `--page` takes in
+# bench/profile_pages.py; the framework floor first (bench/province.py loads it around each).
+PAGES = {
+    "floor": ("framework floor", "/bench/floor/", "commune police"),
+    "queue": ("triage queue", "/reports/", "commune police"),
+    "members": ("member search", "/admin/groups/member/?q=nguyen+van", "commune police"),
+    "checklist": ("posting checklist", "/checklist/", "area officer"),
+    "dashboard": ("police dashboard", "/", "commune police"),
+    # No target: what the admin's changelist costs before it draws a row (a search that
+    # finds nobody), beside which the member search's ratio can be read.
+    "no-match": (
+        "member search, no match",
+        "/admin/groups/member/?q=khong+co+ai",
+        "commune police",
+    ),
+}
+REFERENCE_PAGES = {"member search, no match"}
+
+
 def personas() -> dict[str, Any]:
     """Users of the province's first commune, one per role, and the superuser."""
     from accounts.models import User

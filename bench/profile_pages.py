@@ -37,18 +37,7 @@ from bench import common
 
 ROOT = common.ROOT
 
-PAGES = {  # key: (label, path, persona), as in bench/province.py
-    "floor": ("framework floor", "/bench/floor/", "commune police"),
-    "queue": ("triage queue", "/reports/", "commune police"),
-    "members": ("member search", "/admin/groups/member/?q=nguyen+van", "commune police"),
-    "checklist": ("posting checklist", "/checklist/", "area officer"),
-    "dashboard": ("police dashboard", "/", "commune police"),
-    "no-match": (
-        "member search, no match",
-        "/admin/groups/member/?q=khong+co+ai",
-        "commune police",
-    ),
-}
+PAGES = common.PAGES  # key: (label, path, persona)
 
 
 def sampled(call, times: int, top: int) -> str:

@@ -61,17 +61,8 @@ ROOT = common.ROOT
 BIN = ROOT / ".venv" / "bin"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 FLOOR_FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms")
-PAGES = [  # (label, path, persona); the floor first
-    ("framework floor", "/bench/floor/", "commune police"),
-    ("triage queue", "/reports/", "commune police"),
-    ("member search", "/admin/groups/member/?q=nguyen+van", "commune police"),
-    ("posting checklist", "/checklist/", "area officer"),
-    ("police dashboard", "/", "commune police"),
-    # No target: what the admin's changelist costs before it draws a row (a search that
-    # finds nobody), beside which the member search's ratio can be read.
-    ("member search, no match", "/admin/groups/member/?q=khong+co+ai", "commune police"),
-]
-REFERENCE_PAGES = {"member search, no match"}
+PAGES = list(common.PAGES.values())  # (label, path, persona); the floor first
+REFERENCE_PAGES = common.REFERENCE_PAGES
 WRK_SCRIPT = """
 done = function(summary, latency, requests)
   local e = summary.errors
