@@ -11,9 +11,10 @@ from django.urls import get_script_prefix
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
-# Distinct permission sets are few (one per role, plus the odd custom grant); past this many
-# the cache starts again rather than grow.
-APP_LISTS_KEPT = 256
+# The admin's drawn-once caches (app lists, sidebars, the action bar's widgets) hold one entry
+# per distinct key, and those are few (a permission set per role plus the odd custom grant,
+# times the languages): past this many a cache starts again rather than grow.
+ENTRIES_KEPT = 256
 
 
 class BinhYenAdminSite(admin.AdminSite):
@@ -65,8 +66,8 @@ class BinhYenAdminSite(admin.AdminSite):
 
 
 def keep(kept: dict, key: tuple, value: object) -> None:
-    """kept[key] = value, in a cache of at most APP_LISTS_KEPT entries (then started again)."""
-    if len(kept) >= APP_LISTS_KEPT:
+    """kept[key] = value, in a cache of at most ENTRIES_KEPT entries (then started again)."""
+    if len(kept) >= ENTRIES_KEPT:
         kept.clear()
     kept[key] = value
 

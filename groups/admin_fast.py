@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from binhyen.admin_site import keep
 from binhyen.pk_urls import pk_url
 
+CHECKBOX_NAME = conditional_escape(helpers.ACTION_CHECKBOX_NAME)
+
 
 def keep_filters(url: str, preserved_filters: str, opts, popup=False, to_field=None) -> str:
     """add_preserved_filters for a URL that is not the changelist's own (an add or a change
@@ -94,9 +96,6 @@ class FastChangeList(ChangeList):
                 return full
             self._row_query = full[len(url) :]
         return url + self._row_query
-
-
-CHECKBOX_NAME = conditional_escape(helpers.ACTION_CHECKBOX_NAME)
 
 
 class DrawnOnce:

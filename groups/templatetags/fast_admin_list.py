@@ -17,7 +17,6 @@ import functools
 from collections.abc import Callable
 
 from django.contrib.admin.templatetags import admin_list
-from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 from django.contrib.admin.utils import (
     FieldIsAForeignKeyColumnName,
@@ -116,8 +115,8 @@ def _column(cl, index: int, name, empty: str, link: bool) -> Cell:
     try:
         field = _get_non_gfk_field(cl.model._meta, name)
     except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
-        return _value_cell(cl, name, css, empty)
-    if field.auto_created:
+        field = None
+    if field is None or field.auto_created:
         return _value_cell(cl, name, css, empty)
     classes = css
     if isinstance(field, (models.DateField, models.TimeField, models.ForeignKey)):
@@ -168,9 +167,7 @@ def _link(cl, obj, text, pk: str):
     except NoReverseMatch:
         return text
     if cl.preserved_filters:  # a FastChangeList has put them in url_for_result already
-        url = add_preserved_filters(
-            {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url
-        )
+        url = keep_filters(url, cl.preserved_filters, cl.opts)
     popup = ""
     if cl.is_popup:
         value = obj.serializable_value(str(cl.to_field) if cl.to_field else pk)
