@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from binhyen.dates import parse_day
+from binhyen.files import private_file_response
 from binhyen.pk_urls import pk_url
 from groups.models import ZaloGroup
 
@@ -257,23 +258,14 @@ def bulletin_image_upload(request: HttpRequest, bulletin_id: int) -> HttpRespons
     return redirect("bulletins:bulletin-detail", bulletin.pk)
 
 
-def _private_file(field_file, content_type: str, name: str) -> FileResponse:
-    try:
-        handle = field_file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, content_type=content_type, filename=name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
 @login_required
 def bulletin_image(request: HttpRequest, image_id: int) -> FileResponse:
     """A bulletin's picture, for whoever may read the bulletin (to save and post it)."""
     image = get_object_or_404(BulletinImage.objects.visible_to(request.user), pk=image_id)
     _require(request, "bulletins.view_bulletin")
-    return _private_file(image.file, image.content_type, image.original_name)
+    return private_file_response(
+        image.file, content_type=image.content_type, filename=image.original_name
+    )
 
 
 # --- the checklist --------------------------------------------------------------------------
@@ -473,7 +465,9 @@ def posting_proof(request: HttpRequest, posting_id: int) -> FileResponse:
     _require(request, "bulletins.view_posting")
     if not posting.proof_image:
         raise Http404
-    return _private_file(posting.proof_image, "application/octet-stream", "proof")
+    return private_file_response(
+        posting.proof_image, content_type="application/octet-stream", filename="proof"
+    )
 
 
 @login_required

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from binhyen.files import private_file_response
 from binhyen.pk_urls import pk_url
 from groups.access import hamlets_for
 from groups.admin import CappedCountPaginator
@@ -475,22 +476,13 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
     _require(request, "reports.view_incidentreport")
     if not request.user.has_perm(TRIAGE) and attachment.report.filed_by_id != request.user.pk:
         raise PermissionDenied
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
     # Photos open in the browser; a PDF is downloaded (its viewer would run what it holds).
-    response = FileResponse(
-        handle,
+    return private_file_response(
+        attachment.file,
         content_type=attachment.content_type,
-        as_attachment=not attachment.content_type.startswith("image/"),
         filename=attachment.original_name,
+        as_attachment=not attachment.content_type.startswith("image/"),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    # A PDF or an image is shown, never run: no script, no plugin, no frame of ours around it.
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
 
 
 # --- the informant ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from binhyen.files import private_file_response
 from groups.models import Commune
 
 from . import charts, services
@@ -209,11 +210,9 @@ def build_download(request: HttpRequest, build_id: int, fmt: str) -> FileRespons
     if build.status != ReviewBuild.Status.DONE or not field or not field.storage.exists(field.name):
         raise Http404
     name = Path(field.name).name
-    response = FileResponse(
-        field.open("rb"), as_attachment=True, filename=name, content_type=CONTENT_TYPES[fmt]
+    return private_file_response(
+        field, content_type=CONTENT_TYPES[fmt], filename=name, as_attachment=True
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required
