@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from binhyen.dates import parse_day
 from binhyen.files import private_file_response
+from binhyen.permissions import require_perm
 from binhyen.pk_urls import pk_url
 from groups.models import ZaloGroup
 
@@ -48,11 +49,6 @@ from .services import (
 )
 
 PAGE_SIZE = 25
-
-
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -86,7 +82,7 @@ def posting_counts(prefix: str = "", where: Q | None = None) -> dict:
 @login_required
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     """Bulletins in scope, newest first, filtered by theme, status and date, with progress."""
-    _require(request, "bulletins.view_bulletin")
+    require_perm(request, "bulletins.view_bulletin")
     bulletins = Bulletin.objects.visible_to(request.user)
     theme, status = request.GET.get("theme", ""), request.GET.get("status", "")
     if theme in Theme.values:
@@ -129,7 +125,7 @@ def _form_page(request: HttpRequest, form: BulletinForm, bulletin: Bulletin | No
 @login_required
 def bulletin_create_view(request: HttpRequest) -> HttpResponse:
     """A new draft; `?guide=<id>` starts from a guide of the library."""
-    _require(request, "bulletins.add_bulletin")
+    require_perm(request, "bulletins.add_bulletin")
     guide = None
     guide_id = request.GET.get("guide", "")
     if guide_id.isdigit():
@@ -163,7 +159,7 @@ def bulletin_create_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def bulletin_edit(request: HttpRequest, bulletin_id: int) -> HttpResponse:
     bulletin = _bulletin(request, bulletin_id)
-    _require(request, "bulletins.add_bulletin")
+    require_perm(request, "bulletins.add_bulletin")
     if bulletin.author_id != request.user.pk and not request.user.has_perm(
         "bulletins.change_bulletin"
     ):
@@ -192,7 +188,7 @@ def bulletin_detail(request: HttpRequest, bulletin_id: int) -> HttpResponse:
     """The bulletin, its Zalo text with a copy button, its workflow and its progress per group
     (who can see postings)."""
     bulletin = _bulletin(request, bulletin_id)
-    _require(request, "bulletins.view_bulletin")
+    require_perm(request, "bulletins.view_bulletin")
     user = request.user
     context: dict = {
         "bulletin": bulletin,
@@ -262,7 +258,7 @@ def bulletin_image_upload(request: HttpRequest, bulletin_id: int) -> HttpRespons
 def bulletin_image(request: HttpRequest, image_id: int) -> FileResponse:
     """A bulletin's picture, for whoever may read the bulletin (to save and post it)."""
     image = get_object_or_404(BulletinImage.objects.visible_to(request.user), pk=image_id)
-    _require(request, "bulletins.view_bulletin")
+    require_perm(request, "bulletins.view_bulletin")
     return private_file_response(
         image.file, content_type=image.content_type, filename=image.original_name
     )
@@ -276,7 +272,7 @@ def checklist(request: HttpRequest) -> HttpResponse:
     """ "Việc cần đăng": the pending postings of the groups the officer administers (overdue
     first), CHECKLIST_PAGE a page, and what they recorded today. A fixed number of queries
     whatever the size: one page of rows and the totals (see _checklist_cards)."""
-    _require(request, "bulletins.add_posting")
+    require_perm(request, "bulletins.add_posting")
     mine = Posting.objects.checklist_of(request.user)
     now = timezone.now()
     todo = mine.pending()
@@ -462,7 +458,7 @@ def posting_skipped(request: HttpRequest, posting_id: int) -> HttpResponse:
 @login_required
 def posting_proof(request: HttpRequest, posting_id: int) -> FileResponse:
     posting = _posting(request, posting_id)
-    _require(request, "bulletins.view_posting")
+    require_perm(request, "bulletins.view_posting")
     if not posting.proof_image:
         raise Http404
     return private_file_response(
@@ -473,7 +469,7 @@ def posting_proof(request: HttpRequest, posting_id: int) -> FileResponse:
 @login_required
 def progress(request: HttpRequest) -> HttpResponse:
     """Progress per group over a period (default the last 30 days): on time, late, pending."""
-    _require(request, "bulletins.view_posting")
+    require_perm(request, "bulletins.view_posting")
     try:
         days = max(1, min(int(request.GET.get("days", 30)), 366))
     except ValueError:
@@ -506,7 +502,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def guide_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "bulletins.view_guide")
+    require_perm(request, "bulletins.view_guide")
     context = {
         "guides": Guide.objects.visible_to(request.user),
         "can_add": request.user.has_perm("bulletins.add_bulletin"),
@@ -517,7 +513,7 @@ def guide_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def guide_detail(request: HttpRequest, guide_id: int) -> HttpResponse:
     guide = get_object_or_404(Guide.objects.visible_to(request.user), pk=guide_id)
-    _require(request, "bulletins.view_guide")
+    require_perm(request, "bulletins.view_guide")
     context = {"guide": guide, "can_add": request.user.has_perm("bulletins.add_bulletin")}
     return render(request, "bulletins/guide_detail.html", context)
 
@@ -525,7 +521,7 @@ def guide_detail(request: HttpRequest, guide_id: int) -> HttpResponse:
 @login_required
 def question_log(request: HttpRequest) -> HttpResponse:
     """The log of procedure questions answered, this year's totals, and a quick entry form."""
-    _require(request, "bulletins.view_procedurequestion")
+    require_perm(request, "bulletins.view_procedurequestion")
     can_add = request.user.has_perm("bulletins.add_procedurequestion")
     form = None
     if can_add:
