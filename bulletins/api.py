@@ -30,7 +30,8 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from binhyen.files import private_file_response
-from groups.api import CappedCountPagination, InScope, RegisterPermissions
+from binhyen.pagination import CappedCountPagination
+from groups.api import InScope, RegisterPermissions
 from groups.models import Hamlet, ZaloGroup
 from reports.api import service_errors
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from binhyen.dates import parse_day
 from binhyen.files import private_file_response
+from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
 from binhyen.pk_urls import pk_url
 from groups.models import ZaloGroup
@@ -378,11 +379,11 @@ def _checklist_cards(
             "total": first.checklist_total if first else 0,
             "overdue": first.checklist_overdue if first else 0,
         }
-        page = _KnownCountPaginator(rows, CHECKLIST_PAGE, totals["total"]).page(1)
+        page = CappedCountPaginator(rows, CHECKLIST_PAGE, count=totals["total"]).page(1)
         page.object_list = cards
         return page, totals
     totals = todo.aggregate(total=Count("pk"), overdue=overdue)
-    page = _KnownCountPaginator(rows, CHECKLIST_PAGE, totals["total"]).get_page(number)
+    page = CappedCountPaginator(rows, CHECKLIST_PAGE, count=totals["total"]).get_page(number)
     page.object_list = list(page.object_list)
     return page, totals
 
@@ -394,18 +395,6 @@ CHECKLIST_COLUMNS = ("pk", "due_at", "status", "bulletin", "bulletin__title", "b
 # Cards per page of the checklist: a phone shows a few at a time, and each card carries the
 # whole Zalo text and two forms (a hundred cards took longer to render than every query).
 CHECKLIST_PAGE = 30
-
-
-class _KnownCountPaginator(Paginator):
-    """A Paginator told its count (the checklist's aggregate has it), saving the COUNT query."""
-
-    def __init__(self, object_list, per_page: int, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @property
-    def count(self) -> int:  # type: ignore[override]
-        return self._known_count
 
 
 def _posting(request: HttpRequest, posting_id: int) -> Posting:

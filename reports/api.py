@@ -28,7 +28,8 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
-from groups.api import CappedCountPagination, InScope, RegisterPermissions
+from binhyen.pagination import CappedCountPagination
+from groups.api import InScope, RegisterPermissions
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
 from .filters import REPORT_DEFAULT_ORDERING, IncidentReportFilter

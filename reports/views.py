@@ -29,10 +29,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from binhyen.files import private_file_response
+from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
 from binhyen.pk_urls import pk_url
 from groups.access import hamlets_for
-from groups.admin import CappedCountPaginator
 from groups.models import Hamlet
 
 from . import exports
