@@ -29,11 +29,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from binhyen.api_errors import service_errors
 from binhyen.files import private_file_response
 from binhyen.pagination import CappedCountPagination
 from groups.api import InScope, RegisterPermissions
 from groups.models import Hamlet, ZaloGroup
-from reports.api import service_errors
 
 from .models import Bulletin, BulletinImage, Posting, Procedure, Status, TargetMode, Theme
 from .services import (

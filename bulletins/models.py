@@ -409,7 +409,7 @@ class BulletinImageQuerySet(models.QuerySet):
 
 
 class BulletinImage(models.Model):
-    """A picture posted with a bulletin; its type is read from the content (reports/sniff.py)."""
+    """A picture posted with a bulletin; its type is read from the content (binhyen/sniff.py)."""
 
     MAX_SIZE = 5 * 1024 * 1024
     TYPES = ("image/jpeg", "image/png", "image/webp")

@@ -476,7 +476,7 @@ class AttachmentQuerySet(models.QuerySet):
 
 
 class Attachment(models.Model):
-    """A photo or PDF of a report; its type is detected from the content (reports/sniff.py)."""
+    """A photo or PDF of a report; its type is detected from the content (binhyen/sniff.py)."""
 
     MAX_SIZE = 10 * 1024 * 1024
     MAX_PER_REPORT = 5
