@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "reports",
     "bulletins",
     "reviews",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
