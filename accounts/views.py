@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,16 +20,6 @@ from .forms import RecoveryTokenForm, TokenForm
 
 NOTIFICATIONS_PER_PAGE = 25
 RECOVERY_CODES_SESSION_KEY = "_recovery_codes"
-
-
-@login_required
-def bench_floor(request: HttpRequest) -> HttpResponse:
-    """The framework floor of `make bench`: a signed-in page rendering the base template and
-    nothing else, so a page's throughput can be compared with what Django itself costs here.
-    Served only with BENCH_PAGES on (a benchmark's server); 404 otherwise."""
-    if not settings.BENCH_PAGES:
-        raise Http404
-    return render(request, "accounts/bench_floor.html")
 
 
 @login_required
