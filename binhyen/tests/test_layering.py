@@ -1,6 +1,7 @@
-"""The import rules between the apps, read from the code with ast: a wing may use the register
-(groups) and the accounts, never another wing, and accounts knows users and roles only. The
-dashboards compose every wing. Tests may build data of any wing, so they are not walked."""
+"""The import rules between the apps, read from the code with ast: bulletins borrow nothing from
+reports (what they share is in binhyen/), accounts knows users and roles only, only the
+dashboards compose every wing, and no part of the product imports bench/. Tests may build data
+of any wing, so they are not walked."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# app → the apps its code may not import
+# app → the apps its code may not import; and nothing of the product imports the benchmarks.
 FORBIDDEN = {
-    "accounts": {"reports", "bulletins", "reviews", "dashboards"},
-    "bulletins": {"reports", "dashboards"},
-    "binhyen": {"dashboards"},
+    "accounts": {"reports", "bulletins", "reviews", "dashboards", "bench"},
+    "groups": {"dashboards", "bench"},
+    "reports": {"dashboards", "bench"},
+    "bulletins": {"reports", "dashboards", "bench"},
+    "reviews": {"dashboards", "bench"},
+    "dashboards": {"bench"},
+    "binhyen": {"dashboards", "bench"},
 }
 
 
