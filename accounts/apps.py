@@ -4,9 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _sync_roles(sender: AppConfig, **kwargs: object) -> None:
-    # post_migrate is sent once per app, in INSTALLED_APPS order, each time after that app's
-    # permissions were created: only after the last app do all of them exist.
-    if sender is not list(apps.get_app_configs())[-1]:
+    # post_migrate is sent once per app with models, in INSTALLED_APPS order, each time after
+    # that app's permissions were created: only after the last of them do all of them exist.
+    if sender is not [config for config in apps.get_app_configs() if config.models_module][-1]:
         return
     from .roles import sync_role_permissions
 

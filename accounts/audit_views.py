@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from binhyen.dates import local_midnight
+from binhyen.pagination import capped_total
 from groups.importing import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
 
 from .audit import action_label, audit_entries_visible_to, audited_models, changes_of
@@ -89,11 +90,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     del rows[PAGE_SIZE:]
     if not rows and number > 1:
         raise Http404
-    if not has_next:
-        count, exact = start + len(rows), True
-    else:
-        counted = entries.order_by()[: COUNT_CAP + 1].count()
-        count, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
+    count, exact = capped_total(
+        entries, cap=COUNT_CAP, start=start, on_page=len(rows), has_next=has_next
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -4,8 +4,6 @@ from django.urls import path
 from . import audit_views, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("bench/floor/", views.bench_floor, name="bench-floor"),  # BENCH_PAGES only
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notification_read, name="notification-read"),
     path(

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,75 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from groups.access import hamlets_for
-from reports.models import OPEN_STATUSES, Category, Status, Urgency
-
-from . import dashboard, services
+from . import services
 from .forms import RecoveryTokenForm, TokenForm
 
 NOTIFICATIONS_PER_PAGE = 25
 RECOVERY_CODES_SESSION_KEY = "_recovery_codes"
-CATEGORY_VALUES = list(Category.values)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role's dashboard (accounts/dashboard.py): what needs them today and how the model
-    is doing, for their scope, the period chosen and, with several hamlets, one of them."""
-    user = request.user
-    kind = dashboard.kind_for(user)
-    context: dict = {"role": user.primary_role, "kind": kind}
-    if kind is None:
-        context["hamlets"] = hamlets_for(user)
-        return render(request, "accounts/home.html", context)
-    scope = dashboard.scope_for(user, request.GET)
-    period = dashboard.period_from(request.GET)
-    data = dashboard.dashboard(user, kind, scope, period)
-    context.update(scope=scope, period=period, data=data, periods=_period_choices())
-    if kind == dashboard.POLICE:
-        context["charts"] = dashboard.police_charts(data, period)
-        context["months"] = dashboard.month_table(period, data["per_month"], CATEGORY_VALUES)
-        context["categories"] = Category.choices
-        context["breakdown"] = _breakdown(data)
-    elif kind == dashboard.LEADERSHIP:
-        trend = dashboard.leadership_trend(data, period)
-        context["trend"] = trend
-        context["charts"] = dashboard.leadership_charts(trend)
-    return render(request, "accounts/home.html", context)
-
-
-def _breakdown(data: dict) -> list[tuple[str, str, int, str]]:
-    """The rows of "open reports by status and urgency": (figure, label, count, query)."""
-    links = data["links"]
-    rows = [
-        (f"status-{s}", Status(s).label, data["by_status"][s], links["status"][s])
-        for s in OPEN_STATUSES
-    ]
-    rows += [
-        (f"urgency-{u}", _("Urgency: %(level)s") % {"level": label}, data["by_urgency"][u],
-         links["urgency"][u])
-        for u, label in Urgency.choices
-    ]  # fmt: skip
-    return rows
-
-
-def _period_choices() -> list[tuple[str, str]]:
-    return [
-        ("month", _("This month")),
-        ("quarter", _("This quarter")),
-        ("year", _("This year")),
-        ("custom", _("From … to …")),
-    ]
-
-
-@login_required
-def bench_floor(request: HttpRequest) -> HttpResponse:
-    """The framework floor of `make bench`: a signed-in page rendering the base template and
-    nothing else, so a page's throughput can be compared with what Django itself costs here.
-    Served only with BENCH_PAGES on (a benchmark's server); 404 otherwise."""
-    if not settings.BENCH_PAGES:
-        raise Http404
-    return render(request, "accounts/bench_floor.html")
 
 
 @login_required

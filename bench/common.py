@@ -4,11 +4,12 @@
     common.setup()              # environment + django.setup(), before importing models
     common.ensure_province()    # create the database, migrate, seed_scale when it is empty
 
-The province is `manage.py seed_scale` (binhyen/scale.py) in the PostgreSQL database
-`scale_province` on 127.0.0.1 (override with DATABASE_URL or BENCH_DATABASE_URL); built once,
-a few minutes, then reused by every bench. Its size can be changed for a quick try with
-SCALE_ARGS (e.g. SCALE_ARGS="--communes 5 --members 50000"): the database is rebuilt when the
-arguments differ from those it was built with.
+Every bench process runs with DJANGO_SETTINGS_MODULE=bench.settings: the product's settings plus
+the `bench` app and its URLs. The province is `manage.py seed_scale` (bench/scale.py) in the
+PostgreSQL database `scale_province` on 127.0.0.1 (override with DATABASE_URL or
+BENCH_DATABASE_URL); built once, a few minutes, then reused by every bench. Its size can be
+changed for a quick try with SCALE_ARGS (e.g. SCALE_ARGS="--communes 5 --members 50000"): the
+database is rebuilt when the arguments differ from those it was built with.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def bench_environment(**extra: str) -> dict[str, str]:
         "CSRF_COOKIE_SECURE": "0",
         "ENV_FILE": "",
         "DATA_DIR": "var/bench",
-        "DJANGO_SETTINGS_MODULE": "binhyen.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "LOG_LEVEL": "ERROR",
         **extra,
     }
@@ -85,7 +86,7 @@ def ensure_province(log: Callable[[str], None] = lambda line: print(line, file=s
     from django.core.management import call_command
     from django.db import connection
 
-    from binhyen import scale
+    from bench import scale
 
     ensure_database()
     call_command("migrate", verbosity=0)

@@ -49,6 +49,7 @@ def bench_env() -> dict[str, str]:
         "CSRF_COOKIE_SECURE": "0",
         "DATA_DIR": "var/bench",
         "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
     }
     if "DATABASE_URL" not in os.environ:
         (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)

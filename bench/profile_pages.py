@@ -162,7 +162,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    common.setup(REDIS_URL="redis://127.0.0.1:6379/6", BENCH_PAGES="1")
+    common.setup(REDIS_URL="redis://127.0.0.1:6379/6")
     from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

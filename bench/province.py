@@ -17,8 +17,8 @@ floor measured in the same run (absolute times drift on a shared machine; the ra
   p50/p95/p99 of the triage queue, the member search, the posting checklist and the police
   dashboard (the home page `/`), and, with no target, the member search for a name nobody
   has (what the admin's changelist costs before it draws a row), against the framework
-  floor `/bench/floor/` (a signed-in page rendering the base template, served with
-  BENCH_PAGES=1 only), loaded before the first page,
+  floor `/bench/floor/` (a signed-in page rendering the base template, served by the
+  benchmark's own URLs, bench/urls.py), loaded before the first page,
   between every two and after the last: each page's ratio is to the mean of the two floor runs
   around it;
 - the peak resident memory (VmHWM) of each gunicorn worker over the load run;
@@ -213,7 +213,7 @@ def pages_under_load(table: Table, args, results: dict) -> None:
     people = common.personas()
     cookies = {persona: common.session_cookie(user) for persona, user in people.items()}
     port = free_port()
-    env = server_environment(BENCH_PAGES="1")
+    env = server_environment()
     server = subprocess.Popen(
         [BIN / "gunicorn", "binhyen.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
          str(args.workers), "--threads", str(args.threads), "--worker-class", args.worker_class,
@@ -508,7 +508,7 @@ def main() -> None:
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
 
-    common.setup(REDIS_URL=REDIS_URL, BENCH_PAGES="1")
+    common.setup(REDIS_URL=REDIS_URL)
     began = time.perf_counter()
     table, results = Table(), {"args": vars(args)}
     built = common.ensure_province()

@@ -63,8 +63,6 @@ DEMO_PASSWORD = "binhyen-demo-2026"  # noqa: S105 (published on purpose)
 DEMO_TOTP_KEY = "BINHYENDEMOKEYTHUANLOIDONGNAI234"  # published on purpose, DEBUG only
 
 # Where files the portal writes live (embedded broker queue, uploads): never under static/.
-# Benchmarks only (`make bench`): serves the framework floor page /bench/floor/ (404 otherwise).
-BENCH_PAGES = env.bool("BENCH_PAGES", default=False)
 DATA_DIR = BASE_DIR / env.str("DATA_DIR", default="var")  # relative to the project folder
 
 INSTALLED_APPS = [
@@ -96,6 +94,7 @@ INSTALLED_APPS = [
     "reports",
     "bulletins",
     "reviews",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

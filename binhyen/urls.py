@@ -22,6 +22,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", include("dashboards.urls")),
     path("", include("accounts.urls")),
     path("", include("groups.urls")),
     path("tip/", include("reports.tip_urls")),  # anonymous tips: public, no login

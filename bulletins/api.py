@@ -29,9 +29,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from groups.api import CappedCountPagination, InScope, RegisterPermissions
+from binhyen.api_errors import service_errors
+from binhyen.files import private_file_response
+from binhyen.pagination import CappedCountPagination
+from groups.api import InScope, RegisterPermissions
 from groups.models import Hamlet, ZaloGroup
-from reports.api import service_errors
 
 from .models import Bulletin, BulletinImage, Posting, Procedure, Status, TargetMode, Theme
 from .services import (
@@ -43,7 +45,7 @@ from .services import (
     posting_mark_posted,
     posting_skip,
 )
-from .views import _private_file, posting_counts
+from .views import posting_counts
 
 # --- Serializers ----------------------------------------------------------------------------
 
@@ -378,7 +380,9 @@ class BulletinViewSet(
         """Download one picture, for whoever may read its bulletin (to save and post it in
         Zalo); a picture of a bulletin out of scope is a 404."""
         image = get_object_or_404(BulletinImage.objects.visible_to(request.user), pk=image_id)
-        return _private_file(image.file, image.content_type, image.original_name)
+        return private_file_response(
+            image.file, content_type=image.content_type, filename=image.original_name
+        )
 
 
 class PostingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

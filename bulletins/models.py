@@ -22,14 +22,15 @@ from typing import TYPE_CHECKING
 from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from binhyen import storage as private_storage
 from binhyen.dates import local_midnight
+from binhyen.storage import PrivateStorage
 from groups.models import Commune, Hamlet, ZaloGroup
 
 if TYPE_CHECKING:
@@ -89,27 +90,9 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 RELEASED_STATUSES = (Status.SCHEDULED, Status.PUBLISHED, Status.ARCHIVED)
 
 
-class PrivateBulletinStorage(FileSystemStorage):
-    """Images and proof screenshots under DATA_DIR/private/bulletins, served only by checked
-    views. Read from settings on every use, so tests can move DATA_DIR."""
-
-    @property
-    def base_location(self) -> str:  # type: ignore[override]
-        return str(Path(settings.DATA_DIR) / "private" / "bulletins")
-
-    @property
-    def location(self) -> str:  # type: ignore[override]
-        return str(Path(self.base_location).resolve())
-
-    def url(self, name: str | None) -> str:
-        raise ValueError("Bulletin files have no URL: serve them through a checked view.")
-
-
-private_bulletin_storage = PrivateBulletinStorage()
-
-
-def get_private_storage() -> PrivateBulletinStorage:
-    return private_bulletin_storage
+def get_private_storage() -> PrivateStorage:
+    """The images' and proofs' storage (the callable the migrations name)."""
+    return private_storage.bulletins
 
 
 def _random_name(folder: str, filename: str) -> str:
@@ -426,7 +409,7 @@ class BulletinImageQuerySet(models.QuerySet):
 
 
 class BulletinImage(models.Model):
-    """A picture posted with a bulletin; its type is read from the content (reports/sniff.py)."""
+    """A picture posted with a bulletin; its type is read from the content (binhyen/sniff.py)."""
 
     MAX_SIZE = 5 * 1024 * 1024
     TYPES = ("image/jpeg", "image/png", "image/webp")

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import NotificationMessage, notifications_send_many
+from binhyen.sniff import EXTENSIONS, sniff
 from groups.access import hamlets_for
 from groups.models import Commune, Hamlet, ZaloGroup
-from reports.sniff import EXTENSIONS, sniff
 
 from .models import (
     Bulletin,

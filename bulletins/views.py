@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from binhyen.dates import parse_day
+from binhyen.files import private_file_response
+from binhyen.pagination import CappedCountPaginator
+from binhyen.permissions import require_perm
 from binhyen.pk_urls import pk_url
 from groups.models import ZaloGroup
 
@@ -47,11 +50,6 @@ from .services import (
 )
 
 PAGE_SIZE = 25
-
-
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -85,7 +83,7 @@ def posting_counts(prefix: str = "", where: Q | None = None) -> dict:
 @login_required
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     """Bulletins in scope, newest first, filtered by theme, status and date, with progress."""
-    _require(request, "bulletins.view_bulletin")
+    require_perm(request, "bulletins.view_bulletin")
     bulletins = Bulletin.objects.visible_to(request.user)
     theme, status = request.GET.get("theme", ""), request.GET.get("status", "")
     if theme in Theme.values:
@@ -128,7 +126,7 @@ def _form_page(request: HttpRequest, form: BulletinForm, bulletin: Bulletin | No
 @login_required
 def bulletin_create_view(request: HttpRequest) -> HttpResponse:
     """A new draft; `?guide=<id>` starts from a guide of the library."""
-    _require(request, "bulletins.add_bulletin")
+    require_perm(request, "bulletins.add_bulletin")
     guide = None
     guide_id = request.GET.get("guide", "")
     if guide_id.isdigit():
@@ -162,7 +160,7 @@ def bulletin_create_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def bulletin_edit(request: HttpRequest, bulletin_id: int) -> HttpResponse:
     bulletin = _bulletin(request, bulletin_id)
-    _require(request, "bulletins.add_bulletin")
+    require_perm(request, "bulletins.add_bulletin")
     if bulletin.author_id != request.user.pk and not request.user.has_perm(
         "bulletins.change_bulletin"
     ):
@@ -191,7 +189,7 @@ def bulletin_detail(request: HttpRequest, bulletin_id: int) -> HttpResponse:
     """The bulletin, its Zalo text with a copy button, its workflow and its progress per group
     (who can see postings)."""
     bulletin = _bulletin(request, bulletin_id)
-    _require(request, "bulletins.view_bulletin")
+    require_perm(request, "bulletins.view_bulletin")
     user = request.user
     context: dict = {
         "bulletin": bulletin,
@@ -257,23 +255,14 @@ def bulletin_image_upload(request: HttpRequest, bulletin_id: int) -> HttpRespons
     return redirect("bulletins:bulletin-detail", bulletin.pk)
 
 
-def _private_file(field_file, content_type: str, name: str) -> FileResponse:
-    try:
-        handle = field_file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, content_type=content_type, filename=name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
 @login_required
 def bulletin_image(request: HttpRequest, image_id: int) -> FileResponse:
     """A bulletin's picture, for whoever may read the bulletin (to save and post it)."""
     image = get_object_or_404(BulletinImage.objects.visible_to(request.user), pk=image_id)
-    _require(request, "bulletins.view_bulletin")
-    return _private_file(image.file, image.content_type, image.original_name)
+    require_perm(request, "bulletins.view_bulletin")
+    return private_file_response(
+        image.file, content_type=image.content_type, filename=image.original_name
+    )
 
 
 # --- the checklist --------------------------------------------------------------------------
@@ -284,7 +273,7 @@ def checklist(request: HttpRequest) -> HttpResponse:
     """ "Việc cần đăng": the pending postings of the groups the officer administers (overdue
     first), CHECKLIST_PAGE a page, and what they recorded today. A fixed number of queries
     whatever the size: one page of rows and the totals (see _checklist_cards)."""
-    _require(request, "bulletins.add_posting")
+    require_perm(request, "bulletins.add_posting")
     mine = Posting.objects.checklist_of(request.user)
     now = timezone.now()
     todo = mine.pending()
@@ -390,11 +379,11 @@ def _checklist_cards(
             "total": first.checklist_total if first else 0,
             "overdue": first.checklist_overdue if first else 0,
         }
-        page = _KnownCountPaginator(rows, CHECKLIST_PAGE, totals["total"]).page(1)
+        page = CappedCountPaginator(rows, CHECKLIST_PAGE, count=totals["total"]).page(1)
         page.object_list = cards
         return page, totals
     totals = todo.aggregate(total=Count("pk"), overdue=overdue)
-    page = _KnownCountPaginator(rows, CHECKLIST_PAGE, totals["total"]).get_page(number)
+    page = CappedCountPaginator(rows, CHECKLIST_PAGE, count=totals["total"]).get_page(number)
     page.object_list = list(page.object_list)
     return page, totals
 
@@ -406,18 +395,6 @@ CHECKLIST_COLUMNS = ("pk", "due_at", "status", "bulletin", "bulletin__title", "b
 # Cards per page of the checklist: a phone shows a few at a time, and each card carries the
 # whole Zalo text and two forms (a hundred cards took longer to render than every query).
 CHECKLIST_PAGE = 30
-
-
-class _KnownCountPaginator(Paginator):
-    """A Paginator told its count (the checklist's aggregate has it), saving the COUNT query."""
-
-    def __init__(self, object_list, per_page: int, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @property
-    def count(self) -> int:  # type: ignore[override]
-        return self._known_count
 
 
 def _posting(request: HttpRequest, posting_id: int) -> Posting:
@@ -470,16 +447,18 @@ def posting_skipped(request: HttpRequest, posting_id: int) -> HttpResponse:
 @login_required
 def posting_proof(request: HttpRequest, posting_id: int) -> FileResponse:
     posting = _posting(request, posting_id)
-    _require(request, "bulletins.view_posting")
+    require_perm(request, "bulletins.view_posting")
     if not posting.proof_image:
         raise Http404
-    return _private_file(posting.proof_image, "application/octet-stream", "proof")
+    return private_file_response(
+        posting.proof_image, content_type="application/octet-stream", filename="proof"
+    )
 
 
 @login_required
 def progress(request: HttpRequest) -> HttpResponse:
     """Progress per group over a period (default the last 30 days): on time, late, pending."""
-    _require(request, "bulletins.view_posting")
+    require_perm(request, "bulletins.view_posting")
     try:
         days = max(1, min(int(request.GET.get("days", 30)), 366))
     except ValueError:
@@ -512,7 +491,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def guide_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "bulletins.view_guide")
+    require_perm(request, "bulletins.view_guide")
     context = {
         "guides": Guide.objects.visible_to(request.user),
         "can_add": request.user.has_perm("bulletins.add_bulletin"),
@@ -523,7 +502,7 @@ def guide_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def guide_detail(request: HttpRequest, guide_id: int) -> HttpResponse:
     guide = get_object_or_404(Guide.objects.visible_to(request.user), pk=guide_id)
-    _require(request, "bulletins.view_guide")
+    require_perm(request, "bulletins.view_guide")
     context = {"guide": guide, "can_add": request.user.has_perm("bulletins.add_bulletin")}
     return render(request, "bulletins/guide_detail.html", context)
 
@@ -531,7 +510,7 @@ def guide_detail(request: HttpRequest, guide_id: int) -> HttpResponse:
 @login_required
 def question_log(request: HttpRequest) -> HttpResponse:
     """The log of procedure questions answered, this year's totals, and a quick entry form."""
-    _require(request, "bulletins.view_procedurequestion")
+    require_perm(request, "bulletins.view_procedurequestion")
     can_add = request.user.has_perm("bulletins.add_procedurequestion")
     form = None
     if can_add:

@@ -9,18 +9,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_entries_visible_to
 from accounts.models import User
 from accounts.roles import Role
+from binhyen.pagination import CappedCountPaginator
 
 from .access import hamlets_for, within_one_commune
 from .admin_fast import FastChangeListMixin
@@ -40,18 +39,6 @@ def scoped_choices(db_field_name: str, user: User) -> QuerySet | None:
         "admin_officer": User.objects.filter(commune_id=user.commune_id),
         "co_admins": User.objects.filter(commune_id=user.commune_id),
     }.get(db_field_name)
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most CAP + 1 rows: an exact COUNT(*) over a province's million members costs
-    more than the page. Past the cap the changelist says "more than 10,000"; narrow it with a
-    filter or a search instead of paging that far."""
-
-    CAP = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list.order_by()[: self.CAP + 1].count()
 
 
 class ScopedHistoryMixin(AuditlogHistoryAdminMixin):

@@ -17,15 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.fields import empty
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
-from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from binhyen.pagination import CappedCountPagination
 
 from .access import within_one_commune
 from .coverage import Coverage, hamlet_coverage, people_group_coverage
@@ -52,99 +52,6 @@ class RegisterPermissions(DjangoModelPermissions):
         if request.user.is_authenticated and request.method not in view.allowed_methods:
             return True  # the view answers 405: DELETE is offered to no one, whatever the role
         return super().has_permission(request, view)
-
-
-class CappedCountPagination(PageNumberPagination):
-    """Page numbers, with a `count` that stops counting at `count_cap`.
-
-    DRF's PageNumberPagination runs an exact COUNT(*) on every page: over a million members
-    (or every match of a broad search) that costs more than the page itself. CursorPagination
-    needs one unique, non-null ordering, but members are also ordered by a nullable joining date,
-    and people paging through a roster want page numbers and a total. So a page is read with one
-    row more than asked for, which tells whether a next page exists; a list that ends on this
-    page is counted for free, and otherwise the count reads at most `count_cap` + 1 rows
-    (SELECT COUNT(*) FROM (… LIMIT cap + 1)). Every page stays reachable; a deep page costs an
-    OFFSET, so narrow the list with filters rather than paging far.
-    """
-
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    count_cap = 1000
-    max_page = 1_000_000  # an absurd page number is a 404, not an integer overflow in SQL
-
-    def paginate_queryset(
-        self, queryset: models.QuerySet, request: Request, view: Any = None
-    ) -> list[models.Model]:
-        self.request = request
-        size = self.get_page_size(request)
-        self.number = self._page_number(request)
-        start = (self.number - 1) * size
-        rows = list(queryset[start : start + size + 1])
-        self.has_next = len(rows) > size
-        del rows[size:]
-        if not rows and self.number > 1:
-            raise NotFound(self.invalid_page_message)
-        self.count, self.count_exact = self._count(queryset, start, len(rows))
-        return rows
-
-    def _page_number(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_query_param) or "1"
-        if not raw.isdecimal() or not 1 <= int(raw) <= self.max_page:
-            raise NotFound(self.invalid_page_message)
-        return int(raw)
-
-    def _count(self, queryset: models.QuerySet, start: int, on_page: int) -> tuple[int, bool]:
-        if not self.has_next:
-            return start + on_page, True  # the list ends on this page
-        if start + on_page + 1 > self.count_cap:
-            return self.count_cap, False  # more rows already seen than the cap
-        counted = queryset.order_by()[: self.count_cap + 1].count()
-        if counted > self.count_cap:
-            return self.count_cap, False
-        return counted, True
-
-    def get_paginated_response(self, data: list) -> Response:
-        return Response(
-            {
-                "count": self.count,
-                "count_exact": self.count_exact,
-                "next": self.get_next_link(),
-                "previous": self.get_previous_link(),
-                "results": data,
-            }
-        )
-
-    def get_next_link(self) -> str | None:
-        if not self.has_next:
-            return None
-        url = self.request.build_absolute_uri()
-        return replace_query_param(url, self.page_query_param, self.number + 1)
-
-    def get_previous_link(self) -> str | None:
-        if self.number == 1:
-            return None
-        url = self.request.build_absolute_uri()
-        if self.number == 2:  # page 1 is the URL without a page number
-            return remove_query_param(url, self.page_query_param)
-        return replace_query_param(url, self.page_query_param, self.number - 1)
-
-    def get_paginated_response_schema(self, schema: dict) -> dict:
-        response = super().get_paginated_response_schema(schema)
-        response["required"] = ["count", "count_exact", "results"]
-        response["properties"]["count"] = {
-            "type": "integer",
-            "example": 123,
-            "description": _(
-                "Number of results when count_exact is true; otherwise there are more "
-                "than this many (counting stops at %(cap)d)."
-            )
-            % {"cap": self.count_cap},
-        }
-        response["properties"]["count_exact"] = {
-            "type": "boolean",
-            "description": _("False when there are more results than count."),
-        }
-        return response
 
 
 # --- Serializers ----------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """HTML pages of the register: household coverage and the printable join posters."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+
+from binhyen.permissions import require_perm
 
 from .access import hamlets_for
 from .coverage import below_target, commune_totals, hamlet_coverage, people_group_coverage
@@ -13,15 +14,10 @@ from .models import Hamlet, ZaloGroup
 from .poster import poster_filename, poster_pdf
 
 
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
 @login_required
 def coverage(request: HttpRequest) -> HttpResponse:
     """Coverage of every hamlet in the user's scope, their total and the lagging people's groups."""
-    _require(request, "groups.view_hamlet")
+    require_perm(request, "groups.view_hamlet")
     rows = hamlet_coverage(hamlets_for(request.user))
     chart = {
         "label": _("Households covered (%)"),
@@ -47,7 +43,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
 def coverage_hamlet(request: HttpRequest, hamlet_id: int) -> HttpResponse:
     """One hamlet's coverage and its people's groups'; a hamlet out of scope is missing (404)."""
     hamlet = get_object_or_404(Hamlet.objects.visible_to(request.user), pk=hamlet_id)
-    _require(request, "groups.view_hamlet")
+    require_perm(request, "groups.view_hamlet")
     [summary] = hamlet_coverage(Hamlet.objects.filter(pk=hamlet.pk))
     context = {
         "hamlet": summary.hamlet,
@@ -65,7 +61,7 @@ def group_poster(request: HttpRequest, group_id: int) -> HttpResponse:
         "hamlet__commune", "admin_officer"
     )
     group = get_object_or_404(queryset, pk=group_id)
-    _require(request, "groups.view_zalogroup")
+    require_perm(request, "groups.view_zalogroup")
     response = HttpResponse(poster_pdf(group), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=poster_filename(group)

@@ -10,25 +10,21 @@ RevealSerializer: the others say only whether one was recorded (`has_informant`)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
-from rest_framework.settings import api_settings
 
-from groups.api import CappedCountPagination, InScope, RegisterPermissions
+from binhyen.api_errors import service_errors
+from binhyen.pagination import CappedCountPagination
+from groups.api import InScope, RegisterPermissions
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
 from .filters import REPORT_DEFAULT_ORDERING, IncidentReportFilter
@@ -186,19 +182,6 @@ class RevealSerializer(serializers.Serializer):
 
 
 # --- Service calls ----------------------------------------------------------------------------
-
-
-@contextmanager
-def service_errors() -> Iterator[None]:
-    """A service's ValidationError as a 400 with its (translated) messages, by field.
-    PermissionDenied needs nothing: DRF answers it 403."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        detail = serializers.as_serializer_error(exc)
-        if NON_FIELD_ERRORS in detail:
-            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
-        raise ValidationError(detail) from exc
 
 
 def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict:

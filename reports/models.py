@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from binhyen import storage as private_storage
 from binhyen.dates import local_midnight
+from binhyen.storage import PrivateStorage
 from groups.models import Commune, Hamlet, PeopleGroup, ZaloGroup
 from groups.normalize import search_key
 
@@ -459,27 +460,9 @@ class ReportEvent(models.Model):
         return f"{self.get_kind_display()} #{self.report_id}"
 
 
-class PrivateAttachmentStorage(FileSystemStorage):
-    """Files under DATA_DIR/private/attachments: outside static and media, with no URL.
-    The folder is read from settings on every use, so tests can move DATA_DIR."""
-
-    @property
-    def base_location(self) -> str:  # type: ignore[override]
-        return str(Path(settings.DATA_DIR) / "private" / "attachments")
-
-    @property
-    def location(self) -> str:  # type: ignore[override]
-        return str(Path(self.base_location).resolve())
-
-    def url(self, name: str | None) -> str:
-        raise ValueError("Private attachments have no URL: serve them through a checked view.")
-
-
-private_attachment_storage = PrivateAttachmentStorage()
-
-
-def get_private_storage() -> PrivateAttachmentStorage:
-    return private_attachment_storage
+def get_private_storage() -> PrivateStorage:
+    """The attachments' storage (the callable the migrations name)."""
+    return private_storage.attachments
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -493,7 +476,7 @@ class AttachmentQuerySet(models.QuerySet):
 
 
 class Attachment(models.Model):
-    """A photo or PDF of a report; its type is detected from the content (reports/sniff.py)."""
+    """A photo or PDF of a report; its type is detected from the content (binhyen/sniff.py)."""
 
     MAX_SIZE = 10 * 1024 * 1024
     MAX_PER_REPORT = 5

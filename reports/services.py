@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from binhyen.celery import enqueue_on_commit
+from binhyen.sniff import EXTENSIONS, sniff
 from groups.access import hamlets_for
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
@@ -40,7 +41,6 @@ from .models import (
     Status,
     Urgency,
 )
-from .sniff import EXTENSIONS, sniff
 
 INFORMANT_MAX_LENGTH = 500
 

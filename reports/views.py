@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,9 +28,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from binhyen.files import private_file_response
+from binhyen.pagination import CappedCountPaginator
+from binhyen.permissions import require_perm
 from binhyen.pk_urls import pk_url
 from groups.access import hamlets_for
-from groups.admin import CappedCountPaginator
 from groups.models import Hamlet
 
 from . import exports
@@ -73,18 +75,13 @@ QUEUE_COLUMNS = ("code", "title", "category", "urgency", "status", "due_at", "cr
 TRIAGE = "reports.triage_report"
 
 
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
 def _in_scope(request: HttpRequest, report_id: int) -> IncidentReport:
     """The report if it is in the user's scope (else 404) and the user may read reports (403)."""
     queryset = IncidentReport.objects.visible_to(request.user).select_related(
         "hamlet", "people_group", "zalo_group", "filed_by", "assigned_to"
     )
     report = get_object_or_404(queryset, pk=report_id)
-    _require(request, "reports.view_incidentreport")
+    require_perm(request, "reports.view_incidentreport")
     return report
 
 
@@ -213,7 +210,7 @@ def _my_reports(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def report_create_page(request: HttpRequest) -> HttpResponse:
-    _require(request, "reports.add_incidentreport")
+    require_perm(request, "reports.add_incidentreport")
     if not hamlets_for(request.user).exists():
         raise PermissionDenied  # no hamlet to file for
     form = ReportForm(request.POST or None, request.FILES or None, user=request.user)
@@ -359,7 +356,7 @@ def report_attach_page(request: HttpRequest, report_id: int) -> HttpResponse:
 @require_POST
 def report_transition_page(request: HttpRequest, report_id: int) -> HttpResponse:
     report = _in_scope(request, report_id)
-    _require(request, TRIAGE)
+    require_perm(request, TRIAGE)
 
     def transition(data: dict) -> str:
         done = report_transition(
@@ -375,7 +372,7 @@ def report_transition_page(request: HttpRequest, report_id: int) -> HttpResponse
 @require_POST
 def report_assign_page(request: HttpRequest, report_id: int) -> HttpResponse:
     report = _in_scope(request, report_id)
-    _require(request, TRIAGE)
+    require_perm(request, TRIAGE)
 
     def assign(data: dict) -> str:
         report_assign(actor=request.user, reports=[report], assignee=data["assignee"])
@@ -393,7 +390,7 @@ def report_assign_page(request: HttpRequest, report_id: int) -> HttpResponse:
 @require_POST
 def report_outcome_page(request: HttpRequest, report_id: int) -> HttpResponse:
     report = _in_scope(request, report_id)
-    _require(request, TRIAGE)
+    require_perm(request, TRIAGE)
 
     def record(data: dict) -> str:
         report_record_outcome(actor=request.user, report=report, **data)
@@ -412,7 +409,7 @@ def report_outcome_page(request: HttpRequest, report_id: int) -> HttpResponse:
 def queue_assign(request: HttpRequest) -> HttpResponse:
     """Assign the reports ticked in the queue to one officer: first a confirmation page, then
     (with `confirm`) report_assign, which checks every report's scope and the officer's."""
-    _require(request, TRIAGE)
+    require_perm(request, TRIAGE)
     form = BulkAssignForm(request.POST, user=request.user)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
@@ -445,7 +442,7 @@ def queue_assign(request: HttpRequest) -> HttpResponse:
 def queue_export(request: HttpRequest) -> HttpResponse:
     """The queue's exact selection (its filters, search and order) as XLSX or CSV; never an
     informant column."""
-    _require(request, TRIAGE)
+    require_perm(request, TRIAGE)
     query = request.GET.copy()
     fmt = query.pop("format", ["xlsx"])[-1]
     if fmt not in exports.FORMATS:
@@ -472,25 +469,16 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
     sniffed on upload, the browser may not guess another, and nothing keeps a copy."""
     queryset = Attachment.objects.visible_to(request.user).select_related("report")
     attachment = get_object_or_404(queryset, pk=attachment_id)
-    _require(request, "reports.view_incidentreport")
+    require_perm(request, "reports.view_incidentreport")
     if not request.user.has_perm(TRIAGE) and attachment.report.filed_by_id != request.user.pk:
         raise PermissionDenied
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
     # Photos open in the browser; a PDF is downloaded (its viewer would run what it holds).
-    response = FileResponse(
-        handle,
+    return private_file_response(
+        attachment.file,
         content_type=attachment.content_type,
-        as_attachment=not attachment.content_type.startswith("image/"),
         filename=attachment.original_name,
+        as_attachment=not attachment.content_type.startswith("image/"),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    # A PDF or an image is shown, never run: no script, no plugin, no frame of ours around it.
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
 
 
 # --- the informant ---------------------------------------------------------------------------
@@ -501,7 +489,7 @@ def informant_reveal_page(request: HttpRequest, report_id: int) -> HttpResponse:
     """One report's informant, for a user with reports.view_informant who gives a reason; the
     service logs the reveal. The identity is in this response only, which nothing may store."""
     report = _in_scope(request, report_id)
-    _require(request, "reports.view_informant")
+    require_perm(request, "reports.view_informant")
     recorded = Informant.objects.filter(report_id=report.pk).exists()
     form = RevealForm(request.POST or None)
     identity = None
@@ -522,7 +510,7 @@ def informant_reveal_page(request: HttpRequest, report_id: int) -> HttpResponse:
 def reveal_log(request: HttpRequest) -> HttpResponse:
     """Who revealed which report's informant, when and why, in the user's commune (scope),
     filterable by date and user. Never the identity itself."""
-    _require(request, "reports.view_informantreveal")
+    require_perm(request, "reports.view_informantreveal")
     reveals = (
         InformantReveal.objects.filter(report__hamlet__in=hamlets_for(request.user))
         .select_related("user", "report")

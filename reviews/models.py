@@ -10,17 +10,17 @@ Writes go through reviews/services.py.
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditlog.registry import auditlog
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from binhyen import storage as private_storage
+from binhyen.storage import PrivateStorage
 from groups.models import Commune, Hamlet, Member, PeopleGroup, ZaloGroup
 
 if TYPE_CHECKING:
@@ -238,31 +238,10 @@ class AnnualReview(models.Model):
         return self.builds.order_by("-created_at", "-pk").first()
 
 
-class ReviewFileStorage(FileSystemStorage):
-    """The built documents under DATA_DIR/private/reviews: no URL, served by a checked view.
-    The folder is read from settings on every use, so tests can move DATA_DIR. Names hold the
-    build's id, so overwriting only ever replaces a build's own file."""
-
-    def __init__(self) -> None:
-        super().__init__(allow_overwrite=True)
-
-    @property
-    def base_location(self) -> str:  # type: ignore[override]
-        return str(Path(settings.DATA_DIR) / "private" / "reviews")
-
-    @property
-    def location(self) -> str:  # type: ignore[override]
-        return str(Path(self.base_location).resolve())
-
-    def url(self, name: str | None) -> str:
-        raise ValueError("Review documents have no URL: serve them through a checked view.")
-
-
-review_file_storage = ReviewFileStorage()
-
-
-def get_review_storage() -> ReviewFileStorage:
-    return review_file_storage
+def get_review_storage() -> PrivateStorage:
+    """The built documents' storage (the callable the migrations name). Names hold the build's
+    id, so overwriting only ever replaces a build's own file."""
+    return private_storage.reviews
 
 
 class ReviewBuildQuerySet(models.QuerySet):

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from binhyen.files import private_file_response
+from binhyen.permissions import require_perm
 from groups.models import Commune
 
 from . import charts, services
@@ -44,15 +46,10 @@ CONTENT_TYPES = {
 }
 
 
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
 def _review(request: HttpRequest, review_id: int, permission: str) -> AnnualReview:
     queryset = AnnualReview.objects.visible_to(request.user).select_related("commune")
     review = get_object_or_404(queryset, pk=review_id)
-    _require(request, permission)
+    require_perm(request, permission)
     return review
 
 
@@ -64,7 +61,7 @@ def _errors(request: HttpRequest, error: ValidationError) -> None:
 @login_required
 def review_list(request: HttpRequest) -> HttpResponse:
     """Every year's review of the commune with its status and latest documents."""
-    _require(request, "reviews.view_annualreview")
+    require_perm(request, "reviews.view_annualreview")
     reviews = list(
         AnnualReview.objects.visible_to(request.user)
         .select_related("commune")
@@ -83,7 +80,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def review_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "reviews.add_annualreview")
+    require_perm(request, "reviews.add_annualreview")
     form = ReviewCreateForm(request.POST)
     commune = Commune.objects.visible_to(request.user).filter(pk=request.user.commune_id).first()
     if commune is None:
@@ -193,7 +190,7 @@ def build_status(request: HttpRequest, build_id: int) -> HttpResponse:
     build = get_object_or_404(
         ReviewBuild.objects.visible_to(request.user).select_related("review"), pk=build_id
     )
-    _require(request, "reviews.view_annualreview")
+    require_perm(request, "reviews.view_annualreview")
     return render(request, "reviews/reviewbuild_status.html", {"build": build})
 
 
@@ -204,16 +201,14 @@ def build_download(request: HttpRequest, build_id: int, fmt: str) -> FileRespons
         ReviewBuild.objects.visible_to(request.user).select_related("review__commune"),
         pk=build_id,
     )
-    _require(request, "reviews.view_annualreview")
+    require_perm(request, "reviews.view_annualreview")
     field = getattr(build, fmt)
     if build.status != ReviewBuild.Status.DONE or not field or not field.storage.exists(field.name):
         raise Http404
     name = Path(field.name).name
-    response = FileResponse(
-        field.open("rb"), as_attachment=True, filename=name, content_type=CONTENT_TYPES[fmt]
+    return private_file_response(
+        field, content_type=CONTENT_TYPES[fmt], filename=name, as_attachment=True
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required
@@ -252,7 +247,7 @@ def commendation_decide(request: HttpRequest, commendation_id: int) -> HttpRespo
         Commendation.objects.visible_to(request.user).select_related("review"),
         pk=commendation_id,
     )
-    _require(request, "reviews.approve_commendation")
+    require_perm(request, "reviews.approve_commendation")
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
@@ -276,7 +271,7 @@ def safety_assessment(request: HttpRequest, assessment_id: int) -> HttpResponse:
         SafetyAssessment.objects.visible_to(request.user).select_related("hamlet__commune"),
         pk=assessment_id,
     )
-    _require(request, "reviews.view_safetyassessment")
+    require_perm(request, "reviews.view_safetyassessment")
     criteria = list(SafetyCriterion.objects.filter(active=True))
     checks = {check.criterion_id: check for check in assessment.checks.all()}
     can_change = request.user.has_perm("reviews.change_safetyassessment")
@@ -284,7 +279,7 @@ def safety_assessment(request: HttpRequest, assessment_id: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = SafetyForm(data, initial=initial, criteria=criteria, checks=checks)
     if request.method == "POST":
-        _require(request, "reviews.change_safetyassessment")
+        require_perm(request, "reviews.change_safetyassessment")
         if form.is_valid():
             try:
                 services.safety_assess(

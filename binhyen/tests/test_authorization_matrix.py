@@ -230,15 +230,9 @@ def enrolled_only(persona: Persona, target: Target) -> str:
 OTP_REQUIRED = settings.OTP_REQUIRED_PERMISSIONS
 
 
-def bench_only(persona: Persona, target: Target) -> str:
-    """`make bench`'s floor page: signed in, and served only with BENCH_PAGES (off here)."""
-    return LOGIN if persona.anonymous else MISSING
-
-
 EXPECTATIONS: dict[str, Rule] = {
     # accounts
     "home": signed_in(),
-    "bench-floor": bench_only,
     "login": login_page,
     "logout": public(NOT_ALLOWED),  # POST only
     "password_change": signed_in(),

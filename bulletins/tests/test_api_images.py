@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from binhyen.tests.test_private_files import assert_served_privately
 from bulletins.models import Bulletin, BulletinImage
 from bulletins.tests.factories import PNG, BulletinFactory, add_image, published, reach
 from conftest import make_user
@@ -58,7 +59,7 @@ def test_the_download_url_serves_the_file(police: User, head_b: User, hamlet_a, 
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == PNG
         assert response["Content-Type"] == "image/png"
-        assert response["X-Content-Type-Options"] == "nosniff"
+        assert_served_privately(response)
 
 
 def test_the_postings_checklist_carries_the_same_pictures(

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from binhyen.tests.test_private_files import assert_served_privately
 from bulletins.models import Bulletin, Guide, Posting, ProcedureQuestion, Status
 from bulletins.tests.factories import PNG, BulletinFactory, add_image, published, reach
 from groups.models import Hamlet, ZaloGroup
@@ -266,7 +267,8 @@ def test_posted_with_a_proof_screenshot(police: User, officer_a: User, hamlet_a,
     assert posting.status == Posting.Status.POSTED and posting.proof_image
     assert posting.proof_url == "https://zalo.me/g/abcd1234"
     proof = client_for(police).get(url("posting-proof", posting.pk))
-    assert proof.status_code == 200 and b"".join(proof.streaming_content) == PNG
+    assert_served_privately(proof)
+    assert b"".join(proof.streaming_content) == PNG
 
 
 def test_only_the_groups_officer_marks_posted(

@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
+from binhyen.sniff import sniff_bytes
 from reports.models import Attachment
 from reports.services import attachment_add
-from reports.sniff import sniff_bytes
 
 pytestmark = pytest.mark.django_db
 

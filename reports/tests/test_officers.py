@@ -155,15 +155,6 @@ def test_an_evicted_version_never_finds_old_entries(police, officer_a):
     assert officers.cache.get(officers.VERSION_KEY) != old
 
 
-def test_the_province_loader_forgets_the_cached_lists():
-    """seed_scale writes users in bulk (no signals) and, on PostgreSQL, restarts their keys."""
-    from binhyen import scale
-
-    officers.cache.set(officers.VERSION_KEY, "before", None)
-    scale.reset()
-    assert officers.cache.get(officers.VERSION_KEY) not in (None, "before")
-
-
 def test_without_a_working_cache_the_lists_are_read_each_time(
     police, officer_a, django_assert_num_queries
 ):

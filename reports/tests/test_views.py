@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from binhyen.tests.test_private_files import assert_served_privately
 from groups.models import Hamlet
 from groups.tests.factories import PeopleGroupFactory, ZaloGroupFactory
 from reports.models import (
@@ -437,8 +438,7 @@ def test_an_attachment_is_served_privately(head_b, police, officer_a, party_offi
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == JPEG
         assert response["Content-Type"] == "image/jpeg"
-        assert response["X-Content-Type-Options"] == "nosniff"
-        assert "no-store" in response["Cache-Control"]
+        assert_served_privately(response)
         assert 'filename="a.jpg"' in response["Content-Disposition"]
     assert client_of(officer_a).get(url).status_code == 404  # hamlet B is not theirs
     assert client_of(party_office).get(url).status_code == 403

@@ -19,12 +19,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from binhyen.sniff import EXTENSIONS, sniff
 from groups.access import hamlets_for
 from groups.models import Hamlet
 
 from .. import services as report_services
 from ..models import Attachment, Category, Channel, IncidentReport, ReportEvent, TipAccess, Urgency
-from ..sniff import EXTENSIONS, sniff
 from . import codes
 
 ADDITION_MAX_LENGTH = 2000

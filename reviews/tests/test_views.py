@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from binhyen.celery import app as celery_app
+from binhyen.tests.test_private_files import assert_served_privately
 from groups.models import Commune, Hamlet
 from groups.tests.factories import ZaloGroupFactory
 from reports.tests.factories import IncidentReportFactory
@@ -66,6 +67,7 @@ def test_party_office_lists_and_downloads(party_office: User, built: ReviewBuild
         assert response.status_code == 200
         assert b"".join(response.streaming_content).startswith(signature)
         assert "attachment" in response["Content-Disposition"]
+        assert_served_privately(response)
     assert client.get(reverse("reviews:detail", args=[built.review_id])).status_code == 200
 
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .seed_demo import DEMO_DEVICE
+from accounts.demo import DEMO_DEVICE
 
 
 class Command(BaseCommand):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.tests.test_dashboard import world
 from binhyen.tests.test_browser_journeys import pass_second_factor
 from conftest import DESKTOP, PHONE
+from dashboards.tests.test_dashboard import world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

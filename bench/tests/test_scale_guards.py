@@ -20,7 +20,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from binhyen import scale
+from bench import scale
+from bench.management.commands.seed_scale import Command as SeedScale
 from groups.models import Commune
 
 SHAPE = ["--communes=2", "--hamlets-per-commune=3", "--groups-per-hamlet=2", "--seed=3",
@@ -93,9 +94,9 @@ def _counts() -> dict[tuple[str, str], int]:
 
 @pytest.mark.django_db
 def test_list_pages_run_as_many_queries_on_ten_times_the_data():
-    call_command("seed_scale", *SHAPE, *SMALL)
+    call_command(SeedScale(), *SHAPE, *SMALL)
     small = _counts()
-    call_command("seed_scale", "--reset", *SHAPE, *LARGE)
+    call_command(SeedScale(), "--reset", *SHAPE, *LARGE)
     large = _counts()
     grown = {page: (small[page], large[page]) for page in small if large[page] > small[page]}
     assert not grown, f"queries grow with the data (small, large): {grown}"
@@ -118,7 +119,7 @@ def moderate_province(django_db_setup, django_db_blocker):
         yield None
         return
     with django_db_blocker.unblock():
-        call_command("seed_scale", "--reset", *MODERATE)
+        call_command(SeedScale(), "--reset", *MODERATE)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
     yield True

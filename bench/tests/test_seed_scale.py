@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
-from binhyen import scale
+from bench import scale
+from bench.management.commands.seed_scale import Command as SeedScale
 from bulletins.models import Bulletin, BulletinHamlet, Posting
 from groups.models import Commune, Hamlet, Member, MemberCount, PeopleGroup, ZaloGroup
 from groups.normalize import household_key, normalize_phone, search_key
@@ -49,7 +50,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def province():
-    call_command("seed_scale", *ARGS)
+    call_command(SeedScale(), *ARGS)
 
 
 def snapshot() -> dict[str, list]:
@@ -134,16 +135,16 @@ def test_derived_columns_are_what_the_services_write(province):
 
 def test_the_same_seed_gives_the_same_rows(province):
     first = snapshot()
-    call_command("seed_scale", "--reset", *ARGS)
+    call_command(SeedScale(), "--reset", *ARGS)
     assert snapshot() == first
-    call_command("seed_scale", "--reset", *[a for a in ARGS if a != "--seed=7"], "--seed=8")
+    call_command(SeedScale(), "--reset", *[a for a in ARGS if a != "--seed=7"], "--seed=8")
     assert snapshot()["members"] != first["members"]
 
 
 def test_a_populated_database_is_left_alone_unless_reset(province):
     with pytest.raises(CommandError, match="--reset"):
-        call_command("seed_scale", *ARGS)
-    call_command("seed_scale", "--if-empty", *ARGS)
+        call_command(SeedScale(), *ARGS)
+    call_command(SeedScale(), "--if-empty", *ARGS)
     assert Member.objects.count() == 400
 
 

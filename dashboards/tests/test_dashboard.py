@@ -12,10 +12,10 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from accounts import dashboard
 from accounts.models import User
 from accounts.services import notification_send
 from bulletins.tests.factories import BulletinFactory, PostingFactory, reach
+from dashboards import selectors
 from groups.models import Hamlet, ZaloGroup
 from groups.tests.factories import MemberFactory, ZaloGroupFactory
 from reports.models import Status, Urgency
@@ -255,21 +255,21 @@ def test_outsider_sees_nothing_of_ours(
 
 def test_periods_from_the_query_string() -> None:
     today = datetime.date(2026, 5, 17)
-    month = dashboard.period_from({}, today)
+    month = selectors.period_from({}, today)
     assert (month.first, month.last) == (datetime.date(2026, 5, 1), datetime.date(2026, 5, 31))
-    quarter = dashboard.period_from({"period": "quarter"}, today)
+    quarter = selectors.period_from({"period": "quarter"}, today)
     assert (quarter.first, quarter.last) == (datetime.date(2026, 4, 1), datetime.date(2026, 6, 30))
-    year = dashboard.period_from({"period": "year"}, today)
+    year = selectors.period_from({"period": "year"}, today)
     assert (year.first, year.last) == (datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
-    custom = dashboard.period_from({"period": "custom", "from": "2026-02-03", "to": "2026-03-04"})
+    custom = selectors.period_from({"period": "custom", "from": "2026-02-03", "to": "2026-03-04"})
     assert (custom.first, custom.last) == (datetime.date(2026, 2, 3), datetime.date(2026, 3, 4))
     # A custom period back to front or unreadable falls back to this month.
-    assert dashboard.period_from({"period": "custom", "from": "2026-03-04", "to": "2026-02-03"},
+    assert selectors.period_from({"period": "custom", "from": "2026-03-04", "to": "2026-02-03"},
                                  today).kind == "month"  # fmt: skip
-    assert dashboard.period_from({"period": "custom", "from": "x"}, today).kind == "month"
+    assert selectors.period_from({"period": "custom", "from": "x"}, today).kind == "month"
     assert str(month.start) == "2026-05-01 00:00:00+07:00"
     assert str(month.end) == "2026-06-01 00:00:00+07:00"
-    leap = dashboard.Period("custom", datetime.date(2028, 2, 29), datetime.date(2028, 2, 29))
+    leap = selectors.Period("custom", datetime.date(2028, 2, 29), datetime.date(2028, 2, 29))
     assert leap.year_before().first == datetime.date(2027, 2, 28)
 
 
@@ -342,15 +342,15 @@ def test_cached_figures_and_key_per_scope(
     with CaptureQueriesContext(connection) as other_hamlet:
         client.get(f"/?hamlet={hamlet_a.pk}")
     assert len(cached.captured_queries) < len(other_hamlet.captured_queries)
-    scope = dashboard.scope_for(police, {})
-    period = dashboard.period_from({})
-    key = dashboard.cache_key(police, dashboard.POLICE, scope, period)
+    scope = selectors.scope_for(police, {})
+    period = selectors.period_from({})
+    key = selectors.cache_key(police, selectors.POLICE, scope, period)
     assert str(police.pk) in key and period.first.isoformat() in key
-    assert dashboard.CACHE_SECONDS <= 60
-    narrowed = dashboard.scope_for(police, {"hamlet": str(hamlet_a.pk)})
-    assert dashboard.cache_key(police, dashboard.POLICE, narrowed, period) != key
-    other = dashboard.cache_key(
-        officer_a, dashboard.POLICE, dashboard.scope_for(officer_a, {}), period
+    assert selectors.CACHE_SECONDS <= 60
+    narrowed = selectors.scope_for(police, {"hamlet": str(hamlet_a.pk)})
+    assert selectors.cache_key(police, selectors.POLICE, narrowed, period) != key
+    other = selectors.cache_key(
+        officer_a, selectors.POLICE, selectors.scope_for(officer_a, {}), period
     )
     assert other != key
 

@@ -1,6 +1,6 @@
 """Generate a synthetic province for benchmarks: `manage.py seed_scale --communes 95 --seed 1`.
 
-See binhyen/scale.py for what is generated and how. On PostgreSQL the whole province (about
+See bench/scale.py for what is generated and how. On PostgreSQL the whole province (about
 1,000 hamlets, 10,000 groups, 1,200,000 members, 200,000 reports, 10,000 bulletins and
 1,000,000 postings) takes a few minutes; on SQLite use small counts (the tests do).
 """
@@ -11,7 +11,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from binhyen import scale
+from bench import scale
 
 
 class Command(BaseCommand):

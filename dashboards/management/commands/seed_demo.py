@@ -1,51 +1,26 @@
-"""Load the illustrative demo commune from seeds/: hamlets, people's groups, Zalo groups, about
+"""Load the illustrative demo commune from seeds/, every wing of it (so the command lives with
+the dashboards, the one app that reads them all): hamlets, people's groups, Zalo groups, about
 5,000 synthetic members, demo users for every role, and a year of incident reports.
 
 Idempotent: rows are matched by code or username, members are added only to an empty roster, and
 a demo user's password is set only when the user is created, so a second run changes nothing.
 """
 
-from base64 import b32decode
-
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import demo as accounts_demo
 from accounts.models import User
-from accounts.roles import STAFF_ROLES, Role
-from accounts.services import requires_two_factor
+from accounts.roles import Role
 from bulletins import demo as bulletins_demo
 from groups import demo
-from groups.models import Commune, Hamlet
+from groups.models import Commune
 from groups.services import member_counts_record
 from reports import demo as reports_demo
 from reviews import demo as reviews_demo
-
-DEMO_DEVICE = "demo"
-
-
-def seed_user(row: dict[str, str], commune: Commune, password_hash: str) -> User:
-    role = Role(row["role"])
-    user, created = User.objects.get_or_create(
-        username=row["username"],
-        defaults={
-            "full_name": row["full_name"],
-            "commune": commune,
-            "is_staff": role in STAFF_ROLES,
-        },
-    )
-    if created:
-        user.password = password_hash
-        user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=role.value))
-        codes = [code for code in row["hamlets"].split(";") if code]
-        user.hamlets.set(Hamlet.objects.filter(code__in=codes))
-        if role == Role.HAMLET_HEAD:
-            Hamlet.objects.filter(code__in=codes).update(head=user)
-    return user
 
 
 class Command(BaseCommand):
@@ -66,10 +41,11 @@ class Command(BaseCommand):
                 # One hash for all demo users: hashing is slow on purpose, and this is a demo.
                 password_hash = make_password(settings.DEMO_PASSWORD)
                 users = [
-                    seed_user(row, commune, password_hash) for row in demo.read_csv("users.csv")
+                    accounts_demo.seed_user(row, commune, password_hash)
+                    for row in demo.read_csv("users.csv")
                 ]
                 self.assign_group_admins(users)
-                self.seed_demo_second_factor(users)
+                accounts_demo.seed_second_factor(users)
                 added = demo.seed_members()
                 member_counts_record()
                 reports = reports_demo.seed_reports()
@@ -92,20 +68,6 @@ class Command(BaseCommand):
                     admin_officer=user
                 )
 
-    def seed_demo_second_factor(self, users: list[User]) -> None:
-        """With DEBUG on, accounts that need two-factor authentication get a device with the
-        published DEMO_TOTP_KEY: the demo is tried in a browser without a phone (`manage.py
-        demo_code` prints the current code). Never with DEBUG off, where such a key would be a
-        back door; there the demo password is refused anyway."""
-        if not settings.DEBUG:
-            return
-        key = b32decode(settings.DEMO_TOTP_KEY).hex()
-        for user in users:
-            if requires_two_factor(user):
-                TOTPDevice.objects.get_or_create(
-                    user=user, name=DEMO_DEVICE, defaults={"key": key, "confirmed": True}
-                )
-
     def print_logins(self) -> None:
         self.stdout.write(f"Demo logins (password for all: {settings.DEMO_PASSWORD}):")
         shown = ("congan", "cskv", "truongap", "vanphong", "lanhdao")
@@ -113,7 +75,7 @@ class Command(BaseCommand):
             if row["username"] in shown:
                 self.stdout.write(f"  {row['username']:<10} {Role(row['role']).label}")
         self.stdout.write("  (also cskv2-cskv4 and truongap02-truongap12 for the other hamlets)")
-        if settings.DEBUG and TOTPDevice.objects.filter(name=DEMO_DEVICE).exists():
+        if settings.DEBUG and TOTPDevice.objects.filter(name=accounts_demo.DEMO_DEVICE).exists():
             self.stdout.write(
                 f"  congan needs a second factor: add the key {settings.DEMO_TOTP_KEY} to an "
                 "authenticator app, or run `python manage.py demo_code` for the current code."

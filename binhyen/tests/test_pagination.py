@@ -1,0 +1,36 @@
+"""The capped count shared by the pages, the admin, the API and the audit log."""
+
+from __future__ import annotations
+
+import pytest
+
+from binhyen.pagination import CappedCountPaginator, capped_total
+from groups.models import Hamlet
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_count_stops_at_the_cap(
+    hamlet_a: Hamlet, hamlet_b: Hamlet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hamlets = Hamlet.objects.order_by("pk")
+    assert CappedCountPaginator(hamlets, 1).count == 2
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 1)
+    paginator = CappedCountPaginator(hamlets, 1)
+    assert paginator.count == 2 and paginator.capped  # CAP + 1: "more than 1"
+
+
+def test_a_known_count_runs_no_count_query(hamlet_a: Hamlet, django_assert_num_queries) -> None:
+    with django_assert_num_queries(1):  # the page's rows, no COUNT
+        page = CappedCountPaginator(Hamlet.objects.order_by("pk"), 10, count=1).page(1)
+        assert list(page.object_list) == [hamlet_a]
+    assert not page.paginator.capped
+
+
+def test_capped_total(hamlet_a: Hamlet, hamlet_b: Hamlet, django_assert_num_queries) -> None:
+    hamlets = Hamlet.objects.all()
+    with django_assert_num_queries(0):
+        assert capped_total(hamlets, cap=5, start=10, on_page=2, has_next=False) == (12, True)
+        assert capped_total(hamlets, cap=5, start=10, on_page=2, has_next=True) == (5, False)
+    assert capped_total(hamlets, cap=5, start=0, on_page=1, has_next=True) == (2, True)
+    assert capped_total(hamlets, cap=1, start=0, on_page=0, has_next=True) == (1, False)

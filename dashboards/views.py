@@ -1,0 +1,63 @@
+"""The home page: each role's dashboard (selectors.py), or a welcome for a role without one."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from groups.access import hamlets_for
+from reports.models import OPEN_STATUSES, Category, Status, Urgency
+
+from . import selectors
+
+CATEGORY_VALUES = list(Category.values)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role's dashboard (dashboards/selectors.py): what needs them today and how the model
+    is doing, for their scope, the period chosen and, with several hamlets, one of them."""
+    user = request.user
+    kind = selectors.kind_for(user)
+    context: dict = {"role": user.primary_role, "kind": kind}
+    if kind is None:
+        context["hamlets"] = hamlets_for(user)
+        return render(request, "dashboards/home.html", context)
+    scope = selectors.scope_for(user, request.GET)
+    period = selectors.period_from(request.GET)
+    data = selectors.dashboard(user, kind, scope, period)
+    context.update(scope=scope, period=period, data=data, periods=_period_choices())
+    if kind == selectors.POLICE:
+        context["charts"] = selectors.police_charts(data, period)
+        context["months"] = selectors.month_table(period, data["per_month"], CATEGORY_VALUES)
+        context["categories"] = Category.choices
+        context["breakdown"] = _breakdown(data)
+    elif kind == selectors.LEADERSHIP:
+        trend = selectors.leadership_trend(data, period)
+        context["trend"] = trend
+        context["charts"] = selectors.leadership_charts(trend)
+    return render(request, "dashboards/home.html", context)
+
+
+def _breakdown(data: dict) -> list[tuple[str, str, int, str]]:
+    """The rows of "open reports by status and urgency": (figure, label, count, query)."""
+    links = data["links"]
+    rows = [
+        (f"status-{s}", Status(s).label, data["by_status"][s], links["status"][s])
+        for s in OPEN_STATUSES
+    ]
+    rows += [
+        (f"urgency-{u}", _("Urgency: %(level)s") % {"level": label}, data["by_urgency"][u],
+         links["urgency"][u])
+        for u, label in Urgency.choices
+    ]  # fmt: skip
+    return rows
+
+
+def _period_choices() -> list[tuple[str, str]]:
+    return [
+        ("month", _("This month")),
+        ("quarter", _("This quarter")),
+        ("year", _("This year")),
+        ("custom", _("From … to …")),
+    ]
