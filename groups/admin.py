@@ -22,10 +22,19 @@ from accounts.audit import audit_entries_visible_to
 from accounts.models import User
 from accounts.roles import Role
 
-from .access import hamlets_for, within_one_commune
+from .access import hamlets_for
 from .admin_fast import FastChangeListMixin
 from .admin_import import MemberImportExportMixin
-from .models import Commune, Hamlet, Member, MemberCount, PeopleGroup, ZaloGroup, name_order
+from .models import (
+    Commune,
+    Hamlet,
+    Member,
+    MemberCount,
+    PeopleGroup,
+    ZaloGroup,
+    name_order,
+    within_one_commune,
+)
 from .services import member_mark_left, member_move
 
 
