@@ -162,15 +162,14 @@ class UserAdmin(DjangoUserAdmin):
         return ""
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
-        """Setting a password: on an account in scope the actor may manage only."""
+        """Setting a password: on an account the actor may manage only (Django's view checks
+        the permission, then answers 404 for an account out of scope); refusals are logged."""
         user = self.get_object(request, unquote(id))
         allowed = user is not None and self.has_change_permission(request, user)
         if not allowed and request.method == "POST":
             services.user_admin_refused(
                 actor=request.user, action="set password", target=id, reason="not manageable"
             )
-        if user is None:
-            raise Http404
         return super().user_change_password(request, id, form_url)
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
