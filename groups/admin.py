@@ -22,7 +22,7 @@ from accounts.audit import audit_entries_visible_to
 from accounts.models import User
 from accounts.roles import Role
 
-from .access import hamlets_for
+from .access import hamlets_for, users_for
 from .admin_fast import FastChangeListMixin
 from .admin_import import MemberImportExportMixin
 from .models import (
@@ -45,9 +45,9 @@ def scoped_choices(db_field_name: str, user: User) -> QuerySet | None:
         "hamlet": hamlets_for(user),
         "people_group": PeopleGroup.objects.visible_to(user),
         "group": ZaloGroup.objects.visible_to(user),
-        "head": User.objects.filter(commune_id=user.commune_id),
-        "admin_officer": User.objects.filter(commune_id=user.commune_id),
-        "co_admins": User.objects.filter(commune_id=user.commune_id),
+        "head": users_for(user),
+        "admin_officer": users_for(user),
+        "co_admins": users_for(user),
     }.get(db_field_name)
 
 

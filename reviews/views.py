@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from groups.models import Commune
+from groups.access import communes_for
 
 from . import charts, services
 from .content import build_document, review_data
@@ -85,7 +85,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 def review_create(request: HttpRequest) -> HttpResponse:
     _require(request, "reviews.add_annualreview")
     form = ReviewCreateForm(request.POST)
-    commune = Commune.objects.visible_to(request.user).filter(pk=request.user.commune_id).first()
+    commune = communes_for(request.user).filter(pk=request.user.commune_id).first()
     if commune is None:
         raise Http404
     if not form.is_valid():
