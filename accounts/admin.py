@@ -38,7 +38,13 @@ class UserAdmin(DjangoUserAdmin):
     goes through accounts.services (user_create, user_update), which checks the same again."""
 
     list_display = ("username", "full_name", "commune", "is_active", "is_staff", "last_login")
-    list_filter = ("groups", "commune", "is_active", "is_staff")
+    # Only the communes of the accounts listed (another commune's name is not for the police).
+    list_filter = (
+        "groups",
+        ("commune", admin.RelatedOnlyFieldListFilter),
+        "is_active",
+        "is_staff",
+    )
     search_fields = ("username", "full_name", "email", "phone")
     filter_horizontal = ("groups", "user_permissions", "hamlets")
     fieldsets = (
@@ -123,9 +129,9 @@ class UserAdmin(DjangoUserAdmin):
         form_url: str = "",
         extra_context: dict | None = None,
     ):
-        """Another commune's account reads as missing (404); a non-superuser's POST that
-        carries what their form does not offer, or changes an account they may not manage, is
-        refused (403) and logged before the form is even read."""
+        """Another commune's account reads as missing (404, not Django's redirect to the
+        index); a non-superuser's POST that carries what their form does not offer, or changes
+        an account they may not manage, is refused (403) and logged before the form is read."""
         action = "change" if object_id else "create"
         obj = None if object_id is None else self.get_object(request, unquote(object_id))
         if object_id is not None and obj is None:
@@ -133,7 +139,13 @@ class UserAdmin(DjangoUserAdmin):
                 services.user_admin_refused(
                     actor=request.user, action=action, target=object_id, reason="out of scope"
                 )
-            raise Http404
+            # As Django: without the model's permission 403 first; missing is then a 404.
+            if request.method == "POST":
+                allowed = self.has_change_permission(request)
+            else:
+                allowed = self.has_view_or_change_permission(request)
+            if allowed:
+                raise Http404
         if request.method == "POST" and not request.user.is_superuser:
             reason = self._forged(request)
             if obj is not None and not self.has_change_permission(request, obj):

@@ -337,3 +337,10 @@ def test_two_factor_reset_refuses_another_commune_even_to_a_holder_of_change_use
         services.two_factor_reset(actor=police, users=[outsider])
     assert TOTPDevice.objects.filter(user=outsider).exists()
     assert len(refusals()) == 1
+
+
+def test_the_list_shows_the_own_commune_s_accounts_only(client, lead, head_b, outsider):
+    client.force_login(lead)
+    html = client.get(LIST).content.decode()
+    assert "head_b" in html
+    assert "outsider" not in html and outsider.commune.name not in html
