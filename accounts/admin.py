@@ -1,14 +1,18 @@
 from axes.admin import AccessAttemptAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from groups.access import users_for
 
 from . import services
 from .models import User
@@ -20,10 +24,27 @@ for model in (TOTPDevice, StaticDevice, AccessFailureLog):
         admin.site.unregister(model)
 
 
+# Fields only a superuser sets: the form of anyone else has none of them, so a request that
+# carries one was forged; it is refused and logged.
+SUPERUSER_FIELDS = ("is_superuser", "is_staff", "user_permissions", "commune")
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Accounts. A superuser has Django's full form. The holder of
+    `accounts.manage_commune_users` administers the accounts of their commune with a narrower
+    one (no superuser or staff flag, direct permissions or commune; the roles they may give and
+    their commune's hamlets) and only accounts holding no more rights than they do; every save
+    goes through accounts.services (user_create, user_update), which checks the same again."""
+
     list_display = ("username", "full_name", "commune", "is_active", "is_staff", "last_login")
-    list_filter = ("groups", "commune", "is_active", "is_staff")
+    # Only the communes of the accounts listed (another commune's name is not for the police).
+    list_filter = (
+        "groups",
+        ("commune", admin.RelatedOnlyFieldListFilter),
+        "is_active",
+        "is_staff",
+    )
     search_fields = ("username", "full_name", "email", "phone")
     filter_horizontal = ("groups", "user_permissions", "hamlets")
     fieldsets = (
@@ -36,34 +57,6 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
-
-    actions = ["reset_two_factor"]
-
-    @admin.action(description=_("Reset two-factor authentication"), permissions=["change"])
-    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
-        try:
-            count = services.two_factor_reset(actor=request.user, users=list(queryset))
-        except (PermissionDenied, ValidationError) as error:
-            text = " ".join(getattr(error, "messages", [])) or _("You may not do this.")
-            self.message_user(request, text, messages.ERROR)
-        else:
-            self.message_user(
-                request,
-                _(
-                    "Two-factor authentication reset for %(count)d users: "
-                    "they enrol again at their next login."
-                )
-                % {"count": count},
-                messages.SUCCESS,
-            )
-
-    def get_queryset(self, request):
-        """The users of the own commune; another commune's staff reads as missing."""
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(commune_id=request.user.commune_id)
-
     add_fieldsets = (
         (
             None,
@@ -73,18 +66,195 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+    # The commune administrator's forms (see the class docstring).
+    commune_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Person"), {"fields": ("full_name", "email", "phone")}),
+        (_("Scope"), {"fields": ("hamlets",)}),
+        (_("Roles and permissions"), {"fields": ("is_active", "groups")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    commune_add_fieldsets = (
+        (
+            None,
+            {"classes": ("wide",), "fields": ("username", "full_name", "password1", "password2")},
+        ),
+        (_("Scope"), {"fields": ("hamlets",)}),
+        (_("Roles and permissions"), {"fields": ("groups",)}),
+    )
+
+    actions = ["reset_two_factor", "lift_lockout"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """The accounts of the own commune; another commune's read as missing."""
+        return super().get_queryset(request) & users_for(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        if request.user.is_superuser:
+            return super().has_add_permission(request)
+        return services.may_administer_users(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if request.user.is_superuser:
+            return super().has_change_permission(request, obj)
+        if obj is None:
+            return services.may_administer_users(request.user)
+        return services.may_manage_user(request.user, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Accounts are deactivated, not deleted, except by a superuser.
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> tuple:
+        if request.user.is_superuser:
+            return super().get_fieldsets(request, obj)
+        return self.commune_fieldsets if obj else self.commune_add_fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return ("last_login", "date_joined")
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "groups":
+            kwargs["queryset"] = services.grantable_roles(request.user)
+        elif db_field.name == "hamlets":
+            kwargs["queryset"] = services.assignable_hamlets(request.user).select_related("commune")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ):
+        """Another commune's account reads as missing (404, not Django's redirect to the
+        index); a non-superuser's POST that carries what their form does not offer, or changes
+        an account they may not manage, is refused (403) and logged before the form is read."""
+        action = "change" if object_id else "create"
+        obj = None if object_id is None else self.get_object(request, unquote(object_id))
+        if object_id is not None and obj is None:
+            if request.method == "POST":
+                services.user_admin_refused(
+                    actor=request.user, action=action, target=object_id, reason="out of scope"
+                )
+            # As Django: without the model's permission 403 first; missing is then a 404.
+            if request.method == "POST":
+                allowed = self.has_change_permission(request)
+            else:
+                allowed = self.has_view_or_change_permission(request)
+            if allowed:
+                raise Http404
+        if request.method == "POST" and not request.user.is_superuser:
+            reason = self._forged(request)
+            if obj is not None and not self.has_change_permission(request, obj):
+                reason = "not an account they may manage"
+            if reason:
+                target = object_id or request.POST.get("username", "")
+                services.user_admin_refused(
+                    actor=request.user, action=action, target=target, reason=reason
+                )
+                raise PermissionDenied
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _forged(self, request: HttpRequest) -> str:
+        """Why a non-superuser's POST is refused outright, or "" (the form checks the rest)."""
+        sent = [name for name in SUPERUSER_FIELDS if name in request.POST]
+        if sent:
+            return f"fields only a superuser sets: {', '.join(sent)}"
+        offered = {
+            "groups": services.grantable_roles(request.user),
+            "hamlets": services.assignable_hamlets(request.user),
+        }
+        for name, allowed in offered.items():
+            pks = {str(pk) for pk in allowed.values_list("pk", flat=True)}
+            if not set(request.POST.getlist(name)) <= pks:
+                return f"{name} not offered to them"
+        return ""
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
+        """Setting a password: on an account the actor may manage only (Django's view checks
+        the permission, then answers 404 for an account out of scope); refusals are logged."""
+        user = self.get_object(request, unquote(id))
+        allowed = user is not None and self.has_change_permission(request, user)
+        if not allowed and request.method == "POST":
+            services.user_admin_refused(
+                actor=request.user, action="set password", target=id, reason="not manageable"
+            )
+        return super().user_change_password(request, id, form_url)
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        """One way in: the services decide and save, roles and hamlets included."""
+        related = {
+            name: list(form.cleaned_data[name])
+            for name in ("groups", "hamlets", "user_permissions")
+            if name in form.cleaned_data
+        }
+        if change:
+            services.user_update(actor=request.user, user=obj, **related)
+        else:
+            services.user_create(actor=request.user, user=obj, **related)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        # Roles, hamlets and permissions were saved by the service (save_model).
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        """An action on accounts out of scope: Django drops them from the selection; the
+        attempt is logged."""
+        if request.method == "POST" and request.POST.get("action"):
+            selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            seen = self.get_queryset(request).filter(pk__in=[s for s in selected if s.isdigit()])
+            unseen = set(selected) - {str(pk) for pk in seen.values_list("pk", flat=True)}
+            if unseen:
+                services.user_admin_refused(
+                    actor=request.user,
+                    action=request.POST["action"],
+                    target=sorted(unseen),
+                    reason="out of scope",
+                )
+        return super().changelist_view(request, extra_context)
+
+    def _run(self, request: HttpRequest, service, users: list[User], done: str) -> None:
+        try:
+            count = service(actor=request.user, users=users)
+        except (PermissionDenied, ValidationError) as error:
+            text = " ".join(getattr(error, "messages", [])) or _("You may not do this.")
+            self.message_user(request, text, messages.ERROR)
+        else:
+            self.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Reset two-factor authentication"), permissions=["change"])
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run(
+            request,
+            services.two_factor_reset,
+            list(queryset),
+            _(
+                "Two-factor authentication reset for %(count)d users: "
+                "they enrol again at their next login."
+            ),
+        )
+
+    @admin.action(description=_("Lift the login lockout"), permissions=["change"])
+    def lift_lockout(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run(
+            request,
+            services.lockout_lift,
+            list(queryset),
+            _("Login lockout lifted: %(count)d failed-login records removed."),
+        )
 
 
 def _commune_usernames(request: HttpRequest, queryset: QuerySet) -> QuerySet:
-    """Login records of the own commune's users (usernames compared without case, as the
-    lockout counts them); a superuser sees every record, unknown usernames included."""
+    """Login records of the accounts the user sees (users_for; usernames compared without
+    case, as the lockout counts them); a superuser sees every record, unknown usernames
+    included."""
     if request.user.is_superuser:
         return queryset
-    usernames = (
-        User.objects.filter(commune_id=request.user.commune_id)
-        .annotate(key=Lower("username"))
-        .values("key")
-    )
+    usernames = users_for(request.user).annotate(key=Lower("username")).values("key")
     return queryset.annotate(username_key=Lower("username")).filter(username_key__in=usernames)
 
 

@@ -3,8 +3,8 @@
 One queryset (`audit_entries_visible_to`) serves the admin's log and the audit page. Every model
 registered with auditlog whose default manager has `visible_to(user)` is included, scoped by it,
 so that bulletins, reviews and whatever comes next are audited here the day they are registered;
-users (role assignments) are scoped to the own commune. A model with no scope shows to
-superusers only.
+users (role assignments) are scoped by `groups.access.users_for` (the own commune). A model with
+no scope shows to superusers only.
 """
 
 from __future__ import annotations
@@ -20,13 +20,15 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from groups.access import users_for
+
 from .models import User
 from .roles import Role
 
 
 def _visible(model: type[models.Model], user: User) -> QuerySet | None:
     if model is User:
-        return User.objects.filter(commune_id=user.commune_id) if user.commune_id else None
+        return users_for(user) if user.commune_id else None
     manager = model._default_manager
     if hasattr(manager, "visible_to"):
         return manager.visible_to(user)

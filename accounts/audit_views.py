@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy
 
 from binhyen.dates import local_midnight
 from binhyen.pagination import capped_total
+from groups.access import users_for
 from groups.importing import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
 
 from .audit import action_label, audit_entries_visible_to, audited_models, changes_of
 from .forms import AuditFilterForm
-from .models import User
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000  # the total stops counting here ("more than 1,000")
@@ -34,9 +34,7 @@ def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[LogEntry]
     user = request.user
     models = audited_models(user)
     entries = audit_entries_visible_to(user)
-    actors = User.objects.order_by("username")
-    if not user.is_superuser:
-        actors = actors.filter(commune_id=user.commune_id)
+    actors = users_for(user).order_by("username")
     form = AuditFilterForm(request.GET or None, models=models, actors=actors)
     if form.is_valid():
         data = form.cleaned_data

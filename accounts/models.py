@@ -34,6 +34,10 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # In no role: the commune police lead is granted it (accounts.services, user_create).
+        permissions = [
+            ("manage_commune_users", _("Can create and edit the users of the own commune")),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.username

@@ -85,6 +85,10 @@ REVIEWS_PARTY_OFFICE = REVIEWS_READ | {
     "reviews.view_safetyassessment",
 }
 
+# Users: the commune police read their commune's accounts (accounts.view_user). Administering
+# them (`accounts.manage_commune_users`: create, give roles and hamlets, deactivate, reset the
+# second factor, lift a lockout; accounts.services.user_create and the rest) is in no role:
+# grant it to the commune police lead as a user permission.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COMMUNE_POLICE: {
         "groups.view_all_hamlets",

@@ -1,5 +1,5 @@
-"""Writes of the accounts app: notifications, and two-factor enrolment, verification,
-recovery codes and resets.
+"""Writes of the accounts app: notifications; two-factor enrolment, verification, recovery
+codes and resets; the administration of accounts (user_create, user_update, lockout_lift).
 
 TOTP (django-otp's otp_totp) is the second factor; recovery codes are the tokens of one
 django-otp static device per user, each usable once, shown once and replaceable by a new set.
@@ -10,11 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 import django_otp
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,8 +27,11 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from binhyen.celery import enqueue, enqueue_on_commit
+from groups.access import communes_for, users_for
+from groups.models import Hamlet
 
 from .models import Notification, User
+from .roles import STAFF_ROLES, Role
 
 log = logging.getLogger(__name__)
 
@@ -127,16 +135,206 @@ def _new_recovery_codes(user: User) -> list[str]:
 @transaction.atomic
 def two_factor_reset(*, actor: User, users: list[User]) -> int:
     """Remove every second factor of these users (a lost phone): at their next login they enrol
-    again. Only someone who may change users does this, and never for themselves."""
-    if not actor.has_perm("accounts.change_user"):
-        raise PermissionDenied
+    again. Only for accounts the actor may manage (may_manage_user: another commune's or a more
+    powerful account is refused, and the refusal logged), never for themselves."""
     if any(user.pk == actor.pk for user in users):
         raise ValidationError(_("You cannot reset your own two-factor authentication."))
+    _require_manageable(actor, users, action="two-factor reset")
     ids = [user.pk for user in users]
     TOTPDevice.objects.filter(user_id__in=ids).delete()
     StaticDevice.objects.filter(user_id__in=ids).delete()
     log.warning("two-factor reset: by=%s users=%s", actor.pk, ids)
     return len(ids)
+
+
+# --- User administration ---------------------------------------------------------------
+#
+# A superuser administers every account with Django's full form. The holder of
+# `accounts.manage_commune_users` (in no role: granted to the commune police lead) administers
+# the accounts of their own commune: creates them, gives them roles and hamlets, deactivates
+# them, resets their second factor and lifts their lockout. They never set is_superuser,
+# is_staff (it follows the roles), direct permissions or another commune, never give a role
+# holding a permission they lack, and never touch an account holding more rights than they do.
+# Every refusal is logged (logger "accounts.services", level WARNING); every change is in the
+# audit log (auditlog registers User with its groups and hamlets).
+
+MANAGE_USERS = "accounts.manage_commune_users"
+
+
+def may_administer_users(actor: User) -> bool:
+    """Whether `actor` may create and change accounts at all (superusers hold every
+    permission; an inactive account holds none)."""
+    return actor.has_perm(MANAGE_USERS)
+
+
+def rights_of(user: User) -> set[str]:
+    """The permissions an account holds through its roles and directly, read from the database
+    whether or not it is active now (a deactivated account gets them back when reactivated)."""
+    rows = (
+        Permission.objects.filter(Q(group__user=user) | Q(user=user))
+        .values_list("content_type__app_label", "codename")
+        .distinct()
+    )
+    return {f"{app_label}.{codename}" for app_label, codename in rows}
+
+
+def may_manage_user(actor: User, user: User) -> bool:
+    """Whether `actor` may change the account `user` as it is stored: a superuser any account;
+    a holder of manage_commune_users an account of their own commune (`users_for`) that is no
+    superuser, is staff only if they are, and holds no permission they lack."""
+    if not may_administer_users(actor):
+        return False
+    if actor.is_superuser:
+        return True
+    stored = users_for(actor).filter(pk=user.pk).first()
+    if stored is None or stored.is_superuser or (stored.is_staff and not actor.is_staff):
+        return False
+    return rights_of(stored) <= rights_of(actor)
+
+
+def grantable_roles(actor: User) -> QuerySet[Group]:
+    """The groups `actor` may give: a superuser any group; anyone else the roles of
+    accounts.roles.Role whose permissions they hold themselves."""
+    if actor.is_superuser:
+        return Group.objects.all()
+    mine = rights_of(actor)
+    roles = Group.objects.filter(name__in=Role.values).prefetch_related("permissions__content_type")
+    allowed = [
+        group.pk
+        for group in roles
+        if {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()} <= mine
+    ]
+    return Group.objects.filter(pk__in=allowed)
+
+
+def assignable_hamlets(actor: User) -> QuerySet[Hamlet]:
+    """The hamlets `actor` may put an account in charge of: those of their communes."""
+    return Hamlet.objects.filter(commune__in=communes_for(actor))
+
+
+def user_admin_refused(*, actor: User, action: str, target: object, reason: str) -> None:
+    """Log a refused user administration (the service's refusals and the admin's, such as a
+    forged field or another commune's account); the caller then refuses."""
+    log.warning(
+        "user administration refused: by=%s action=%s target=%s reason=%s",
+        actor.pk,
+        action,
+        target,
+        reason,
+    )
+
+
+def _refuse(actor: User, action: str, target: object, reason: str) -> NoReturn:
+    user_admin_refused(actor=actor, action=action, target=target, reason=reason)
+    raise PermissionDenied(reason)
+
+
+def _require_manageable(actor: User, users: Iterable[User], *, action: str) -> None:
+    for user in users:
+        if not may_manage_user(actor, user):
+            _refuse(actor, action, user.pk, "not an account they may manage")
+
+
+def _check_grants(actor: User, action: str, target: object, groups: list, hamlets: list) -> None:
+    """Roles and hamlets a non-superuser gives: grantable roles, hamlets of their commune."""
+    allowed_groups = set(grantable_roles(actor).values_list("pk", flat=True))
+    if any(group.pk not in allowed_groups for group in groups):
+        _refuse(actor, action, target, "a group they may not give")
+    allowed_hamlets = set(assignable_hamlets(actor).values_list("pk", flat=True))
+    if any(hamlet.pk not in allowed_hamlets for hamlet in hamlets):
+        _refuse(actor, action, target, "a hamlet of another commune")
+
+
+def _staff_by_role(groups: list[Group]) -> bool:
+    return any(group.name in STAFF_ROLES for group in groups)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User,
+    user: User,
+    groups: Iterable[Group] = (),
+    hamlets: Iterable[Hamlet] = (),
+    user_permissions: Iterable[Permission] = (),
+) -> User:
+    """Create the account `user` (unsaved, its password already set) with these roles, hamlets
+    and, for a superuser only, direct permissions. For anyone else it is an account of their
+    own commune, staff if a role makes it so, never a superuser (module section above)."""
+    groups, hamlets, user_permissions = list(groups), list(hamlets), list(user_permissions)
+    target = user.username
+    if not may_administer_users(actor):
+        _refuse(actor, "create", target, "no permission to administer users")
+    if not actor.is_superuser:
+        if user.is_superuser or user_permissions:
+            _refuse(actor, "create", target, "superuser status or direct permissions")
+        if user.commune_id not in (None, actor.commune_id) or actor.commune_id is None:
+            _refuse(actor, "create", target, "another commune")
+        if user.is_staff and not _staff_by_role(groups):
+            _refuse(actor, "create", target, "staff status beyond the roles")
+        _check_grants(actor, "create", target, groups, hamlets)
+        user.commune_id = actor.commune_id
+        user.is_staff = _staff_by_role(groups)
+    user.full_clean()
+    user.save()
+    user.groups.set(groups)
+    user.hamlets.set(hamlets)
+    user.user_permissions.set(user_permissions)
+    log.info("user created: by=%s user=%s", actor.pk, user.pk)
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User,
+    user: User,
+    groups: Iterable[Group] | None = None,
+    hamlets: Iterable[Hamlet] | None = None,
+    user_permissions: Iterable[Permission] | None = None,
+) -> User:
+    """Save the account `user` (as read, with its fields changed) and, when given, its roles,
+    hamlets and direct permissions. Checked against the account as stored: another commune's
+    or a more powerful account is refused, and so is any change of superuser status, staff
+    status (it follows the roles), direct permissions or commune by a non-superuser."""
+    stored = users_for(actor).select_for_update().filter(pk=user.pk).first()
+    if stored is None or not may_manage_user(actor, stored):
+        _refuse(actor, "change", user.pk, "not an account they may manage")
+    if not actor.is_superuser:
+        for field in ("is_superuser", "is_staff", "commune_id"):
+            if getattr(user, field) != getattr(stored, field):
+                _refuse(actor, "change", user.pk, f"{field} is not theirs to change")
+        if user_permissions is not None and set(user_permissions) != set(
+            stored.user_permissions.all()
+        ):
+            _refuse(actor, "change", user.pk, "direct permissions")
+        groups = list(stored.groups.all()) if groups is None else list(groups)
+        hamlets = None if hamlets is None else list(hamlets)
+        _check_grants(actor, "change", user.pk, groups, hamlets or [])
+        user.is_staff = _staff_by_role(groups)
+    user.full_clean()
+    user.save()
+    if groups is not None:
+        user.groups.set(groups)
+    if hamlets is not None:
+        user.hamlets.set(hamlets)
+    if user_permissions is not None and actor.is_superuser:
+        user.user_permissions.set(user_permissions)
+    log.info("user changed: by=%s user=%s", actor.pk, user.pk)
+    return user
+
+
+@transaction.atomic
+def lockout_lift(*, actor: User, users: list[User]) -> int:
+    """Lift the login lockout of these accounts: delete their failed-login records
+    (django-axes' AccessAttempt, usernames compared without case as the lockout counts them).
+    Only for accounts the actor may manage. Returns how many records were removed."""
+    _require_manageable(actor, users, action="lockout lift")
+    keys = [user.username.strip().lower() for user in users]
+    attempts = AccessAttempt.objects.annotate(key=Lower("username")).filter(key__in=keys)
+    removed, _detail = attempts.delete()
+    log.warning("lockout lifted: by=%s users=%s", actor.pk, [user.pk for user in users])
+    return removed
 
 
 # --- Notifications ---------------------------------------------------------------------

@@ -239,13 +239,13 @@ class BulletinQuerySet(models.QuerySet):
         """Bulletins of the user's commune reaching a hamlet in scope (commune-wide roles: all
         of the commune, also those reaching no hamlet yet). Who cannot change bulletins (hamlet
         heads, the leadership) reads only released ones; an author always sees their own."""
-        from groups.access import hamlets_for
+        from groups.access import communes_for, hamlets_for
 
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self.all()
-        mine = self.filter(commune_id=user.commune_id)
+        mine = self.filter(commune__in=communes_for(user))
         if user.has_perm("groups.view_all_hamlets"):
             scoped = mine
         else:

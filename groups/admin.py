@@ -21,10 +21,19 @@ from accounts.models import User
 from accounts.roles import Role
 from binhyen.pagination import CappedCountPaginator
 
-from .access import hamlets_for, within_one_commune
+from .access import hamlets_for, users_for
 from .admin_fast import FastChangeListMixin
 from .admin_import import MemberImportExportMixin
-from .models import Commune, Hamlet, Member, MemberCount, PeopleGroup, ZaloGroup, name_order
+from .models import (
+    Commune,
+    Hamlet,
+    Member,
+    MemberCount,
+    PeopleGroup,
+    ZaloGroup,
+    name_order,
+    within_one_commune,
+)
 from .services import member_mark_left, member_move
 
 
@@ -35,9 +44,9 @@ def scoped_choices(db_field_name: str, user: User) -> QuerySet | None:
         "hamlet": hamlets_for(user),
         "people_group": PeopleGroup.objects.visible_to(user),
         "group": ZaloGroup.objects.visible_to(user),
-        "head": User.objects.filter(commune_id=user.commune_id),
-        "admin_officer": User.objects.filter(commune_id=user.commune_id),
-        "co_admins": User.objects.filter(commune_id=user.commune_id),
+        "head": users_for(user),
+        "admin_officer": users_for(user),
+        "co_admins": users_for(user),
     }.get(db_field_name)
 
 

@@ -27,10 +27,9 @@ from rest_framework.settings import api_settings
 
 from binhyen.pagination import CappedCountPagination
 
-from .access import within_one_commune
 from .coverage import Coverage, hamlet_coverage, people_group_coverage
 from .filters import MemberFilter, ZaloGroupFilter
-from .models import Commune, Hamlet, Member, PeopleGroup, ZaloGroup
+from .models import Commune, Hamlet, Member, PeopleGroup, ZaloGroup, within_one_commune
 from .normalize import InvalidPhone, normalize_phone
 from .services import register_save
 

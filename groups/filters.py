@@ -10,8 +10,7 @@ import django_filters
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from .access import within_one_commune
-from .models import Member, MemberQuerySet, ZaloGroup, name_order
+from .models import Member, MemberQuerySet, ZaloGroup, name_order, within_one_commune
 
 # Public ordering values and the order behind each, given whether the scope is read first
 # (groups.models.name_order). `id` always comes last, so that pages do not overlap when many

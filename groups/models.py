@@ -23,15 +23,17 @@ from .normalize import (
 )
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from accounts.models import User
 
 
 class CommuneQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> CommuneQuerySet:
-        """The user's own commune; a superuser sees every commune."""
-        if user.is_active and user.is_superuser:
-            return self.all()
-        return self.filter(pk=getattr(user, "commune_id", None))
+        """The communes of `groups.access.communes_for(user)`."""
+        from .access import communes_for
+
+        return self & communes_for(user)
 
 
 class Commune(models.Model):
@@ -282,6 +284,13 @@ def name_order(*, descending: bool = False, scope_first: bool = False) -> tuple:
     """The members' order by name (member_name_order_idx unless `scope_first`), then id."""
     name = read_in_scope("name_key") if scope_first else models.F("name_key")
     return (name.desc(), "-pk") if descending else (name.asc(), "pk")
+
+
+def within_one_commune(user: User | AnonymousUser) -> bool:
+    """Whether all that `user` may see lies in one commune (everyone but a superuser): small
+    enough to read whole, so lists and searches go through the scope first (`read_in_scope`).
+    A query-plan choice, not scope: what the user sees is decided by `groups.access`."""
+    return not user.is_superuser
 
 
 def read_in_scope(field: str) -> models.Expression:

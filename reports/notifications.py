@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from groups.access import users_in_commune
 from groups.models import Commune
 
 from .models import IncidentReport, Urgency
@@ -70,7 +71,7 @@ def _can_triage_the_commune(user: User) -> bool:
 
 def new_report_recipients(report: IncidentReport) -> list[User]:
     """The area officers of the report's hamlet, else the commune's police (module docstring)."""
-    people = User.objects.filter(is_active=True, commune_id=report.commune_id)
+    people = users_in_commune(report.commune_id)
     triage = _holding(people, "reports.triage_report").order_by("pk")
     officers = [
         user
@@ -84,7 +85,7 @@ def new_report_recipients(report: IncidentReport) -> list[User]:
 def police_leads(commune: Commune | int) -> list[User]:
     """Who gets the overdue digest of a commune (module docstring)."""
     commune_id = commune if isinstance(commune, int) else commune.pk
-    people = User.objects.filter(is_active=True, commune_id=commune_id)
+    people = users_in_commune(commune_id)
     leads = _holding(people, "reports.view_informantreveal").order_by("pk")
     return [user for user in leads if user.has_perm("reports.view_informantreveal")]
 

@@ -24,7 +24,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from accounts.models import User
-from groups.access import hamlets_for
+from groups.access import hamlets_for, users_in_commune
 from groups.models import Hamlet
 
 VERSION_KEY = "reports:queue-choices:version"
@@ -47,7 +47,8 @@ def triagers_for(hamlets: QuerySet[Hamlet] | list[int], commune_id: int | None) 
     )
     in_scope = commune_wide | Q(hamlets__in=hamlets)
     return (
-        User.objects.filter(perm, is_active=True, commune_id=commune_id)
+        users_in_commune(commune_id)
+        .filter(perm)
         .filter(Q(pk__in=User.objects.filter(in_scope).values("pk")))
         .distinct()
         .order_by("full_name", "username")

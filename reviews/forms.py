@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from groups.access import users_in_commune
 from groups.models import Hamlet, Member, PeopleGroup, ZaloGroup
 
 from .models import NARRATIVE_FIELDS, AnnualReview, Commendation, PeriodKind, SafetyAssessment
@@ -51,7 +52,7 @@ def nominee_choices(user: User, commune_id: int) -> list[tuple[str, list[tuple[s
     hamlets = Hamlet.objects.filter(commune_id=commune_id).visible_to(user)
     # Roles classify the nominees here; they decide nothing about access.
     users = (
-        User.objects.filter(commune_id=commune_id, is_active=True)
+        users_in_commune(commune_id)
         .filter(groups__name__in=[Role.HAMLET_HEAD, Role.COMMUNE_POLICE, Role.AREA_OFFICER])
         .distinct()
         .prefetch_related("groups")

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from binhyen.files import private_file_response
 from binhyen.permissions import require_perm
-from groups.models import Commune
+from groups.access import communes_for
 
 from . import charts, services
 from .content import build_document, review_data
@@ -82,7 +82,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 def review_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, "reviews.add_annualreview")
     form = ReviewCreateForm(request.POST)
-    commune = Commune.objects.visible_to(request.user).filter(pk=request.user.commune_id).first()
+    commune = communes_for(request.user).filter(pk=request.user.commune_id).first()
     if commune is None:
         raise Http404
     if not form.is_valid():
