@@ -21,7 +21,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms.models import construct_instance
@@ -29,12 +29,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Put the service's errors on the form: on the field when the form shows it, else on top."""
+    """Put the service's errors on the form: on the field when the form shows it, else on top
+    (an inline's hidden key to its parent, a field the admin leaves out)."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
     for name, errors in error.error_dict.items():
-        shown = name in form.fields and name != NON_FIELD_ERRORS
+        shown = name in form.fields and not form.fields[name].widget.is_hidden
         form.add_error(name if shown else None, errors)
 
 

@@ -1,4 +1,30 @@
-"""Writes to the register that touch several rows or check the acting user."""
+"""Writes to the register: every door that writes a row of it calls these services, so that each
+rule is written once, here (tried through every door in groups/tests/test_doors.py).
+
+| model       | doors                                             | service                    |
+|-------------|---------------------------------------------------|----------------------------|
+| Member      | API POST/PUT/PATCH /api/v1/members/               | register_save              |
+|             | admin form, inline of a Zalo group                | register_check (in the     |
+|             |                                                   | form), register_save       |
+|             | admin delete, "delete selected"                   | register_delete            |
+|             | admin action "mark as left"                       | member_mark_left           |
+|             | admin action "move to group"                      | member_move                |
+|             | admin import, `manage.py import_members`          | member_import (importing), |
+|             |                                                   | member_check,              |
+|             |                                                   | member_import_save         |
+| ZaloGroup   | API /api/v1/groups/, admin form, admin delete     | register_save/_delete      |
+| Hamlet      | API PATCH /api/v1/hamlets/, admin form, delete    | register_save/_delete      |
+| PeopleGroup | admin form, inline of a hamlet, delete            | register_save/_delete      |
+| Commune     | admin (superuser), `seed_demo`                    | none: reference data       |
+| MemberCount | task `groups.tasks.record_member_counts`          | member_counts_record       |
+
+The demo and the benchmark's province (`seed_demo`, `seed_scale`) write fixtures in bulk and
+are no door for people.
+
+Rules: an active member is never in an archived group (member_check); a people's group belongs
+to the group's hamlet and one phone is active once per group (the models' clean() and
+constraints, run by full_clean() in every service).
+"""
 
 from __future__ import annotations
 
