@@ -44,7 +44,9 @@ def checked_form(form_class: type[forms.ModelForm], check: Any) -> type[forms.Mo
 
     def clean(self: forms.ModelForm) -> dict[str, Any]:
         cleaned = form_class.clean(self)
-        if self.errors:  # a field is invalid already: the rules would read a half-built row
+        # A field invalid already: the rules would read a half-built row. An unchanged row
+        # (an inline's untouched line) is not saved, so not checked either.
+        if self.errors or not self.has_changed():
             return cleaned
         candidate = construct_instance(self, copy.copy(self.instance))
         try:

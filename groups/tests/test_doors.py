@@ -309,3 +309,14 @@ def test_admin_delete_goes_through_the_service_and_is_audited(police, world) -> 
     assert response.status_code == 302 and not Member.objects.filter(pk=member.pk).exists()
     entry = LogEntry.objects.get(object_pk=str(member.pk), action=LogEntry.Action.DELETE)
     assert entry.actor == police
+
+
+def test_a_group_with_active_members_can_still_be_archived_in_the_admin(police, world) -> None:
+    """Its untouched member lines are not saved, so not refused: archiving is how a group is
+    closed, as through the API (members then leave one by one, "mark as left")."""
+    client = _admin(police)
+    url = f"/admin/groups/zalogroup/{world['open'].pk}/change/"
+    data = form_data(client.get(url))
+    assert client.post(url, {**data, "status": ZaloGroup.Status.ARCHIVED}).status_code == 302
+    world["open"].refresh_from_db()
+    assert world["open"].status == ZaloGroup.Status.ARCHIVED
