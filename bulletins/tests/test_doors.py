@@ -3,9 +3,14 @@
 | model             | doors                                         | service                      |
 |-------------------|-----------------------------------------------|------------------------------|
 | Bulletin          | editor page, API POST/PATCH, (admin: read)    | bulletin_create/_update      |
-| Bulletin status   | workflow page, API actions                    | bulletin_transition, ...     |
+| Bulletin status   | workflow page, API actions, task              | bulletin_transition (submit, |
+|                   | `publish_scheduled`                           | approve, reject, publish,    |
+|                   |                                               | archive), bulletins_publish_ |
+|                   |                                               | due                          |
 | BulletinImage     | editor page upload, API upload                | bulletin_image_add           |
-| Posting           | checklist page, API, reminders task/command   | posting_* , reminders_send   |
+| Posting           | checklist page, API (posted, skipped)         | posting_mark_posted,         |
+|                   |                                               | posting_skip                 |
+| ReminderDigest    | task and command `send_reminders`             | reminders_send               |
 | ProcedureQuestion | question log page, admin form, admin delete   | question_record,             |
 |                   |                                               | question_save/_delete        |
 | Guide             | admin form, admin delete, data migration      | guide_save/_delete           |

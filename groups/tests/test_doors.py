@@ -320,3 +320,40 @@ def test_a_group_with_active_members_can_still_be_archived_in_the_admin(police, 
     assert client.post(url, {**data, "status": ZaloGroup.Status.ARCHIVED}).status_code == 302
     world["open"].refresh_from_db()
     assert world["open"].status == ZaloGroup.Status.ARCHIVED
+
+
+def test_a_refusal_at_save_time_shows_an_error_and_saves_nothing(police, world, monkeypatch):
+    """The form checked the rules; the register changed before the save (here: the form's
+    check is skipped). The service refuses, the whole change form is rolled back, the person
+    reads why: no 500."""
+    monkeypatch.setattr("groups.admin.register_check", lambda obj: None)
+    client = _admin(police)
+    url = f"/admin/groups/zalogroup/{world['closed'].pk}/change/"
+    data = form_data(client.get(url))
+    total = int(data["members-TOTAL_FORMS"])
+    row = {f"members-{total}-{k}": v for k, v in new_member(world["closed"]).items()}
+    row.pop(f"members-{total}-group")
+    with translation.override("vi"):
+        response = client.post(
+            url,
+            {**data, **row, "notes": "đổi", "members-TOTAL_FORMS": str(total + 1)},
+            follow=True,
+        )
+    assert response.status_code == 200 and REFUSED in response.content.decode()
+    world["closed"].refresh_from_db()
+    assert world["closed"].notes != "đổi"  # the group's own change is rolled back too
+    assert not Member.objects.filter(full_name="Người Mới").exists()
+
+
+def test_delete_selected_goes_through_the_service(police, world) -> None:
+    client = _admin(police)
+    response = client.post(
+        "/admin/groups/member/",
+        {
+            "action": "delete_selected",
+            ACTION_CHECKBOX_NAME: [str(world["active"].pk)],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+    assert not Member.objects.filter(pk=world["active"].pk).exists()
