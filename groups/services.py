@@ -186,6 +186,8 @@ def member_import_save(
     groups = ZaloGroup.objects.select_for_update().in_bulk({m.group_id for _b, m in plan})
     refused = []
     for _before, after in plan:
+        if after.group_id not in groups:
+            continue  # deleted meanwhile: the bulk write's integrity error says so below
         try:
             member_check(after, groups[after.group_id])
         except ValidationError:
