@@ -1,7 +1,8 @@
 """Bulletins in the admin: read-mostly and scoped. Writing, the workflow and the checklist go
 through the pages (bulletins/views.py) and the services, so the admin cannot skip sanitising,
-the approval by another person or the security check. The commune's settings and the question
-log are edited here."""
+the approval by another person or the security check. The commune's settings, the question
+log and the guide library are edited here, through the same services as every other door
+(binhyen/admin_services.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from binhyen.admin_services import ServiceAdminMixin
 from groups.admin import ScopedAdmin
 
 from .models import Bulletin, BulletinSettings, Guide, Posting, ProcedureQuestion
+from .services import (
+    guide_delete,
+    guide_save,
+    question_check,
+    question_delete,
+    question_save,
+)
 
 
 class ReadOnlyAdmin(ScopedAdmin):
@@ -61,8 +70,17 @@ class PostingAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Guide)
-class GuideAdmin(admin.ModelAdmin):
+class GuideAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """The library's text: saved through guide_save, which sanitises the body (shown marked
+    safe on the guide's page and copied into bulletins)."""
+
     list_display = ("title", "procedure", "needs_verification", "updated_at")
+
+    def service_save(self, request: HttpRequest, obj: Guide) -> None:
+        guide_save(actor=request.user, guide=obj)
+
+    def service_delete(self, request: HttpRequest, obj: Guide) -> None:
+        guide_delete(actor=request.user, guide=obj)
 
 
 @admin.register(ProcedureQuestion)
@@ -73,10 +91,15 @@ class ProcedureQuestionAdmin(ScopedAdmin):
     list_select_related = ("group", "recorded_by")
     exclude = ("recorded_by",)
 
-    def save_model(self, request: HttpRequest, obj: ProcedureQuestion, form, change: bool):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)
+    # The same rules as the officers' page (question_record): through the services.
+    def service_check(self, request: HttpRequest, obj: ProcedureQuestion) -> None:
+        question_check(obj)
+
+    def service_save(self, request: HttpRequest, obj: ProcedureQuestion) -> None:
+        question_save(actor=request.user, question=obj)
+
+    def service_delete(self, request: HttpRequest, obj: ProcedureQuestion) -> None:
+        question_delete(actor=request.user, question=obj)
 
 
 @admin.register(BulletinSettings)

@@ -569,6 +569,36 @@ def posting_skip(*, actor: User, posting: Posting, reason: str) -> Posting:
 # --- questions answered -----------------------------------------------------------------------
 
 
+def question_check(question: ProcedureQuestion) -> None:
+    """The rules of a question log row, whatever the door: not dated in the future."""
+    if question.date and question.date > timezone.localdate():
+        raise ValidationError({"date": _("The date is in the future.")}, code="future")
+
+
+@transaction.atomic
+def question_save(*, actor: User, question: ProcedureQuestion) -> ProcedureQuestion:
+    """Record or change one row of the question log (the admin's form), for a group of the
+    actor's scope. A new row is recorded by the actor."""
+    _require_perm(actor, f"bulletins.{'change' if question.pk else 'add'}_procedurequestion")
+    if not ZaloGroup.objects.visible_to(actor).filter(pk=question.group_id).exists():
+        raise PermissionDenied
+    if question.pk is None:
+        question.recorded_by = actor
+    question.note = question.note.strip()
+    question.full_clean()
+    question_check(question)
+    question.save()
+    return question
+
+
+@transaction.atomic
+def question_delete(*, actor: User, question: ProcedureQuestion) -> None:
+    _require_perm(actor, "bulletins.delete_procedurequestion")
+    if not ProcedureQuestion.objects.visible_to(actor).filter(pk=question.pk).exists():
+        raise PermissionDenied
+    question.delete()
+
+
 @transaction.atomic
 def question_record(
     *,
@@ -580,22 +610,40 @@ def question_record(
     note: str = "",
 ) -> ProcedureQuestion:
     """Log procedure questions an officer answered in a group of their scope."""
-    _require_perm(actor, "bulletins.add_procedurequestion")
-    if not ZaloGroup.objects.visible_to(actor).filter(pk=group.pk).exists():
-        raise PermissionDenied
     question = ProcedureQuestion(
         group=group,
         procedure=procedure,
         count=count,
         date=date or timezone.localdate(),
-        note=note.strip(),
-        recorded_by=actor,
+        note=note,
     )
-    question.full_clean()
-    if question.date > timezone.localdate():
-        raise ValidationError({"date": _("The date is in the future.")})
-    question.save()
-    return question
+    return question_save(actor=actor, question=question)
+
+
+# --- the guide library ------------------------------------------------------------------------
+
+
+def guide_clean(guide: Guide) -> None:
+    """A guide's body is shown marked safe, like a bulletin's: stored sanitised, whatever the
+    door (admin, data migration, seed). An empty Zalo text is derived from the body."""
+    guide.body = clean_html(guide.body)
+    guide.zalo_text = guide.zalo_text.strip() or zalo_text_from_html(guide.body)
+
+
+@transaction.atomic
+def guide_save(*, actor: User, guide: Guide) -> Guide:
+    """Create or change a guide of the library (permission add_guide or change_guide)."""
+    _require_perm(actor, f"bulletins.{'change' if guide.pk else 'add'}_guide")
+    guide_clean(guide)
+    guide.full_clean()
+    guide.save()
+    return guide
+
+
+@transaction.atomic
+def guide_delete(*, actor: User, guide: Guide) -> None:
+    _require_perm(actor, "bulletins.delete_guide")
+    guide.delete()
 
 
 # --- reminders --------------------------------------------------------------------------------

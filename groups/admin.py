@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit import audit_entries_visible_to
 from accounts.models import User
 from accounts.roles import Role
+from binhyen.admin_services import ServiceAdminMixin, ServiceInlineMixin
 from binhyen.pagination import CappedCountPaginator
 
 from .access import hamlets_for, users_for
@@ -34,7 +35,7 @@ from .models import (
     name_order,
     within_one_commune,
 )
-from .services import member_mark_left, member_move
+from .services import member_mark_left, member_move, register_check, register_delete, register_save
 
 
 def scoped_choices(db_field_name: str, user: User) -> QuerySet | None:
@@ -63,8 +64,22 @@ class ScopedHistoryMixin(AuditlogHistoryAdminMixin):
         return super().auditlog_history_view(request, object_id, extra_context)
 
 
-class ScopedAdmin(FastChangeListMixin, ScopedHistoryMixin, admin.ModelAdmin):
-    """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing."""
+class RegisterServices:
+    """Saves and deletes of the register's rows through groups.services, as the API's."""
+
+    def service_check(self, request: HttpRequest, obj: models.Model) -> None:
+        register_check(obj)
+
+    def service_save(self, request: HttpRequest, obj: models.Model) -> None:
+        register_save(actor=request.user, instance=obj)
+
+    def service_delete(self, request: HttpRequest, obj: models.Model) -> None:
+        register_delete(actor=request.user, instance=obj)
+
+
+class ScopedAdmin(FastChangeListMixin, ScopedHistoryMixin, ServiceAdminMixin, admin.ModelAdmin):
+    """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing.
+    Saves and deletes go through the app's services (`service_*`, binhyen/admin_services)."""
 
     # Links (Zalo invites, posting proofs) are https; also what Django 6 assumes for a link
     # typed without a scheme.
@@ -87,7 +102,7 @@ class ScopedAdmin(FastChangeListMixin, ScopedHistoryMixin, admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class ScopedInlineMixin:
+class ScopedInlineMixin(ServiceInlineMixin):
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         choices = scoped_choices(db_field.name, request.user)
         if choices is not None:
@@ -208,14 +223,14 @@ class CommuneAdmin(ScopedHistoryMixin, admin.ModelAdmin):
         return super().get_queryset(request).visible_to(request.user)
 
 
-class PeopleGroupInline(ScopedInlineMixin, admin.TabularInline):
+class PeopleGroupInline(RegisterServices, ScopedInlineMixin, admin.TabularInline):
     model = PeopleGroup
     extra = 0
     fields = ("name", "households")
 
 
 @admin.register(Hamlet)
-class HamletAdmin(ScopedAdmin):
+class HamletAdmin(RegisterServices, ScopedAdmin):
     list_display = ("name", "code", "commune", "households", "population", "head", "officers")
     list_filter = ("commune",)
     search_fields = ("name", "code")
@@ -239,14 +254,14 @@ class HamletAdmin(ScopedAdmin):
 
 
 @admin.register(PeopleGroup)
-class PeopleGroupAdmin(ScopedAdmin):
+class PeopleGroupAdmin(RegisterServices, ScopedAdmin):
     list_display = ("name", "hamlet", "households")
     list_filter = (("hamlet", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name",)
     list_select_related = ("hamlet",)
 
 
-class MemberInline(ScopedInlineMixin, admin.TabularInline):
+class MemberInline(RegisterServices, ScopedInlineMixin, admin.TabularInline):
     model = Member
     extra = 0
     fields = ("full_name", "phone", "role", "household", "people_group", "joined_on", "left_on")
@@ -267,7 +282,7 @@ class MemberCountInline(admin.TabularInline):
 
 
 @admin.register(ZaloGroup)
-class ZaloGroupAdmin(ScopedAdmin):
+class ZaloGroupAdmin(RegisterServices, ScopedAdmin):
     list_display = ("name", "code", "hamlet", "people_group", "status", "active_members")
     list_filter = ("status", ("hamlet", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "code")
@@ -311,7 +326,7 @@ class MoveForm(forms.Form):
 
 
 @admin.register(Member)
-class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
+class MemberAdmin(RegisterServices, MemberImportExportMixin, ScopedAdmin):
     list_display = (
         "full_name",
         "phone_shown",

@@ -19,13 +19,8 @@ from pathlib import PurePath
 from typing import IO, TYPE_CHECKING, Final
 
 import openpyxl
-from auditlog.cid import get_cid
-from auditlog.context import auditlog_value
-from auditlog.diff import model_instance_diff
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -38,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .models import Member, PeopleGroup, ZaloGroup
 from .normalize import InvalidPhone, format_phone_local, normalize_phone, search_key
+from .services import member_check, member_import_save
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -84,7 +80,6 @@ ROLE_LABELS: Final[dict[str, str]] = {
 }
 
 MAX_ROWS: Final = 50_000
-BATCH_SIZE: Final = 1000
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE: Final = "text/csv; charset=utf-8"
 DATE_FORMAT: Final = "%d/%m/%Y"
@@ -305,7 +300,7 @@ def member_import(
             plan.append(change)
     report = ImportReport(rows=[row.result for row in parsed])
     if commit and not report.has_errors:
-        _save(actor=actor, plan=plan, source=source)
+        member_import_save(actor=actor, plan=plan, source=source)
         report.saved = True
     return report
 
@@ -476,6 +471,7 @@ def _plan_row(
     changed = _apply(member, row.values)
     try:
         member.clean_fields(exclude=_CHECKED_ALREADY)
+        member_check(member, row.group)  # the rules of every door, from the service
     except ValidationError as exc:
         result.reasons.extend(_field_errors(exc))
         result.status = RowStatus.ERROR
@@ -526,64 +522,6 @@ def _field_errors(exc: ValidationError) -> list[str]:
         for name, messages in exc.message_dict.items()
         for message in messages
     ]
-
-
-def _save(*, actor: User | None, plan: list[tuple[Member | None, Member]], source: str) -> None:
-    now = timezone.now()
-    created = [after for before, after in plan if before is None]
-    updated = [after for before, after in plan if before is not None]
-    fields = {"name_key", "household_key", "updated_at"}
-    for before, after in plan:
-        after.normalize()  # the bulk writes below skip save()
-        after.updated_at = now
-        if before is not None:
-            fields |= {f.name for f in Member._meta.concrete_fields if _differs(before, after, f)}
-    try:
-        with transaction.atomic():
-            Member.objects.bulk_create(created, batch_size=BATCH_SIZE)
-            Member.objects.bulk_update(updated, sorted(fields), batch_size=BATCH_SIZE // 2)
-            LogEntry.objects.bulk_create(
-                _audit_entries(actor=actor, plan=plan, source=source, when=now),
-                batch_size=BATCH_SIZE,
-            )
-    except IntegrityError as exc:  # someone changed the same members meanwhile
-        raise ValidationError(
-            _("The register changed while the file was being imported. Check it again.")
-        ) from exc
-
-
-def _differs(before: Member, after: Member, model_field: models.Field) -> bool:
-    return getattr(before, model_field.attname) != getattr(after, model_field.attname)
-
-
-def _audit_entries(
-    *,
-    actor: User | None,
-    plan: list[tuple[Member | None, Member]],
-    source: str,
-    when: datetime.datetime,
-) -> Iterator[LogEntry]:
-    """The entries auditlog's signals would have written, which bulk writes do not send."""
-    content_type = ContentType.objects.get_for_model(Member)
-    context = auditlog_value.get({})  # set by AuditlogMiddleware during a request
-    common = {
-        "content_type": content_type,
-        "actor": actor,
-        "actor_email": getattr(actor, "email", None) or None,
-        "cid": get_cid(),
-        "remote_addr": context.get("remote_addr"),
-        "timestamp": when,
-        "additional_data": {"import": source} if source else None,
-    }
-    for before, after in plan:
-        yield LogEntry(
-            object_pk=str(after.pk),
-            object_id=after.pk,
-            object_repr=str(after),
-            action=LogEntry.Action.CREATE if before is None else LogEntry.Action.UPDATE,
-            changes=model_instance_diff(before, after),
-            **common,
-        )
 
 
 # --- Template and export ------------------------------------------------------------------

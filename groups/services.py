@@ -1,11 +1,44 @@
-"""Writes to the register that touch several rows or check the acting user."""
+"""Writes to the register: every door that writes a row of it calls these services, so that each
+rule is written once, here (tried through every door in groups/tests/test_doors.py).
+
+| model       | doors                                             | service                    |
+|-------------|---------------------------------------------------|----------------------------|
+| Member      | API POST/PUT/PATCH /api/v1/members/               | register_save              |
+|             | admin form, inline of a Zalo group                | register_check (in the     |
+|             |                                                   | form), register_save       |
+|             | admin delete, "delete selected"                   | register_delete            |
+|             | admin action "mark as left"                       | member_mark_left           |
+|             | admin action "move to group"                      | member_move                |
+|             | admin import, `manage.py import_members`          | member_import (importing), |
+|             |                                                   | member_check,              |
+|             |                                                   | member_import_save         |
+| ZaloGroup   | API /api/v1/groups/, admin form, admin delete     | register_save/_delete      |
+| Hamlet      | API PATCH /api/v1/hamlets/, admin form, delete    | register_save/_delete      |
+| PeopleGroup | admin form, inline of a hamlet, delete            | register_save/_delete      |
+| Commune     | admin (superuser), `seed_demo`                    | none: reference data       |
+| MemberCount | task `groups.tasks.record_member_counts`          | member_counts_record       |
+
+The demo and the benchmark's province (`seed_demo`, `seed_scale`) write fixtures in bulk and
+are no door for people.
+
+Rules: an active member is never in an archived group (member_check); a people's group belongs
+to the group's hamlet and one phone is active once per group (the models' clean() and
+constraints, run by full_clean() in every service).
+"""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from typing import Final
 
+from auditlog.cid import get_cid
+from auditlog.context import auditlog_value
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +49,8 @@ from .access import hamlets_for
 from .coverage import HOUSEHOLD
 from .models import Hamlet, Member, MemberCount, MemberQuerySet, PeopleGroup, ZaloGroup
 
+BATCH_SIZE: Final = 1000  # rows per statement of an import's bulk writes
+
 
 def _hamlet_id(instance: Hamlet | PeopleGroup | ZaloGroup | Member) -> int | None:
     if isinstance(instance, Hamlet):
@@ -25,13 +60,22 @@ def _hamlet_id(instance: Hamlet | PeopleGroup | ZaloGroup | Member) -> int | Non
     return instance.hamlet_id
 
 
-def _joins_archived_group(instance: object) -> bool:
-    return (
-        isinstance(instance, Member)
-        and bool(instance.group_id)
-        and instance.is_active
-        and instance.group.status == ZaloGroup.Status.ARCHIVED
-    )
+def member_check(member: Member, group: ZaloGroup | None = None) -> None:
+    """The rules of a membership, whatever the door: an active member cannot be in an archived
+    group (archiving is how a group is closed: it takes no members, by a new row, a move or a
+    return). `group` is the member's group as it stands now when the caller holds it (the
+    import, the admin's inline): no query. Raises ValidationError."""
+    group = group or (member.group if member.group_id else None)
+    if group is not None and member.is_active and group.status == ZaloGroup.Status.ARCHIVED:
+        raise ValidationError(
+            {"group": _("This group is archived: it takes no members.")}, code="archived"
+        )
+
+
+def register_check(instance: Hamlet | PeopleGroup | ZaloGroup | Member) -> None:
+    """The business rules of one row of the register (the model's clean() holds the rest)."""
+    if isinstance(instance, Member):
+        member_check(instance)
 
 
 @transaction.atomic
@@ -48,11 +92,23 @@ def register_save(
     hamlet_id = _hamlet_id(instance)
     if hamlet_id is not None and not hamlets_for(actor).filter(pk=hamlet_id).exists():
         raise PermissionDenied
-    if _joins_archived_group(instance):
-        raise ValidationError({"group": _("This group is archived: it takes no members.")})
+    register_check(instance)
     instance.full_clean()
     instance.save()
     return instance
+
+
+@transaction.atomic
+def register_delete(*, actor: User, instance: Hamlet | PeopleGroup | ZaloGroup | Member) -> None:
+    """Delete one row of the register for `actor`, who needs the model permission and the row's
+    hamlet in scope. (A member who leaves is marked with member_mark_left: deleting is for a row
+    entered by mistake; a row others depend on is protected by the database.)"""
+    if not actor.has_perm(f"groups.delete_{instance._meta.model_name}"):
+        raise PermissionDenied
+    hamlet_id = _hamlet_id(instance)
+    if hamlet_id is not None and not hamlets_for(actor).filter(pk=hamlet_id).exists():
+        raise PermissionDenied
+    instance.delete()
 
 
 def _in_scope(*, actor: User, members: MemberQuerySet, perm: str) -> list[Member]:
@@ -91,7 +147,8 @@ def member_mark_left(*, actor: User, members: MemberQuerySet, left_on: datetime.
 @transaction.atomic
 def member_move(*, actor: User, members: MemberQuerySet, to_group: ZaloGroup) -> int:
     """Move members to another group in the actor's scope. A people's group of another hamlet
-    is cleared. Refuses when a moved phone is already active in the target group."""
+    is cleared. Refuses when a moved phone is already active in the target group, and an active
+    member's move into an archived group (member_check)."""
     if not ZaloGroup.objects.visible_to(actor).filter(pk=to_group.pk).exists():
         raise PermissionDenied
     chosen = _in_scope(actor=actor, members=members, perm="groups.change_member")
@@ -110,9 +167,91 @@ def member_move(*, actor: User, members: MemberQuerySet, to_group: ZaloGroup) ->
         member.group = to_group
         if member.people_group_id and member.people_group.hamlet_id != to_group.hamlet_id:
             member.people_group = None
+        member_check(member, to_group)
         member.full_clean()
         member.save()
     return len(chosen)
+
+
+@transaction.atomic
+def member_import_save(
+    *, actor: User | None, plan: list[tuple[Member | None, Member]], source: str
+) -> None:
+    """Save an import's checked rows (groups.importing.member_import), all or nothing: each
+    row's state before (None for a new member) and the state to save. The rules of every door
+    are checked again here (member_check), against the groups as they stand now, locked until
+    the end: a group archived since the rows were checked refuses the whole import. The rows are
+    written in bulk (a file can hold thousands), with the audit entries auditlog's signals
+    would have written, recording `actor` and `source`."""
+    groups = ZaloGroup.objects.select_for_update().in_bulk({m.group_id for _b, m in plan})
+    refused = []
+    for _before, after in plan:
+        if after.group_id not in groups:
+            continue  # deleted meanwhile: the bulk write's integrity error says so below
+        try:
+            member_check(after, groups[after.group_id])
+        except ValidationError:
+            refused.append(after.full_name)
+    if refused:
+        raise ValidationError(
+            _("A group was archived meanwhile: it takes no members (%(names)s). Check it again.")
+            % {"names": ", ".join(refused[:10])}
+        )
+    now = timezone.now()
+    created = [after for before, after in plan if before is None]
+    updated = [after for before, after in plan if before is not None]
+    fields = {"name_key", "household_key", "updated_at"}
+    for before, after in plan:
+        after.normalize()  # the bulk writes below skip save()
+        after.updated_at = now
+        if before is not None:
+            fields |= {f.name for f in Member._meta.concrete_fields if _differs(before, after, f)}
+    try:
+        with transaction.atomic():
+            Member.objects.bulk_create(created, batch_size=BATCH_SIZE)
+            Member.objects.bulk_update(updated, sorted(fields), batch_size=BATCH_SIZE // 2)
+            LogEntry.objects.bulk_create(
+                _audit_entries(actor=actor, plan=plan, source=source, when=now),
+                batch_size=BATCH_SIZE,
+            )
+    except IntegrityError as exc:  # someone changed the same members meanwhile
+        raise ValidationError(
+            _("The register changed while the file was being imported. Check it again.")
+        ) from exc
+
+
+def _differs(before: Member, after: Member, model_field: models.Field) -> bool:
+    return getattr(before, model_field.attname) != getattr(after, model_field.attname)
+
+
+def _audit_entries(
+    *,
+    actor: User | None,
+    plan: list[tuple[Member | None, Member]],
+    source: str,
+    when: datetime.datetime,
+) -> Iterator[LogEntry]:
+    """The entries auditlog's signals would have written, which bulk writes do not send."""
+    content_type = ContentType.objects.get_for_model(Member)
+    context = auditlog_value.get({})  # set by AuditlogMiddleware during a request
+    common = {
+        "content_type": content_type,
+        "actor": actor,
+        "actor_email": getattr(actor, "email", None) or None,
+        "cid": get_cid(),
+        "remote_addr": context.get("remote_addr"),
+        "timestamp": when,
+        "additional_data": {"import": source} if source else None,
+    }
+    for before, after in plan:
+        yield LogEntry(
+            object_pk=str(after.pk),
+            object_id=after.pk,
+            object_repr=str(after),
+            action=LogEntry.Action.CREATE if before is None else LogEntry.Action.UPDATE,
+            changes=model_instance_diff(before, after),
+            **common,
+        )
 
 
 def month_start(day: datetime.date) -> datetime.date:

@@ -131,7 +131,7 @@ class IncidentReportAdmin(ScopedAdmin):
             kwargs["queryset"] = ZaloGroup.objects.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request: HttpRequest, obj: IncidentReport, form, change: bool) -> None:
+    def service_save(self, request: HttpRequest, obj: IncidentReport) -> None:
         fields = [f for _title, options in self.add_fieldsets for f in options["fields"]]
         created = report_create(actor=request.user, **{f: getattr(obj, f) for f in fields})
         for field in IncidentReport._meta.concrete_fields:  # the admin goes on with `obj`
@@ -234,7 +234,7 @@ class TipAccessAdmin(ScopedAdmin):
             "reports.triage_report"
         )
 
-    def save_model(self, request: HttpRequest, obj: TipAccess, form, change: bool) -> None:
+    def service_save(self, request: HttpRequest, obj: TipAccess) -> None:
         tip_reply(actor=request.user, access=obj, text=obj.public_reply)
 
     @admin.display(description=_("report"), ordering="report__code")

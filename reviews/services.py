@@ -3,6 +3,23 @@ finalising, nominating and deciding commendations, the hamlets' safety assessmen
 
 Every service checks the acting user's permission (PermissionDenied) and that the review is the
 actor's commune's. A finalised review is never written again: its snapshot is what was signed.
+
+The doors that write reviews, and the service each calls:
+
+| model            | doors                                           | service                 |
+|------------------|-------------------------------------------------|-------------------------|
+| AnnualReview     | pages (create, edit, finalise), command         | review_create,          |
+|                  | `build_review`, task `prepare_yearly_reviews`   | review_update,          |
+|                  |                                                 | review_finalise,        |
+|                  |                                                 | reviews_prepare_yearly  |
+| ReviewBuild      | page "build", command `build_review`, tasks     | build_request,          |
+|                  | `build_review_documents`, `requeue_stale_builds`| build_create, build_run,|
+|                  |                                                 | builds_requeue_stale    |
+| Commendation     | pages (nominate, decide)                        | commendation_nominate,  |
+|                  |                                                 | commendation_decide     |
+| SafetyAssessment | page (assess)                                   | safety_assess           |
+| ReviewSettings,  | admin forms (settings and reference data, no    | none                    |
+| SafetyCriterion  | rule beyond the models')                        |                         |
 """
 
 from __future__ import annotations
@@ -187,6 +204,14 @@ def _build_task() -> Any:
 BUILD_ABANDONED_AFTER = datetime.timedelta(minutes=30)
 
 
+def build_create(*, actor: User | None, review: AnnualReview) -> ReviewBuild:
+    """A build of the review's documents, to run now (the command line) or in the worker
+    (build_request): of the final documents when the review is finalised."""
+    _require_perm(actor, "reviews.change_annualreview")
+    _require_commune(actor, review.commune_id)
+    return ReviewBuild.objects.create(review=review, final=review.is_final, requested_by=actor)
+
+
 def build_request(*, actor: User | None, review: AnnualReview) -> ReviewBuild:
     """Queue a build of the three documents in the worker. A build already waiting for this
     review is returned instead of a second one."""
@@ -201,7 +226,7 @@ def build_request(*, actor: User | None, review: AnnualReview) -> ReviewBuild:
         ).first()
         if pending:
             return pending
-        build = ReviewBuild.objects.create(review=review, final=review.is_final, requested_by=actor)
+        build = build_create(actor=actor, review=review)
         # After commit, and a broker that is down only delays it: builds_requeue_stale finds it.
         enqueue_on_commit(_build_task(), build.pk)
     return build

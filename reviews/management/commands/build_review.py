@@ -39,7 +39,7 @@ class Command(BaseCommand):
                 actor=None, commune=found, year=year, period_kind=period
             )
             self.stdout.write(f"Draft review created: {review} (#{review.pk}).")
-        build = ReviewBuild.objects.create(review=review, final=review.is_final)
+        build = services.build_create(actor=None, review=review)
         build = services.build_run(build.pk)
         if build is None or build.status != ReviewBuild.Status.DONE:
             raise CommandError(f"The build failed: {build.error if build else 'not claimed'}")
