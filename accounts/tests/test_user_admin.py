@@ -265,7 +265,9 @@ def test_actions_on_another_commune_s_user_do_nothing_and_are_logged(
     assert len(refusals()) == 2
 
 
-def test_the_commune_police_without_the_permission_only_read_users(client, police, head_b):
+def test_the_commune_police_without_the_permission_only_read_users(
+    client, police, head_b, refusals
+):
     client.force_login(police)
     assert client.get(ADD).status_code == 403
     assert client.post(ADD, new_user()).status_code == 403
@@ -273,6 +275,7 @@ def test_the_commune_police_without_the_permission_only_read_users(client, polic
     assert client.get(change_url(head_b)).status_code == 200
     head_b.refresh_from_db()
     assert head_b.full_name != "X"
+    assert len(refusals()) == 2
 
 
 def test_a_superuser_keeps_the_full_form(client, django_user_model, head_b, other_commune):
