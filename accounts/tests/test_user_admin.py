@@ -347,3 +347,14 @@ def test_the_list_shows_the_own_commune_s_accounts_only(client, lead, head_b, ou
     html = client.get(LIST).content.decode()
     assert "head_b" in html
     assert "outsider" not in html and outsider.commune.name not in html
+
+
+def test_what_the_lead_may_not_give_stays_as_it_was(client, lead, head_b):
+    custom = Group.objects.create(name="custom")  # no permission: within the lead's rights
+    head_b.groups.add(custom)
+    client.force_login(lead)
+    data = form_of(head_b, groups=[role(Role.AREA_OFFICER).pk])  # "custom" is not offered
+    assert client.post(change_url(head_b), data).status_code == 302
+    head_b = User.objects.get(pk=head_b.pk)
+    assert set(head_b.groups.all()) == {role(Role.AREA_OFFICER), custom}
+    assert head_b.is_staff  # follows the new role
