@@ -8,7 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -122,41 +124,52 @@ class UserAdmin(DjangoUserAdmin):
             kwargs["queryset"] = services.assignable_hamlets(request.user).select_related("commune")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def changeform_view(
+    @method_decorator(sensitive_post_parameters())
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None):
+        self._refuse_forged_post(request, None, request.POST.get("username", ""))
+        return super().add_view(request, form_url, extra_context)
+
+    def change_view(
         self,
         request: HttpRequest,
-        object_id: str | None = None,
+        object_id: str,
         form_url: str = "",
         extra_context: dict | None = None,
     ):
         """Another commune's account reads as missing (404, not Django's redirect to the
-        index); a non-superuser's POST that carries what their form does not offer, or changes
-        an account they may not manage, is refused (403) and logged before the form is read."""
-        action = "change" if object_id else "create"
-        obj = None if object_id is None else self.get_object(request, unquote(object_id))
-        if object_id is not None and obj is None:
+        index), after the model's permission as in Django (403 first)."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
             if request.method == "POST":
                 services.user_admin_refused(
-                    actor=request.user, action=action, target=object_id, reason="out of scope"
+                    actor=request.user, action="change", target=object_id, reason="out of scope"
                 )
-            # As Django: without the model's permission 403 first; missing is then a 404.
-            if request.method == "POST":
                 allowed = self.has_change_permission(request)
             else:
                 allowed = self.has_view_or_change_permission(request)
             if allowed:
                 raise Http404
-        if request.method == "POST" and not request.user.is_superuser:
+        self._refuse_forged_post(request, obj, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _refuse_forged_post(self, request: HttpRequest, obj: User | None, target: str) -> None:
+        """A non-superuser's POST without the permission, on an account they may not manage,
+        or carrying what their form does not offer: refused (403) and logged before the form
+        is read."""
+        if request.method != "POST" or request.user.is_superuser:
+            return
+        if not services.may_administer_users(request.user):
+            reason = "no permission to administer users"
+        elif obj is not None and not self.has_change_permission(request, obj):
+            reason = "not an account they may manage"
+        else:
             reason = self._forged(request)
-            if obj is not None and not self.has_change_permission(request, obj):
-                reason = "not an account they may manage"
-            if reason:
-                target = object_id or request.POST.get("username", "")
-                services.user_admin_refused(
-                    actor=request.user, action=action, target=target, reason=reason
-                )
-                raise PermissionDenied
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        if reason:
+            action = "create" if obj is None else "change"
+            services.user_admin_refused(
+                actor=request.user, action=action, target=target, reason=reason
+            )
+            raise PermissionDenied
 
     def _forged(self, request: HttpRequest) -> str:
         """Why a non-superuser's POST is refused outright, or "" (the form checks the rest)."""
@@ -173,6 +186,7 @@ class UserAdmin(DjangoUserAdmin):
                 return f"{name} not offered to them"
         return ""
 
+    @method_decorator(sensitive_post_parameters())
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
         """Setting a password: on an account the actor may manage only (Django's view checks
         the permission, then answers 404 for an account out of scope); refusals are logged."""

@@ -235,14 +235,16 @@ def _require_manageable(actor: User, users: Iterable[User], *, action: str) -> N
             _refuse(actor, action, user.pk, "not an account they may manage")
 
 
-def _check_grants(actor: User, action: str, target: object, groups: list, hamlets: list) -> None:
-    """Roles and hamlets a non-superuser gives: grantable roles, hamlets of their commune."""
-    allowed_groups = set(grantable_roles(actor).values_list("pk", flat=True))
-    if any(group.pk not in allowed_groups for group in groups):
-        _refuse(actor, action, target, "a group they may not give")
-    allowed_hamlets = set(assignable_hamlets(actor).values_list("pk", flat=True))
-    if any(hamlet.pk not in allowed_hamlets for hamlet in hamlets):
-        _refuse(actor, action, target, "a hamlet of another commune")
+def _granted(actor: User, target: object, given: Iterable, stored: Iterable, what: str) -> list:
+    """The roles (what="groups") or hamlets an account ends with when a non-superuser gives
+    `given`: of those they may give (grantable_roles, assignable_hamlets), what they gave; of
+    the others, what the account had (they neither add nor remove what they may not give).
+    Adding one they may not give is refused."""
+    allowed = grantable_roles(actor) if what == "groups" else assignable_hamlets(actor)
+    given, stored, allowed = set(given), set(stored), set(allowed)
+    if given - stored - allowed:
+        _refuse(actor, "grant", target, f"{what} they may not give")
+    return list((given & allowed) | (stored - allowed))
 
 
 def _staff_by_role(groups: list[Group]) -> bool:
@@ -272,7 +274,8 @@ def user_create(
             _refuse(actor, "create", target, "another commune")
         if user.is_staff and not _staff_by_role(groups):
             _refuse(actor, "create", target, "staff status beyond the roles")
-        _check_grants(actor, "create", target, groups, hamlets)
+        groups = _granted(actor, target, groups, [], "groups")
+        hamlets = _granted(actor, target, hamlets, [], "hamlets")
         user.commune_id = actor.commune_id
         user.is_staff = _staff_by_role(groups)
     user.full_clean()
@@ -308,10 +311,11 @@ def user_update(
             stored.user_permissions.all()
         ):
             _refuse(actor, "change", user.pk, "direct permissions")
-        groups = list(stored.groups.all()) if groups is None else list(groups)
-        hamlets = None if hamlets is None else list(hamlets)
-        _check_grants(actor, "change", user.pk, groups, hamlets or [])
-        user.is_staff = _staff_by_role(groups)
+        if groups is not None:
+            groups = _granted(actor, user.pk, groups, stored.groups.all(), "groups")
+        if hamlets is not None:
+            hamlets = _granted(actor, user.pk, hamlets, stored.hamlets.all(), "hamlets")
+        user.is_staff = _staff_by_role(stored.groups.all() if groups is None else groups)
     user.full_clean()
     user.save()
     if groups is not None:

@@ -265,7 +265,9 @@ def test_actions_on_another_commune_s_user_do_nothing_and_are_logged(
     assert len(refusals()) == 2
 
 
-def test_the_commune_police_without_the_permission_only_read_users(client, police, head_b):
+def test_the_commune_police_without_the_permission_only_read_users(
+    client, police, head_b, refusals
+):
     client.force_login(police)
     assert client.get(ADD).status_code == 403
     assert client.post(ADD, new_user()).status_code == 403
@@ -273,6 +275,7 @@ def test_the_commune_police_without_the_permission_only_read_users(client, polic
     assert client.get(change_url(head_b)).status_code == 200
     head_b.refresh_from_db()
     assert head_b.full_name != "X"
+    assert len(refusals()) == 2
 
 
 def test_a_superuser_keeps_the_full_form(client, django_user_model, head_b, other_commune):
@@ -344,3 +347,14 @@ def test_the_list_shows_the_own_commune_s_accounts_only(client, lead, head_b, ou
     html = client.get(LIST).content.decode()
     assert "head_b" in html
     assert "outsider" not in html and outsider.commune.name not in html
+
+
+def test_what_the_lead_may_not_give_stays_as_it_was(client, lead, head_b):
+    custom = Group.objects.create(name="custom")  # no permission: within the lead's rights
+    head_b.groups.add(custom)
+    client.force_login(lead)
+    data = form_of(head_b, groups=[role(Role.AREA_OFFICER).pk])  # "custom" is not offered
+    assert client.post(change_url(head_b), data).status_code == 302
+    head_b = User.objects.get(pk=head_b.pk)
+    assert set(head_b.groups.all()) == {role(Role.AREA_OFFICER), custom}
+    assert head_b.is_staff  # follows the new role
