@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from binhyen.dates import parse_day
-from binhyen.pk_urls import pk_url
 from groups.models import ZaloGroup
 
 from .forms import BulletinForm, ImageForm, PostedForm, QuestionForm, SkipForm, TransitionForm
@@ -341,24 +340,15 @@ def checklist(request: HttpRequest) -> HttpResponse:
 
 def _cards(postings: list[Posting], now: datetime.datetime) -> list[Posting]:
     """What each checklist card shows worked out once here rather than by template filters
-    (a third of a card's rendering): its links (reversed once for the page, binhyen/pk_urls.py),
-    its key, deadline and whether it is overdue, the text's length and the pictures."""
-    posted, skip, image_url = (
-        pk_url("bulletins:posting-posted"),
-        pk_url("bulletins:posting-skip"),
-        pk_url("bulletins:image"),
-    )
+    (a third of a card's rendering): its key, deadline and whether it is overdue, the text's
+    length and the pictures."""
     for posting in postings:
-        posting.posted_url = posted(posting.pk)
-        posting.skip_url = skip(posting.pk)
         posting.pk_text = str(posting.pk)
         posting.overdue = posting.due_at < now
         # As the template's date:"H:i d/m" wrote it, in the portal's time zone.
         posting.due_label = timezone.localtime(posting.due_at).strftime("%H:%M %d/%m")
         posting.text_length = len(posting.bulletin.zalo_text)
         posting.images = list(posting.bulletin.images.all())
-        for image in posting.images:
-            image.download_url = image_url(image.pk)
     return postings
 
 

@@ -23,8 +23,7 @@ from accounts.models import User
 from accounts.roles import Role
 
 from .access import hamlets_for, within_one_commune
-from .admin_fast import FastChangeListMixin
-from .admin_import import MemberImportExportMixin
+from .admin_import import MemberImportMixin
 from .models import Commune, Hamlet, Member, MemberCount, PeopleGroup, ZaloGroup, name_order
 from .services import member_mark_left, member_move
 
@@ -44,8 +43,8 @@ def scoped_choices(db_field_name: str, user: User) -> QuerySet | None:
 
 class CappedCountPaginator(Paginator):
     """Counts at most CAP + 1 rows: an exact COUNT(*) over a province's million members costs
-    more than the page. Past the cap the changelist says "more than 10,000"; narrow it with a
-    filter or a search instead of paging that far."""
+    more than the page. Past the cap the count shown is CAP + 1 (the roster page says "more
+    than 10,000"); narrow it with a filter or a search instead of paging that far."""
 
     CAP = 10_000
 
@@ -67,7 +66,7 @@ class ScopedHistoryMixin(AuditlogHistoryAdminMixin):
         return super().auditlog_history_view(request, object_id, extra_context)
 
 
-class ScopedAdmin(FastChangeListMixin, ScopedHistoryMixin, admin.ModelAdmin):
+class ScopedAdmin(ScopedHistoryMixin, admin.ModelAdmin):
     """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing."""
 
     # Links (Zalo invites, posting proofs) are https; also what Django 6 assumes for a link
@@ -315,7 +314,7 @@ class MoveForm(forms.Form):
 
 
 @admin.register(Member)
-class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
+class MemberAdmin(MemberImportMixin, ScopedAdmin):
     list_display = (
         "full_name",
         "phone_shown",
@@ -328,10 +327,6 @@ class MemberAdmin(MemberImportExportMixin, ScopedAdmin):
     list_filter = (HamletFilter, PeopleGroupFilter, GroupFilter, "role", ActiveFilter)
     # What the columns draw: the group's name, the people's group with its hamlet.
     list_select_related = ("group", "people_group__hamlet")
-    list_only = (
-        *("full_name", "phone", "role", "joined_on", "left_on"),
-        *("group__name", "people_group__name", "people_group__hamlet__name"),
-    )
     # The search box is answered by Member.objects.search (see get_search_results).
     search_fields = ("full_name",)
     search_help_text = _(
