@@ -105,19 +105,25 @@ class RosterFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="filter_search", label=_("Name or phone"))
     hamlet = django_filters.ModelChoiceFilter(
-        field_name="group__hamlet", queryset=Hamlet.objects.none(), label=_("Hamlet")
+        field_name="group__hamlet",
+        queryset=Hamlet.objects.none(),
+        label=_("Hamlet"),
+        empty_label=_("All"),
     )
     people_group = django_filters.ModelChoiceFilter(
-        queryset=PeopleGroup.objects.none(), label=_("People's group")
+        queryset=PeopleGroup.objects.none(), label=_("People's group"), empty_label=_("All")
     )
     group = django_filters.ModelChoiceFilter(
-        queryset=ZaloGroup.objects.none(), label=_("Zalo group")
+        queryset=ZaloGroup.objects.none(), label=_("Zalo group"), empty_label=_("All")
     )
-    role = django_filters.ChoiceFilter(choices=Member.Role.choices, label=_("Role in the group"))
+    role = django_filters.ChoiceFilter(
+        choices=Member.Role.choices, label=_("Role in the group"), empty_label=_("All")
+    )
     active = django_filters.ChoiceFilter(
         choices=[("yes", _("Active")), ("no", _("Left"))],
         method="filter_active",
         label=_("Membership"),
+        empty_label=_("All"),
     )
     sort = django_filters.ChoiceFilter(
         choices=[
