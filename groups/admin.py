@@ -134,11 +134,7 @@ def options_hamlet(request: HttpRequest) -> str | int | None:
     hamlet = request.GET.get("hamlet", "")
     if hamlet.isdigit():
         return hamlet
-    # Asked by both filters: read once per request.
-    hamlets = getattr(request, "_filter_hamlets", None)
-    if hamlets is None:
-        hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
-        request._filter_hamlets = hamlets
+    hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
     return hamlets[0] if len(hamlets) == 1 else None
 
 
@@ -165,12 +161,6 @@ class HamletFilter(ScopedListFilter):
         if within_one_commune(request.user):
             return hamlets.order_by("code")  # the hamlets' own order, without the commune's join
         return hamlets
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        options = super().lookups(request, model_admin)
-        # What options_hamlet asks next (the first two hamlets): known now, not read again.
-        request._filter_hamlets = [int(pk) for pk, _name in options[:2]]
-        return options
 
 
 class PeopleGroupFilter(HamletDependentFilter):
