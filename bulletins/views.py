@@ -307,49 +307,15 @@ def checklist(request: HttpRequest) -> HttpResponse:
         .only("pk", "status", "posted_at", "bulletin", "bulletin__title", "group", "group__name")
         .order_by("-posted_at")[:50]
     )
-    # Labels translated once: a {% translate %} per card costs more than the page's queries.
-    labels = {
-        "overdue": _("Overdue"),
-        "due": _("due"),
-        "open_group": _("Open the group in Zalo"),
-        "zalo_text": _("Zalo text"),
-        "characters": _("characters"),
-        "copied": _("Copied"),
-        "copy": _("Copy text"),
-        "save_picture": _("Save the picture to post it"),
-        "posted": _("Posted"),
-        "add_proof": _("Add a proof (optional)"),
-        "proof_link": _("Proof link"),
-        "screenshot": _("Screenshot"),
-        "skip_group": _("Skip this group"),
-        "reason": _("Reason"),
-        "skip": _("Skip"),
-    }
-    pending = _cards(page.object_list, now)
     context = {
-        "labels": labels,
         "page": page,
-        "pending": pending,
+        "pending": page.object_list,
         "total": totals["total"],
         "overdue": totals["overdue"],
         "due": due,
         "done_today": done_today,
     }
     return render(request, "bulletins/posting_checklist.html", context)
-
-
-def _cards(postings: list[Posting], now: datetime.datetime) -> list[Posting]:
-    """What each checklist card shows worked out once here rather than by template filters
-    (a third of a card's rendering): its key, deadline and whether it is overdue, the text's
-    length and the pictures."""
-    for posting in postings:
-        posting.pk_text = str(posting.pk)
-        posting.overdue = posting.due_at < now
-        # As the template's date:"H:i d/m" wrote it, in the portal's time zone.
-        posting.due_label = timezone.localtime(posting.due_at).strftime("%H:%M %d/%m")
-        posting.text_length = len(posting.bulletin.zalo_text)
-        posting.images = list(posting.bulletin.images.all())
-    return postings
 
 
 def _checklist_cards(
