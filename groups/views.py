@@ -140,7 +140,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
     entries = (
         audit_entries_visible_to(request.user)
         .filter(content_type=ContentType.objects.get_for_model(Member), object_id=member.pk)
-        .select_related("actor")
+        .select_related("actor", "content_type")
         .order_by("-timestamp", "-pk")
     )
     history = [

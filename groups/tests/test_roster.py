@@ -168,11 +168,12 @@ def test_the_list_queries_stay_flat_as_the_roster_grows(
     from django.test.utils import CaptureQueriesContext
 
     client.force_login(police)
+    client.get(LIST)  # the session's first request writes more
     with CaptureQueriesContext(connection) as one_page:
         assert client.get(LIST, {"hamlet": roster["group_a"].hamlet_id}).status_code == 200
     for group in (roster["group_a"], roster["group_b"]):
         MemberFactory.create_batch(
-            60, group=group, people_group=PeopleGroupFactory(hamlet=group.hamlet)
+            60, group=group, people_group=PeopleGroupFactory(hamlet=group.hamlet, name="Tổ 9")
         )
     for query in ({"hamlet": roster["group_a"].hamlet_id}, {"q": "nguyen"}, {"page": "2"}):
         with django_assert_max_num_queries(len(one_page)):
@@ -245,3 +246,24 @@ def test_the_navigation_links_the_roster_for_who_may_see_it(client, officer_a, h
     assert 'data-nav="members" href="/members/"' in client.get("/").content.decode()
     client.force_login(head_b)
     assert 'data-nav="members"' not in client.get("/").content.decode()
+
+
+def test_the_detail_queries_stay_flat_as_the_history_grows(
+    client, police, roster, django_assert_max_num_queries
+) -> None:
+    from auditlog.context import set_actor
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member = roster["duc"]
+    client.force_login(police)
+    client.get(detail(member))  # the session's first request writes more
+    with CaptureQueriesContext(connection) as one_entry:
+        assert client.get(detail(member)).status_code == 200
+    with set_actor(police):
+        for number in range(5):
+            member.notes = f"ghi chú {number}"
+            member.save()
+    with django_assert_max_num_queries(len(one_entry)):
+        html = client.get(detail(member)).content.decode()
+    assert "ghi chú 4" in html and html.count("police (test)") >= 5
