@@ -122,18 +122,21 @@ def first_commune():
 PAGES = {
     "floor": ("framework floor", "/bench/floor/", "commune police"),
     "queue": ("triage queue", "/reports/", "commune police"),
-    "members": ("member search", "/admin/groups/member/?q=nguyen+van", "commune police"),
+    "roster": ("member roster search", "/members/?q=nguyen+van", "commune police"),
     "checklist": ("posting checklist", "/checklist/", "area officer"),
     "dashboard": ("police dashboard", "/", "commune police"),
-    # No target: what the admin's changelist costs before it draws a row (a search that
-    # finds nobody), beside which the member search's ratio can be read.
-    "no-match": (
-        "member search, no match",
-        "/admin/groups/member/?q=khong+co+ai",
+    # No target: the admin's member search (Django's own changelist, kept for editing), beside
+    # which the roster's ratio can be read.
+    "admin-members": (
+        "admin member search",
+        "/admin/groups/member/?q=nguyen+van",
         "commune police",
     ),
 }
-REFERENCE_PAGES = {"member search, no match"}
+REFERENCE_PAGES = {"admin member search"}
+# Each page's throughput target, as a share of the floor around it (issue #17: the roster 0.6).
+TARGET_SHARE = {"member roster search": 0.6}
+DEFAULT_TARGET_SHARE = 0.5
 
 
 def personas() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Member changelist and member API search over the province's 1,200,000 members on PostgreSQL.
+"""The member roster, the admin's member list and the member API over the province's 1,200,000
+members on PostgreSQL.
 
 Usage (from the project folder; PostgreSQL on 127.0.0.1 with trust auth, as on our machines):
 
@@ -32,6 +33,11 @@ def timed(client, url: str, repeat: int) -> dict:
 
 
 PAGES = [
+    ("roster", "/members/"),
+    ("roster search name", "/members/?q=nguyen+van+an"),
+    ("roster search phone", "/members/?q=0590+123+4"),
+    ("roster filter group", "/members/?active=yes&group={group}"),
+    ("roster sort joined", "/members/?sort=-joined"),
     ("admin changelist", "/admin/groups/member/"),
     ("admin search name", "/admin/groups/member/?q=nguyen+van+an"),
     ("admin search phone", "/admin/groups/member/?q=0590+123+4"),

@@ -6,8 +6,8 @@ Usage (a copy of the province, since the logins write sessions):
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/perf_province \\
         .venv/bin/python bench/profile_pages.py [--repeat 20] [--top 25] [--page queue]
 
-For each page of bench/province.py (the framework floor, the triage queue, the member search,
-the posting checklist, the police dashboard, the member search that finds nobody) it sends
+For each page of bench/province.py (the framework floor, the triage queue, the member roster's
+search, the posting checklist, the police dashboard, the admin's member search) it sends
 `repeat` requests through Django's test client in this process (after two to warm up; the
 pages in turn, one request each per round; DEBUG off, no test instrumentation of the
 templates) and prints the median CPU time of this process per request (`time.process_time`,

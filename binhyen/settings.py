@@ -67,7 +67,7 @@ DATA_DIR = BASE_DIR / env.str("DATA_DIR", default="var")  # relative to the proj
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
-    "binhyen.admin_site.BinhYenAdminConfig",  # django.contrib.admin, its app list cached
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

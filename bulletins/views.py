@@ -21,7 +21,6 @@ from binhyen.dates import parse_day
 from binhyen.files import private_file_response
 from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
-from binhyen.pk_urls import pk_url
 from groups.models import ZaloGroup
 
 from .forms import BulletinForm, ImageForm, PostedForm, QuestionForm, SkipForm, TransitionForm
@@ -297,58 +296,15 @@ def checklist(request: HttpRequest) -> HttpResponse:
         .only("pk", "status", "posted_at", "bulletin", "bulletin__title", "group", "group__name")
         .order_by("-posted_at")[:50]
     )
-    # Labels translated once: a {% translate %} per card costs more than the page's queries.
-    labels = {
-        "overdue": _("Overdue"),
-        "due": _("due"),
-        "open_group": _("Open the group in Zalo"),
-        "zalo_text": _("Zalo text"),
-        "characters": _("characters"),
-        "copied": _("Copied"),
-        "copy": _("Copy text"),
-        "save_picture": _("Save the picture to post it"),
-        "posted": _("Posted"),
-        "add_proof": _("Add a proof (optional)"),
-        "proof_link": _("Proof link"),
-        "screenshot": _("Screenshot"),
-        "skip_group": _("Skip this group"),
-        "reason": _("Reason"),
-        "skip": _("Skip"),
-    }
-    pending = _cards(page.object_list, now)
     context = {
-        "labels": labels,
         "page": page,
-        "pending": pending,
+        "pending": page.object_list,
         "total": totals["total"],
         "overdue": totals["overdue"],
         "due": due,
         "done_today": done_today,
     }
     return render(request, "bulletins/posting_checklist.html", context)
-
-
-def _cards(postings: list[Posting], now: datetime.datetime) -> list[Posting]:
-    """What each checklist card shows worked out once here rather than by template filters
-    (a third of a card's rendering): its links (reversed once for the page, binhyen/pk_urls.py),
-    its key, deadline and whether it is overdue, the text's length and the pictures."""
-    posted, skip, image_url = (
-        pk_url("bulletins:posting-posted"),
-        pk_url("bulletins:posting-skip"),
-        pk_url("bulletins:image"),
-    )
-    for posting in postings:
-        posting.posted_url = posted(posting.pk)
-        posting.skip_url = skip(posting.pk)
-        posting.pk_text = str(posting.pk)
-        posting.overdue = posting.due_at < now
-        # As the template's date:"H:i d/m" wrote it, in the portal's time zone.
-        posting.due_label = timezone.localtime(posting.due_at).strftime("%H:%M %d/%m")
-        posting.text_length = len(posting.bulletin.zalo_text)
-        posting.images = list(posting.bulletin.images.all())
-        for image in posting.images:
-            image.download_url = image_url(image.pk)
-    return postings
 
 
 def _checklist_cards(

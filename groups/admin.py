@@ -23,8 +23,7 @@ from binhyen.admin_services import ServiceAdminMixin, ServiceInlineMixin
 from binhyen.pagination import CappedCountPaginator
 
 from .access import hamlets_for, users_for
-from .admin_fast import FastChangeListMixin
-from .admin_import import MemberImportExportMixin
+from .admin_import import MemberImportMixin
 from .models import (
     Commune,
     Hamlet,
@@ -77,7 +76,7 @@ class RegisterServices:
         register_delete(actor=request.user, instance=obj)
 
 
-class ScopedAdmin(FastChangeListMixin, ScopedHistoryMixin, ServiceAdminMixin, admin.ModelAdmin):
+class ScopedAdmin(ScopedHistoryMixin, ServiceAdminMixin, admin.ModelAdmin):
     """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing.
     Saves and deletes go through the app's services (`service_*`, binhyen/admin_services)."""
 
@@ -146,11 +145,7 @@ def options_hamlet(request: HttpRequest) -> str | int | None:
     hamlet = request.GET.get("hamlet", "")
     if hamlet.isdigit():
         return hamlet
-    # Asked by both filters: read once per request.
-    hamlets = getattr(request, "_filter_hamlets", None)
-    if hamlets is None:
-        hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
-        request._filter_hamlets = hamlets
+    hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
     return hamlets[0] if len(hamlets) == 1 else None
 
 
@@ -177,12 +172,6 @@ class HamletFilter(ScopedListFilter):
         if within_one_commune(request.user):
             return hamlets.order_by("code")  # the hamlets' own order, without the commune's join
         return hamlets
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        options = super().lookups(request, model_admin)
-        # What options_hamlet asks next (the first two hamlets): known now, not read again.
-        request._filter_hamlets = [int(pk) for pk, _name in options[:2]]
-        return options
 
 
 class PeopleGroupFilter(HamletDependentFilter):
@@ -326,7 +315,7 @@ class MoveForm(forms.Form):
 
 
 @admin.register(Member)
-class MemberAdmin(RegisterServices, MemberImportExportMixin, ScopedAdmin):
+class MemberAdmin(RegisterServices, MemberImportMixin, ScopedAdmin):
     list_display = (
         "full_name",
         "phone_shown",
@@ -339,10 +328,6 @@ class MemberAdmin(RegisterServices, MemberImportExportMixin, ScopedAdmin):
     list_filter = (HamletFilter, PeopleGroupFilter, GroupFilter, "role", ActiveFilter)
     # What the columns draw: the group's name, the people's group with its hamlet.
     list_select_related = ("group", "people_group__hamlet")
-    list_only = (
-        *("full_name", "phone", "role", "joined_on", "left_on"),
-        *("group__name", "people_group__name", "people_group__hamlet__name"),
-    )
     # The search box is answered by Member.objects.search (see get_search_results).
     search_fields = ("full_name",)
     search_help_text = _(

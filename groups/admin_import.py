@@ -1,9 +1,9 @@
-"""Import and export of members in the admin: a mixin for MemberAdmin.
+"""Import of members in the admin: a mixin for MemberAdmin.
 
 Import is two steps: the upload shows a preview (every row new / updated / unchanged / error);
 the confirmation imports the same upload, kept meanwhile under DATA_DIR/imports with a random
-name that only the uploader's session knows. Export writes exactly what the change list's
-filters and search select. The steps themselves are in groups/importing.py.
+name that only the uploader's session knows. The steps themselves are in groups/importing.py.
+The export is the roster page's (groups/views.py: member_export), which the change list links.
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ import re
 import secrets
 import time
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
-from django.contrib.admin.options import IS_POPUP_VAR, IncorrectLookupParameters
-from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -31,23 +29,16 @@ from .importing import (
     XLSX_TYPE,
     ImportReport,
     RowStatus,
-    export_members,
     member_import,
     read_rows,
     template_workbook,
 )
 from .models import ZaloGroup
 
-if TYPE_CHECKING:
-    from django.db.models import QuerySet
-
-    from .models import Member
-
 MAX_UPLOAD_BYTES: Final = 5 * 1024 * 1024
 PREVIEW_ROWS_SHOWN: Final = 500  # all error rows are shown; other rows up to this many
 UPLOAD_MAX_AGE_SECONDS: Final = 24 * 3600
 SESSION_KEY: Final = "member_import"
-EXPORT_FORMATS: Final = ("xlsx", "csv")
 _TOKEN: Final = re.compile(r"[0-9a-f]{32}")
 
 
@@ -105,9 +96,9 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
-class MemberImportExportMixin:
-    """Adds import/, template/ and export/ pages, and an "export selected" action, to the
-    members' ModelAdmin, whose get_queryset must already be limited to the user's hamlets.
+class MemberImportMixin:
+    """Adds import/ and template/ pages to the members' ModelAdmin, whose get_queryset must
+    already be limited to the user's hamlets.
     Its helpers are prefixed `_import_`, so as not to clash with the ModelAdmin's own."""
 
     member_import_template = "admin/groups/member/import.html"
@@ -118,17 +109,8 @@ class MemberImportExportMixin:
         return [
             path("import/", wrap(self.import_view), name=f"{info}_import"),
             path("template/", wrap(self.import_template_view), name=f"{info}_import_template"),
-            path("export/", wrap(self.export_view), name=f"{info}_export"),
             *super().get_urls(),
         ]
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        enabled = self.actions is not None and IS_POPUP_VAR not in request.GET
-        if enabled and self.has_view_permission(request):
-            func, name, description = self.get_action("export_selected")
-            actions[name] = (func, name, description)
-        return actions
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         extra_context = {
@@ -140,30 +122,6 @@ class MemberImportExportMixin:
 
     def may_import(self, request: HttpRequest) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
-
-    # --- export ----------------------------------------------------------------------------
-
-    @admin.action(description=gettext_lazy("Export the selected members (Excel)"))
-    def export_selected(self, request: HttpRequest, queryset: QuerySet[Member]) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        return _download(*export_members(queryset.visible_to(request.user), "xlsx"))
-
-    def export_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        query = request.GET.copy()
-        fmt = query.pop("format", ["xlsx"])[-1]
-        if fmt not in EXPORT_FORMATS:
-            return HttpResponseBadRequest(_("Unknown export format."))
-        query.pop(ERROR_FLAG, None)
-        request.GET = query  # the change list reads its filters from what remains
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
-            return HttpResponseBadRequest(_("These filters are not valid."))
-        members = changelist.get_queryset(request).visible_to(request.user)
-        return _download(*export_members(members, fmt))
 
     def import_template_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):

@@ -1,16 +1,22 @@
-"""HTML pages of the register: household coverage and the printable join posters."""
+"""HTML pages of the register: household coverage, the printable join posters and the member
+roster (Sổ thành viên) with its export."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.contenttypes.models import ContentType
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from accounts.audit import action_label, audit_entries_visible_to, changes_of
+from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
 
 from .access import hamlets_for
 from .coverage import below_target, commune_totals, hamlet_coverage, people_group_coverage
-from .models import Hamlet, ZaloGroup
+from .filters import RosterFilter
+from .importing import export_members
+from .models import Hamlet, Member, MemberQuerySet, ZaloGroup
 from .poster import poster_filename, poster_pdf
 
 
@@ -67,3 +73,74 @@ def group_poster(request: HttpRequest, group_id: int) -> HttpResponse:
         as_attachment=True, filename=poster_filename(group)
     )
     return response
+
+
+# --- Sổ thành viên: the member roster ---------------------------------------------------------
+
+ROSTER_PAGE_SIZE = 50
+EXPORT_FORMATS = ("xlsx", "csv")
+
+
+def _roster(request: HttpRequest) -> tuple[RosterFilter, MemberQuerySet]:
+    """The roster's filters and the members they select, in scope and in order: the page and
+    its export read the same. Filters that do not validate select nothing (never everything)."""
+    require_perm(request, "groups.view_member")
+    members = Member.objects.visible_to(request.user)
+    roster = RosterFilter(request.GET, queryset=members, request=request)
+    if not roster.is_valid():
+        return roster, members.none()
+    return roster, roster.qs
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    """Sổ thành viên: the members in the user's scope, searched, filtered, sorted and paged."""
+    roster, members = _roster(request)
+    rows = members.select_related("group__hamlet", "people_group")
+    page = CappedCountPaginator(rows, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": roster,
+        "page": page,
+        "capped": page.paginator.count > CappedCountPaginator.CAP,
+        "cap": CappedCountPaginator.CAP,
+        "filtered": any(value for key, value in request.GET.items() if key not in ("page", "sort")),
+    }
+    return render(request, "groups/member_list.html", context)
+
+
+@login_required
+def member_export(request: HttpRequest) -> HttpResponse:
+    """What the roster shows (every page of it), as an Excel or CSV file."""
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in EXPORT_FORMATS:
+        require_perm(request, "groups.view_member")
+        return HttpResponseBadRequest(_("Unknown export format."))
+    _roster_filter, members = _roster(request)
+    content, content_type, filename = export_members(members, fmt)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=filename
+    )
+    return response
+
+
+@login_required
+def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
+    """One member and the history of their record; out of scope is missing (404)."""
+    members = Member.objects.visible_to(request.user).select_related(
+        "group__hamlet", "people_group"
+    )
+    member = get_object_or_404(members, pk=member_id)
+    require_perm(request, "groups.view_member")
+    entries = (
+        audit_entries_visible_to(request.user)
+        .filter(content_type=ContentType.objects.get_for_model(Member), object_id=member.pk)
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")
+    )
+    history = [
+        {"entry": entry, "action": action_label(entry), "changes": list(changes_of(entry))}
+        for entry in entries
+    ]
+    context = {"member": member, "history": history}
+    return render(request, "groups/member_detail.html", context)

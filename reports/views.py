@@ -31,7 +31,6 @@ from accounts.models import User
 from binhyen.files import private_file_response
 from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
-from binhyen.pk_urls import pk_url
 from groups.access import hamlets_for
 from groups.models import Hamlet
 
@@ -165,7 +164,6 @@ def _queue_rows(reports: list[IncidentReport], names: _Names) -> list[IncidentRe
     categories = {value: str(label) for value, label in Category.choices}
     statuses = {value: str(label) for value, label in Status.choices}
     select = _("Select %(code)s")
-    detail = pk_url("reports:report-detail")
     for report in reports:
         report.hamlet_name = names.hamlets[report.hamlet_id]
         report.assignee_name = (
@@ -174,7 +172,7 @@ def _queue_rows(reports: list[IncidentReport], names: _Names) -> list[IncidentRe
         report.category_label = categories.get(report.category, report.category)
         report.status_label = statuses.get(report.status, report.status)
         report.overdue = report.is_overdue
-        report.detail_url = detail(report.pk)
+        report.detail_url = reverse("reports:report-detail", args=[report.pk])
         report.select_label = select % {"code": report.code}
         report.pk_text = str(report.pk)
         if report.due_at is not None:

@@ -26,9 +26,9 @@ from groups.models import Commune
 
 SHAPE = ["--communes=2", "--hamlets-per-commune=3", "--groups-per-hamlet=2", "--seed=3",
          "--end=2026-11-30", "--count-months=1", "--verbosity=0"]  # fmt: skip
-# Both sizes fill more than one page of every list (the API's pages are 50 rows, the admin's up
-# to 100, a commune's share is half): a list that fits on one page is read without a COUNT
-# (groups/admin_fast.py), so only the rows may differ: ten times more of each.
+# Both sizes fill more than one page of every list (the API's and the roster's pages are 50 rows,
+# the admin's up to 100, a commune's share is half), so only the rows may differ: ten times more
+# of each.
 SMALL = ["--members=240", "--reports=240", "--bulletins=120", "--postings=240"]
 LARGE = ["--members=2400", "--reports=2400", "--bulletins=1200", "--postings=2400"]
 
@@ -47,6 +47,9 @@ LIST_PAGES = [
     ("police", "/coverage/"),
     ("police", "/reviews/"),
     ("police", "/audit/"),
+    ("police", "/members/"),
+    ("police", "/members/?q=nguyen"),
+    ("police", "/members/?q=nguyen&sort=-joined&page=2"),
     ("police", "/admin/groups/member/"),
     ("police", "/admin/groups/member/?q=nguyen"),
     ("police", "/admin/groups/zalogroup/"),
@@ -155,8 +158,9 @@ def _explain_all(queries: list[dict]) -> dict[str, list[str]]:
 
 
 PLANNED_PAGES = [
-    ("police", "/admin/groups/member/?q=nguyen+van"),  # member search, by name
-    ("police", "/admin/groups/member/?q=0590+12"),  # and by phone
+    ("police", "/members/?q=nguyen+van"),  # the roster's search, by name
+    ("police", "/members/?q=0590+12"),  # and by phone
+    ("police", "/admin/groups/member/?q=nguyen+van"),  # the admin's member search
     ("police", "/api/v1/members/?search=tran+thi"),
     ("police", "/reports/"),  # the triage queue
     ("police", "/reports/?status=all&sort=due"),
@@ -195,6 +199,9 @@ PROVINCE_WIDE_MEMBER_INDEXES = (
     "member_name_order_idx",
 )
 MEMBER_LISTS = [
+    "/members/",
+    "/members/?q=nguyen+van",
+    "/members/?q=0590+12",
     "/admin/groups/member/",
     "/admin/groups/member/?q=nguyen+van",
     "/admin/groups/member/?q=0590+12",
@@ -222,11 +229,12 @@ def test_a_communes_member_lists_read_its_own_groups_first(moderate_province, ur
 
 @pytest.mark.needs_postgres
 @pytest.mark.django_db
-def test_a_province_wide_member_search_uses_the_trigram_index(moderate_province):
+@pytest.mark.parametrize("url", ["/members/?q=nguyen+van", "/admin/groups/member/?q=nguyen+van"])
+def test_a_province_wide_member_search_uses_the_trigram_index(moderate_province, url):
     client = Client()
     client.force_login(User.objects.filter(is_superuser=True).first())
     with CaptureQueriesContext(connection) as queries:
-        assert client.get("/admin/groups/member/?q=nguyen+van").status_code == 200
+        assert client.get(url).status_code == 200
     assert "member_name_key_trgm" in _plans(queries.captured_queries, "groups_member")
 
 

@@ -247,6 +247,9 @@ EXPECTATIONS: dict[str, Rule] = {
     "groups:coverage": page("groups.view_hamlet"),
     "groups:coverage-hamlet": page("groups.view_hamlet"),
     "groups:group-poster": page("groups.view_zalogroup"),
+    "groups:member-list": page("groups.view_member"),
+    "groups:member-export": page("groups.view_member"),
+    "groups:member-detail": page("groups.view_member"),
     # anonymous tips: public pages, no login (reports/tip_urls.py); a commune of any place
     "tips:new": public(),
     "tips:qr": public(),
@@ -320,7 +323,6 @@ EXPECTATIONS: dict[str, Rule] = {
     "admin:{model}_auditlog": admin_model("view|change"),
     "admin:{model}_import": admin_model("add+change"),
     "admin:{model}_import_template": admin_model("view|change"),
-    "admin:{model}_export": admin_model("view|change"),
     "admin:auth_user_password_change": admin_model("change"),
     # Bulletins and postings are written through the pages and services only.
     "admin:bulletins_bulletin_add": admin_site(FORBIDDEN),

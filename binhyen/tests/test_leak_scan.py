@@ -136,8 +136,8 @@ def urls_to_scan(world: World) -> list[str]:
             urls += [target.url for target in targets(route, world)]
         except Unbuildable as exc:
             pytest.fail(f"cannot build a URL for {route.route}: {exc}")
-    export = reverse("admin:groups_member_export")
-    changelist = reverse("admin:groups_member_changelist")
+    export = reverse("groups:member-export")
+    changelist, roster = reverse("admin:groups_member_changelist"), reverse("groups:member-list")
     urls += [f"{export}?format=xlsx", f"{export}?format=csv"]
     # Searches use a part of each marker: a page that repeats the search term is no leak.
     queue, queue_export = reverse("reports:report-list"), reverse("reports:queue-export")
@@ -145,6 +145,7 @@ def urls_to_scan(world: World) -> list[str]:
     for term in ("123456", "654321", "qorvex", "zyxque", "777111", "informqv"):
         urls += [
             f"{changelist}?q={term}",
+            f"{roster}?q={term}",
             f"{export}?format=csv&q={term}",
             f"{reverse('api:member-list')}?search={term}",
             f"{reverse('admin:auditlog_logentry_changelist')}?q={term}",
@@ -226,7 +227,7 @@ def test_the_scan_finds_the_markers_where_they_may_be_seen(
     police = client_for("police")
     found = {marker for _url, marker, _status in scan(police, urls_to_scan(world))}
     assert found == MEMBER_MARKERS
-    export = reverse("admin:groups_member_export")
+    export = reverse("groups:member-export")
     for fmt in ("xlsx", "csv"):
         text = readable(police.get(export, {"format": fmt}))
         assert all(MARKERS[marker].search(text) for marker in MEMBER_MARKERS), fmt

@@ -9,13 +9,12 @@ How a pattern's parameters are filled (`targets()`):
 - A parameter naming an object is filled once per *place* where the world has an object of that
   model, so each URL is requested for an object in hamlet A, in hamlet B and in another commune:
   `object_id`/`id` of an admin model view → that ModelAdmin's model; `pk` of an API route → the
-  viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup, `report_id` → IncidentReport,
-  `attachment_id` → Attachment, `review_id` → AnnualReview, `build_id` → ReviewBuild,
-  `commendation_id` → Commendation, `assessment_id` → SafetyAssessment, and the bulletins' ids
-  (PARAM_MODELS); a parameter naming an object by another field
-  than its pk, e.g. `commune_code` → a Commune's `code` (PARAM_FIELDS, used by the public tip
-  pages); the admin's
-  `view_on_site` (`content_type_id` + `object_id`) → a member.
+  viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup, `member_id` → Member,
+  `report_id` → IncidentReport, `attachment_id` → Attachment, `review_id` → AnnualReview,
+  `build_id` → ReviewBuild, `commendation_id` → Commendation, `assessment_id` →
+  SafetyAssessment, and the bulletins' ids (PARAM_MODELS); a parameter naming an object by
+  another field than its pk, e.g. `commune_code` → a Commune's `code` (PARAM_FIELDS, used by
+  the public tip pages); the admin's `view_on_site` (`content_type_id` + `object_id`) → a member.
 - `format` (DRF format suffixes) → "json"; the admin catch-all's `url` → a page that does not
   exist; a regex group of literal alternatives (the admin's `app_label`) → one URL per choice.
 - Anything else cannot be filled: the matrix fails and names the pattern, to be taught here.
@@ -84,6 +83,7 @@ PLACES = ("A", "B", "ours", "other", "any")
 PARAM_MODELS: dict[str, type[models.Model]] = {
     "hamlet_id": Hamlet,
     "group_id": ZaloGroup,
+    "member_id": Member,
     "bulletin_id": Bulletin,
     "image_id": BulletinImage,
     "posting_id": Posting,

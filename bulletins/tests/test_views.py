@@ -224,8 +224,7 @@ def test_the_checklist_leaves_out_groups_administered_outside_the_scope(
 def test_each_checklist_card_links_its_own_posting_and_pictures(
     police: User, officer_a: User, hamlet_a, group_a
 ) -> None:
-    """The card's links are reversed once for the page (binhyen/pk_urls.py): each is still the
-    posting's and the picture's own."""
+    """Each card's links are its posting's and its pictures' own."""
     bulletin = published(police, hamlet_a)
     image = add_image(bulletin)
     page = client_for(officer_a).get(url("checklist")).content.decode()

@@ -1,4 +1,5 @@
-"""Member export: what the change list selects, in files Excel opens, that import back unchanged."""
+"""Member export: what the roster page (/members/) shows, in files Excel opens, that import back
+unchanged."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import io
 
 import openpyxl
 import pytest
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -19,8 +19,8 @@ from groups.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = "/admin/groups/member/"
-EXPORT_URL = "/admin/groups/member/export/"
+ROSTER = "/members/"
+EXPORT_URL = "/members/export/"
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_an_export_imports_back_unchanged(police, members, fmt):
     assert list(Member.objects.order_by("pk").values()) == before
 
 
-def test_export_follows_the_changelists_filters_and_search(client, police, members, register):
+def test_export_follows_the_rosters_filters_search_and_order(client, police, members, register):
     client.force_login(police)
     by_group = client.get(EXPORT_URL, {"group": register["group_b"].pk, "format": "xlsx"})
     assert by_group.status_code == 200
@@ -97,17 +97,25 @@ def test_export_follows_the_changelists_filters_and_search(client, police, membe
     assert exported_names(by_group.content) == ["Nguyễn Thị Hoà"]
     searched = client.get(EXPORT_URL, {"q": "nguyen", "active": "yes"})
     assert exported_names(searched.content) == ["Nguyễn Thị Hoà", "Nguyễn Văn Đức"]
+    by_phone = client.get(EXPORT_URL, {"sort": "-phone", "role": "household"})
+    assert exported_names(by_phone.content) == ["Nguyễn Thị Hoà", "Trần Thị Lan", "Nguyễn Văn Đức"]
     everything = client.get(EXPORT_URL, {"format": "csv"})
     assert everything["Content-Type"] == "text/csv; charset=utf-8"
     assert everything.content.decode("utf-8-sig").count("\r\n") == 5  # header and 4 members
 
 
-def test_changelist_export_links_carry_its_querystring(client, police, members):
+def test_the_rosters_export_links_carry_its_querystring(client, police, members):
     client.force_login(police)
-    html = client.get(CHANGELIST, {"q": "nguyen", "p": "1"}).content.decode()
+    html = client.get(ROSTER, {"q": "nguyen", "page": "1"}).content.decode()
     assert f'href="{EXPORT_URL}?q=nguyen&amp;format=xlsx"' in html
     assert f'href="{EXPORT_URL}?q=nguyen&amp;format=csv"' in html
-    assert 'href="/admin/groups/member/template/"' in html
+
+
+def test_the_export_is_what_the_page_shows(client, police, members):
+    client.force_login(police)
+    query = {"q": "nguyen", "sort": "-joined"}
+    page = [m.full_name for m in client.get(ROSTER, query).context["page"].object_list]
+    assert exported_names(client.get(EXPORT_URL, query).content) == page
 
 
 def test_area_officer_exports_only_their_hamlets(client, officer_a, members, register):
@@ -119,24 +127,8 @@ def test_area_officer_exports_only_their_hamlets(client, officer_a, members, reg
     ]
     other_hamlet = client.get(EXPORT_URL, {"group": register["group_b"].pk})
     assert exported_names(other_hamlet.content) == []
-    selected = client.post(
-        CHANGELIST,
-        {"action": "export_selected", ACTION_CHECKBOX_NAME: [members["hoa"].pk]},
-    )
-    assert exported_names(selected.content) == []  # the selection is read within scope
-
-
-def test_export_selected_action_exports_the_chosen_members(client, police, members):
-    client.force_login(police)
-    response = client.post(
-        CHANGELIST,
-        {
-            "action": "export_selected",
-            ACTION_CHECKBOX_NAME: [members["lan"].pk, members["hoa"].pk],
-        },
-    )
-    assert response.status_code == 200 and ".xlsx" in response["Content-Disposition"]
-    assert sorted(exported_names(response.content)) == ["Nguyễn Thị Hoà", "Trần Thị Lan"]
+    other_hamlet = client.get(EXPORT_URL, {"hamlet": register["group_b"].hamlet_id})
+    assert exported_names(other_hamlet.content) == []
 
 
 def test_export_queries_stay_flat_as_the_roster_grows(client, police, register):
@@ -147,7 +139,6 @@ def test_export_queries_stay_flat_as_the_roster_grows(client, police, register):
             assert client.get(EXPORT_URL).status_code == 200
         return len(captured)
 
-    # More than a page (50) at both sizes: a list of one page is read without a COUNT.
     MemberFactory.create_batch(55, group=register["group_a"], people_group=register["to_1"])
     small = queries()
     MemberFactory.create_batch(60, group=register["group_b"])
@@ -156,13 +147,18 @@ def test_export_queries_stay_flat_as_the_roster_grows(client, police, register):
 
 
 def test_export_refuses_who_may_not_see_members(client, commune, head_b, members):
-    assert client.get(EXPORT_URL)["Location"].startswith("/admin/login/")
-    client.force_login(head_b)  # not staff
-    assert client.get(EXPORT_URL)["Location"].startswith("/admin/login/")
-    clerk = User.objects.create_user(username="clerk", commune=commune, is_staff=True)
+    assert client.get(EXPORT_URL)["Location"].startswith("/login/")
+    client.force_login(head_b)  # a hamlet head: no groups.view_member
+    assert client.get(EXPORT_URL).status_code == 403
+    clerk = User.objects.create_user(username="clerk", commune=commune)
     client.force_login(clerk)
     assert client.get(EXPORT_URL).status_code == 403
     clerk.user_permissions.add(Permission.objects.get(codename="view_member"))
     assert client.get(EXPORT_URL).status_code == 200
     assert client.get(EXPORT_URL, {"format": "pdf"}).status_code == 400
-    assert client.get(EXPORT_URL, {"no_such_field": "1"}).status_code == 400
+
+
+def test_the_admin_exports_no_more(client, police, members):
+    """The export moved to the roster page, which the admin's member list links."""
+    client.force_login(police)
+    assert client.get("/admin/groups/member/export/").status_code in (302, 404)
