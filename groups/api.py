@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -25,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
+from binhyen.api_errors import service_errors
 from binhyen.pagination import CappedCountPagination
 
 from .coverage import Coverage, hamlet_coverage, people_group_coverage
@@ -212,12 +211,8 @@ def _save_checked(serializer: serializers.ModelSerializer) -> None:
     for field, value in serializer.validated_data.items():
         setattr(instance, field, value)
     try:
-        register_save(actor=serializer.context["request"].user, instance=instance)
-    except DjangoValidationError as exc:
-        detail = serializers.as_serializer_error(exc)
-        if NON_FIELD_ERRORS in detail:
-            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
-        raise ValidationError(detail) from exc
+        with service_errors():
+            register_save(actor=serializer.context["request"].user, instance=instance)
     except IntegrityError as exc:
         # full_clean() and the INSERT are two statements: a concurrent save can come between.
         raise ValidationError(
