@@ -101,7 +101,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     context = {
         "filter": roster,
         "page": page,
-        "capped": page.paginator.count > CappedCountPaginator.CAP,
+        "capped": page.paginator.capped,
         "cap": CappedCountPaginator.CAP,
         "filtered": any(value for key, value in request.GET.items() if key not in ("page", "sort")),
     }

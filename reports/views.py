@@ -124,7 +124,7 @@ def _queue(request: HttpRequest) -> HttpResponse:
         "form": form,
         "selects": form.selects(),
         "page": page,
-        "count_capped": page.paginator.count > CappedCountPaginator.CAP,
+        "count_capped": page.paginator.capped,
         "cap": CappedCountPaginator.CAP,
         "query": query.urlencode(),
         "officers": officers,
