@@ -24,6 +24,7 @@ from binhyen.pagination import CappedCountPaginator
 
 from .access import hamlets_for, users_for
 from .admin_import import MemberImportMixin
+from .filters import options_hamlet
 from .models import (
     Commune,
     Hamlet,
@@ -138,15 +139,9 @@ class ScopedListFilter(admin.SimpleListFilter):
         return queryset.filter(**{self.lookup: value})
 
 
-def options_hamlet(request: HttpRequest) -> str | int | None:
-    """The hamlet whose people's groups and groups the filters list: the one chosen, or the
-    user's only hamlet; None otherwise. Listing every group of a wide scope (a province has
-    ~10,000) would make each page heavy."""
-    hamlet = request.GET.get("hamlet", "")
-    if hamlet.isdigit():
-        return hamlet
-    hamlets = list(hamlets_for(request.user).values_list("pk", flat=True)[:2])
-    return hamlets[0] if len(hamlets) == 1 else None
+def filter_hamlet(request: HttpRequest) -> int | None:
+    """The hamlet whose people's groups and groups the member filters list (groups.filters)."""
+    return options_hamlet(request.GET.get("hamlet", ""), hamlets_for(request.user))
 
 
 class HamletDependentFilter(ScopedListFilter):
@@ -155,7 +150,7 @@ class HamletDependentFilter(ScopedListFilter):
     model: type[models.Model]
 
     def options(self, request: HttpRequest) -> QuerySet | None:
-        hamlet = options_hamlet(request)
+        hamlet = filter_hamlet(request)
         if hamlet is None:
             return None
         in_scope = self.model.objects.visible_to(request.user)

@@ -11,6 +11,7 @@ import django_filters
 from django import forms
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .access import hamlets_for
@@ -90,17 +91,28 @@ class ZaloGroupFilter(django_filters.FilterSet):
         fields = ["hamlet", "people_group", "status"]
 
 
+def options_hamlet(chosen: str, hamlets: QuerySet[Hamlet]) -> int | None:
+    """The hamlet whose people's groups and Zalo groups a filter lists: the one `chosen` (a
+    hamlet id from the query string), else the only one of `hamlets` (the user's scope); None
+    otherwise. Listing every group of a wide scope (a province has ~10,000) would make each page
+    heavy. The roster page's filters and the admin's member filters both ask this."""
+    if chosen.isdigit():
+        return int(chosen)
+    first_two = list(hamlets.values_list("pk", flat=True)[:2])
+    return first_two[0] if len(first_two) == 1 else None
+
+
 # The roster page's orders (`sort`): each ends with the id, so that pages never overlap when many
 # members share a value. Name orders as the API's (groups.models.name_order).
 ROSTER_ORDERS = {
-    "name": lambda scope_first: name_order(scope_first=scope_first),
-    "-name": lambda scope_first: name_order(descending=True, scope_first=scope_first),
+    "name": MEMBER_ORDERINGS["full_name"],
+    "-name": MEMBER_ORDERINGS["-full_name"],
     "phone": lambda _: ("phone", "pk"),
     "-phone": lambda _: ("-phone", "-pk"),
     "group": lambda _: ("group__name", "name_key", "pk"),
     "-group": lambda _: ("-group__name", "-name_key", "-pk"),
-    "joined": lambda _: (F("joined_on").asc(nulls_last=True), "pk"),
-    "-joined": lambda _: (F("joined_on").desc(nulls_last=True), "-pk"),
+    "joined": MEMBER_ORDERINGS["joined_on"],
+    "-joined": MEMBER_ORDERINGS["-joined_on"],
 }
 
 
@@ -161,35 +173,26 @@ class RosterFilter(django_filters.FilterSet):
         self.filters["hamlet"].queryset = hamlets.order_by("name", "pk")
         self.filters["people_group"].queryset = PeopleGroup.objects.visible_to(user)
         self.filters["group"].queryset = ZaloGroup.objects.visible_to(user)
-        self.options_hamlet = self._options_hamlet(hamlets)
+        self.options_hamlet = options_hamlet(self.data.get("hamlet", ""), hamlets)
 
-    def _options_hamlet(self, hamlets: QuerySet[Hamlet]) -> int | None:
-        """The hamlet whose people's groups and groups are listed, or None."""
-        chosen = self.data.get("hamlet", "")
-        if chosen.isdigit():
-            return int(chosen)
-        first_two = list(hamlets.values_list("pk", flat=True)[:2])
-        return first_two[0] if len(first_two) == 1 else None
-
-    @property
+    @cached_property
     def form(self) -> forms.Form:
-        if not hasattr(self, "_form"):
-            form = super().form
-            for field in form.fields.values():
-                if isinstance(field.widget, forms.Select):
-                    field.widget.attrs["class"] = "form-select"
-            for name in ("people_group", "group"):
-                field = form.fields[name]
-                if self.options_hamlet is None:
-                    field.widget = forms.HiddenInput()
-                    continue
-                options = field.queryset.filter(hamlet_id=self.options_hamlet)
-                if name == "people_group":
-                    options = options.select_related("hamlet")
-                field.widget.choices = [("", field.empty_label)] + [
-                    (option.pk, str(option)) for option in options
-                ]
-        return self._form
+        form = super().form
+        for field in form.fields.values():
+            if isinstance(field.widget, forms.Select):
+                field.widget.attrs["class"] = "form-select"
+        for name in ("people_group", "group"):
+            field = form.fields[name]
+            if self.options_hamlet is None:
+                field.widget = forms.HiddenInput()
+                continue
+            options = field.queryset.filter(hamlet_id=self.options_hamlet)
+            if name == "people_group":
+                options = options.select_related("hamlet")
+            field.widget.choices = [("", field.empty_label)] + [
+                (option.pk, str(option)) for option in options
+            ]
+        return form
 
     def filter_search(self, queryset: MemberQuerySet, name: str, value: str) -> MemberQuerySet:
         return queryset.search(value, scope_first=self.scope_first) if value.strip() else queryset
