@@ -4,7 +4,7 @@ bench/settings.py), and the province generator's care for the product's caches."
 from __future__ import annotations
 
 import pytest
-from django.test import Client, override_settings
+from django.test import Client, modify_settings, override_settings
 from django.urls import reverse
 
 from accounts.models import User
@@ -21,6 +21,7 @@ def test_the_product_serves_no_floor_page(police: User) -> None:
 
 
 @override_settings(ROOT_URLCONF="bench.urls")
+@modify_settings(INSTALLED_APPS={"append": "bench"})  # as bench/settings.py: its templates
 def test_the_benchmarks_urls_serve_the_floor_and_the_product(police: User) -> None:
     assert reverse("bench-floor") == "/bench/floor/"
     anonymous = Client().get("/bench/floor/")
