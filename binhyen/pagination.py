@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +59,21 @@ class CappedCountPaginator(Paginator):
         if self.known_count is not None:
             return self.known_count
         return self.object_list.order_by()[: self.CAP + 1].count()
+
+    def get_page(self, number: Any) -> Page:
+        """Django's get_page, except that the first page is read with one row more than it
+        shows, as the API's capped_total does: a list that ends there (most searches) is
+        counted from its rows and needs no COUNT query."""
+        if self.known_count is not None or number not in (None, "", "1", 1):
+            return super().get_page(number)
+        limit = self.per_page + self.orphans
+        rows = list(self.object_list[: limit + 1])
+        if not rows and not self.allow_empty_first_page:
+            return super().get_page(number)  # Django's EmptyPage
+        if len(rows) <= limit:
+            self.count = len(rows)  # the list ends on this page: what COUNT would find
+            return Page(rows, 1, self)
+        return Page(rows[: self.per_page], 1, self)  # counted only if the page asks
 
     @property
     def capped(self) -> bool:

@@ -34,3 +34,30 @@ def test_capped_total(hamlet_a: Hamlet, hamlet_b: Hamlet, django_assert_num_quer
         assert capped_total(hamlets, cap=5, start=10, on_page=2, has_next=True) == (5, False)
     assert capped_total(hamlets, cap=5, start=0, on_page=1, has_next=True) == (2, True)
     assert capped_total(hamlets, cap=1, start=0, on_page=0, has_next=True) == (1, False)
+
+
+def test_a_first_page_that_ends_the_list_is_counted_from_its_rows(
+    hamlet_a: Hamlet, hamlet_b: Hamlet, django_assert_num_queries
+) -> None:
+    for number in (None, "1"):
+        with django_assert_num_queries(1):  # the rows only
+            page = CappedCountPaginator(Hamlet.objects.order_by("pk"), 2).get_page(number)
+            assert list(page.object_list) == [hamlet_a, hamlet_b]
+            assert page.paginator.count == 2 and not page.has_next()
+
+
+def test_a_longer_list_reads_its_first_page_once_and_counts_it(
+    hamlet_a: Hamlet, hamlet_b: Hamlet, django_assert_num_queries
+) -> None:
+    with django_assert_num_queries(2):  # the rows (one more than shown), then the COUNT
+        page = CappedCountPaginator(Hamlet.objects.order_by("pk"), 1).get_page(None)
+        assert list(page.object_list) == [hamlet_a]
+        assert page.paginator.count == 2 and page.has_next()
+    later = CappedCountPaginator(Hamlet.objects.order_by("pk"), 1).get_page("2")
+    assert list(later.object_list) == [hamlet_b] and later.number == 2
+
+
+def test_an_empty_list_has_an_empty_first_page(db, django_assert_num_queries) -> None:
+    with django_assert_num_queries(1):
+        page = CappedCountPaginator(Hamlet.objects.filter(pk=-1).order_by("pk"), 5).get_page(None)
+        assert list(page.object_list) == [] and page.paginator.count == 0
