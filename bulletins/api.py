@@ -31,6 +31,7 @@ from rest_framework.routers import DefaultRouter
 
 from binhyen.api_errors import service_errors
 from binhyen.files import private_file_response
+from binhyen.filters import IdFilter
 from binhyen.pagination import CappedCountPagination
 from groups.api import InScope, RegisterPermissions
 from groups.models import Hamlet, ZaloGroup
@@ -223,8 +224,8 @@ class BulletinFilter(django_filters.FilterSet):
 
 class PostingFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Posting.Status.choices)
-    bulletin = django_filters.NumberFilter(field_name="bulletin")
-    group = django_filters.NumberFilter(field_name="group")
+    bulletin = IdFilter(field_name="bulletin")
+    group = IdFilter(field_name="group")
     mine = django_filters.BooleanFilter(
         method="filter_mine", label=_("Only the groups I administer")
     )

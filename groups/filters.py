@@ -14,6 +14,8 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from binhyen.filters import MAX_ID, IdFilter
+
 from .access import hamlets_for
 from .models import (
     Hamlet,
@@ -37,11 +39,9 @@ MEMBER_ORDERINGS = {
 
 
 class MemberFilter(django_filters.FilterSet):
-    hamlet = django_filters.NumberFilter(field_name="group__hamlet", label=_("Hamlet (id)"))
-    group = django_filters.NumberFilter(field_name="group", label=_("Zalo group (id)"))
-    people_group = django_filters.NumberFilter(
-        field_name="people_group", label=_("People's group (id)")
-    )
+    hamlet = IdFilter(field_name="group__hamlet", label=_("Hamlet (id)"))
+    group = IdFilter(field_name="group", label=_("Zalo group (id)"))
+    people_group = IdFilter(field_name="people_group", label=_("People's group (id)"))
     role = django_filters.ChoiceFilter(choices=Member.Role.choices, label=_("Role in the group"))
     active = django_filters.BooleanFilter(
         method="filter_active",
@@ -80,10 +80,8 @@ class MemberFilter(django_filters.FilterSet):
 
 
 class ZaloGroupFilter(django_filters.FilterSet):
-    hamlet = django_filters.NumberFilter(field_name="hamlet", label=_("Hamlet (id)"))
-    people_group = django_filters.NumberFilter(
-        field_name="people_group", label=_("People's group (id)")
-    )
+    hamlet = IdFilter(field_name="hamlet", label=_("Hamlet (id)"))
+    people_group = IdFilter(field_name="people_group", label=_("People's group (id)"))
     status = django_filters.ChoiceFilter(choices=ZaloGroup.Status.choices, label=_("Status"))
 
     class Meta:
@@ -97,7 +95,7 @@ def options_hamlet(chosen: str, hamlets: QuerySet[Hamlet]) -> int | None:
     otherwise. Listing every group of a wide scope (a province has ~10,000) would make each page
     heavy. The roster page's filters and the admin's member filters both ask this."""
     if chosen.isdigit():
-        return int(chosen)
+        return int(chosen) if int(chosen) <= MAX_ID else None
     first_two = list(hamlets.values_list("pk", flat=True)[:2])
     return first_two[0] if len(first_two) == 1 else None
 

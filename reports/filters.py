@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from binhyen.dates import DayFilter
+from binhyen.filters import IdFilter
 
 from .models import (
     OPEN_STATUSES,
@@ -36,16 +37,14 @@ REPORT_DEFAULT_ORDERING = REPORT_ORDERINGS["-created_at"]
 class IncidentReportFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Status.choices, label=_("Status"))
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
-    hamlet = django_filters.NumberFilter(field_name="hamlet", label=_("Hamlet (id)"))
+    hamlet = IdFilter(field_name="hamlet", label=_("Hamlet (id)"))
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices, label=_("Urgency"))
     overdue = django_filters.BooleanFilter(
         method="filter_overdue",
         label=_("true: open reports past their due date; false: every other report"),
     )
-    assigned_to = django_filters.NumberFilter(
-        field_name="assigned_to", label=_("Assigned to (user id)")
-    )
+    assigned_to = IdFilter(field_name="assigned_to", label=_("Assigned to (user id)"))
     received_from = DayFilter(
         method="filter_received_from",
         label=_("Received on or after this day (Asia/Ho_Chi_Minh)"),
