@@ -12,11 +12,11 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from binhyen.dates import local_midnight
+from binhyen.files import download_response
 from binhyen.pagination import capped_total
 from groups.access import users_for
 from groups.importing import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
@@ -132,6 +132,4 @@ def _export(entries: QuerySet[LogEntry], fmt: str) -> HttpResponse:
         content_type, name = XLSX_TYPE, f"nhat-ky-{stamp}.xlsx"
     else:
         content, content_type, name = table_csv(headers, rows()), CSV_TYPE, f"nhat-ky-{stamp}.csv"
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    return download_response(content, content_type=content_type, filename=name)

@@ -25,6 +25,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from binhyen.files import download_response
+
 from .importing import (
     XLSX_TYPE,
     ImportReport,
@@ -90,12 +92,6 @@ def _upload_path(pending: dict[str, Any]) -> Path | None:
     return _upload_dir() / f"{token}{suffix.lower()}"
 
 
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 class MemberImportMixin:
     """Adds import/ and template/ pages to the members' ModelAdmin, whose get_queryset must
     already be limited to the user's hamlets.
@@ -126,7 +122,9 @@ class MemberImportMixin:
     def import_template_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return _download(template_workbook(), XLSX_TYPE, "mau-nhap-thanh-vien.xlsx")
+        return download_response(
+            template_workbook(), content_type=XLSX_TYPE, filename="mau-nhap-thanh-vien.xlsx"
+        )
 
     # --- import ----------------------------------------------------------------------------
 

@@ -5,10 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from accounts.audit import action_label, audit_entries_visible_to, changes_of
+from binhyen.files import download_response
 from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
 
@@ -68,11 +68,9 @@ def group_poster(request: HttpRequest, group_id: int) -> HttpResponse:
     )
     group = get_object_or_404(queryset, pk=group_id)
     require_perm(request, "groups.view_zalogroup")
-    response = HttpResponse(poster_pdf(group), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=poster_filename(group)
+    return download_response(
+        poster_pdf(group), content_type="application/pdf", filename=poster_filename(group)
     )
-    return response
 
 
 # --- Sổ thành viên: the member roster ---------------------------------------------------------
@@ -117,11 +115,7 @@ def member_export(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_("Unknown export format."))
     _roster_filter, members = _roster(request)
     content, content_type, filename = export_members(members, fmt)
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=filename
-    )
-    return response
+    return download_response(content, content_type=content_type, filename=filename)
 
 
 @login_required

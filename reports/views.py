@@ -23,12 +23,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from binhyen.files import private_file_response
+from binhyen.files import download_response, private_file_response
 from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
 from groups.access import hamlets_for
@@ -452,10 +452,7 @@ def queue_export(request: HttpRequest) -> HttpResponse:
         )
     )
     content, content_type, filename = exports.export_reports(reports, fmt)
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "no-store"
-    return response
+    return download_response(content, content_type=content_type, filename=filename)
 
 
 # --- attachments -----------------------------------------------------------------------------

@@ -45,3 +45,27 @@ def test_a_revoked_reader_loses_a_bulletins_picture(
         f"/api/v1/bulletins/images/{image.pk}/",
     ):
         assert client.get(url).status_code == 404
+
+
+def test_every_download_is_kept_nowhere(client: Client, police: User, hamlet_a: Hamlet) -> None:
+    """Exports carry names and phones: the same headers as a private file (no copy in the
+    browser's cache or a proxy), whichever view makes them."""
+    from groups.tests.factories import ZaloGroupFactory
+
+    group = ZaloGroupFactory(hamlet=hamlet_a)
+    police.is_staff = True
+    police.save(update_fields=["is_staff"])
+    client.force_login(police)
+    for url in (
+        "/reports/export/?format=csv",
+        "/reports/export/?format=xlsx",
+        "/members/export/?format=csv",
+        "/audit/?format=csv",
+        reverse("groups:group-poster", args=[group.pk]),
+        "/admin/groups/member/template/",
+    ):
+        response = client.get(url)
+        assert response["Content-Disposition"].startswith("attachment;"), url
+        directives = {part.strip() for part in response["Cache-Control"].split(",")}
+        assert {"private", "no-cache", "no-store"} <= directives, (url, directives)
+        assert response["X-Content-Type-Options"] == "nosniff", url
