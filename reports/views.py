@@ -523,15 +523,12 @@ def reveal_log(request: HttpRequest) -> HttpResponse:
         reveals = reveals.filter(user_id=int(chosen))
     else:
         chosen = ""
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "page": _page(CappedCountPaginator(reveals, 50), request),
         "users": users,
         "chosen": chosen,
         "date_from": date_from,
         "date_to": date_to,
-        "query": query.urlencode(),
     }
     return render(request, "reports/informantreveal_list.html", context)
 

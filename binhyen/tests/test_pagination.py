@@ -61,3 +61,17 @@ def test_an_empty_list_has_an_empty_first_page(db, django_assert_num_queries) ->
     with django_assert_num_queries(1):
         page = CappedCountPaginator(Hamlet.objects.filter(pk=-1).order_by("pk"), 5).get_page(None)
         assert list(page.object_list) == [] and page.paginator.count == 0
+
+
+def test_the_page_links_keep_every_other_parameter(
+    rf, hamlet_a: Hamlet, hamlet_b: Hamlet, commune
+) -> None:
+    from django.template.loader import render_to_string
+
+    Hamlet.objects.create(commune=commune, name="Ấp Ba", code="C")
+    request = rf.get("/reports/", {"status": "new", "q": "cháy nổ", "page": "2"})
+    page = CappedCountPaginator(Hamlet.objects.order_by("pk"), 1).get_page("2")
+    html = render_to_string("includes/pagination.html", {"page": page}, request=request)
+    assert 'href="?status=new&amp;q=ch%C3%A1y+n%E1%BB%95&amp;page=1" rel="prev"' in html
+    assert 'href="?status=new&amp;q=ch%C3%A1y+n%E1%BB%95&amp;page=3" rel="next"' in html
+    assert "Trang 2 / 3" in html
