@@ -20,7 +20,10 @@ floor measured in the same run (absolute times drift on a shared machine; the ra
   floor `/bench/floor/` (a signed-in page rendering the base template, served by the
   benchmark's own URLs, bench/urls.py), loaded before the first page,
   between every two and after the last: each page's ratio is to the mean of the two floor runs
-  around it;
+  around it; and, as the limit of Django itself on this machine, bench/bare.py (the same
+  gunicorn, Python and Django, one view returning a constant with no middleware, session,
+  database or template; its own server, before and after the pages): the floor's throughput
+  divided by it;
 - the peak resident memory (VmHWM) of each gunicorn worker over the load run;
 - the SQL of each page executed alone (the queries the page ran, captured in process) against
   the page's own time in process;
@@ -52,6 +55,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -61,6 +65,7 @@ ROOT = common.ROOT
 BIN = ROOT / ".venv" / "bin"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 FLOOR_FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms")
+BARE_PATH = "/bench/bare/"  # bench/bare.py
 PAGES = list(common.PAGES.values())  # (label, path, persona); the floor first
 REFERENCE_PAGES = common.REFERENCE_PAGES
 WRK_SCRIPT = """
@@ -207,54 +212,77 @@ def check_page(port: int, path: str, cookie: str) -> None:
         raise SystemExit(f"{path} answers {status}, not 200: the load run would measure that")
 
 
+@contextlib.contextmanager
+def gunicorn(args, ready_path: str, **env: str) -> Iterator[tuple[int, subprocess.Popen]]:
+    """gunicorn on a free loopback port as the image runs it, once `ready_path` answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [BIN / "gunicorn", "binhyen.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
+         str(args.workers), "--threads", str(args.threads), "--worker-class", args.worker_class,
+         "--log-level", "warning", "--timeout", "60"],
+        cwd=ROOT, env=server_environment(**env),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=5)
+                break
+            time.sleep(0.5)
+        yield port, server
+    finally:
+        stop_process(server)
+
+
+def bare_django(args) -> dict:
+    """One load run of bench/bare.py: Django with no middleware, session or template."""
+    with gunicorn(args, BARE_PATH, DJANGO_SETTINGS_MODULE="bench.bare") as (port, _server):
+        wrk(port, BARE_PATH, "", duration=2, connections=args.connections)
+        time.sleep(3)
+        run = wrk(port, BARE_PATH, "", duration=args.duration, connections=args.connections)
+    print(f"  bare Django: {run}", file=sys.stderr)
+    return run
+
+
 def pages_under_load(table: Table, args, results: dict) -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk).")
     people = common.personas()
     cookies = {persona: common.session_cookie(user) for persona, user in people.items()}
-    port = free_port()
-    env = server_environment()
-    server = subprocess.Popen(
-        [BIN / "gunicorn", "binhyen.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
-         str(args.workers), "--threads", str(args.threads), "--worker-class", args.worker_class,
-         "--log-level", "warning", "--timeout", "60"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+    # Django's own limit, before and after the pages (its own server: nothing else runs then).
+    bares = [bare_django(args)]
     sampler = None
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5)
-                break
-            time.sleep(0.5)
-        for _label, path, persona in PAGES:
-            check_page(port, path, cookies[persona])
-        sampler = Sampler(server.pid)
-        sampler.start()
+    with gunicorn(args, "/login/") as (port, server):
+        try:
+            for _label, path, persona in PAGES:
+                check_page(port, path, cookies[persona])
+            sampler = Sampler(server.pid)
+            sampler.start()
 
-        def load(label: str, path: str, persona: str) -> dict:
-            # A short warm-up (caches, connections), then the measured run.
-            wrk(port, path, cookies[persona], duration=2, connections=args.connections)
-            time.sleep(3)  # the requests the warm-up left queued in gunicorn drain first
-            run = wrk(port, path, cookies[persona], duration=args.duration,
-                      connections=args.connections)  # fmt: skip
-            print(f"  {label}: {run}", file=sys.stderr)
-            return {**run, "path": path}
+            def load(label: str, path: str, persona: str) -> dict:
+                # A short warm-up (caches, connections), then the measured run.
+                wrk(port, path, cookies[persona], duration=2, connections=args.connections)
+                time.sleep(3)  # the requests the warm-up left queued in gunicorn drain first
+                run = wrk(port, path, cookies[persona], duration=args.duration,
+                          connections=args.connections)  # fmt: skip
+                print(f"  {label}: {run}", file=sys.stderr)
+                return {**run, "path": path}
 
-        # The floor runs before the first page, between every two and after the last: each
-        # page is compared with the floor just around it, since what else runs on a shared
-        # machine changes within minutes.
-        floors = [load(*PAGES[0])]
-        figures = {}
-        for page in PAGES[1:]:
-            figures[page[0]] = load(*page)
-            floors.append(load(*PAGES[0]))
-    finally:
-        if sampler:
-            sampler.stop.set()
-            sampler.join()
-        stop_process(server)
+            # The floor runs before the first page, between every two and after the last: each
+            # page is compared with the floor just around it, since what else runs on a shared
+            # machine changes within minutes.
+            floors = [load(*PAGES[0])]
+            figures = {}
+            for page in PAGES[1:]:
+                figures[page[0]] = load(*page)
+                floors.append(load(*PAGES[0]))
+        finally:
+            if sampler:
+                sampler.stop.set()
+                sampler.join()
+    bares.append(bare_django(args))
+    bare = {key: statistics.median(run[key] for run in bares) for key in FLOOR_FIGURES}
+    results["bare_django"] = {**bare, "runs": bares}
     floor = {key: statistics.median(run[key] for run in floors) for key in FLOOR_FIGURES}
     results["pages"] = {PAGES[0][0]: {**floor, "runs": floors}, **figures}
     table.add(
@@ -262,6 +290,10 @@ def pages_under_load(table: Table, args, results: dict) -> None:
         "", 1.0, f"median of {len(floors)} runs",
     )  # fmt: skip
     table.add("floor p95", floor["p95_ms"], "ms", "< 300 ms", 1.0, "itself")
+    table.add(
+        f"bare Django {BARE_PATH} throughput (reference)", bare["rps"], "req/s", "",
+        round(floor["rps"] / bare["rps"], 2), "floor ÷ bare Django (median of 2 runs)",
+    )  # fmt: skip
     errors, requests = (sum(run[key] for run in floors) for key in ("errors", "requests"))
     table.add("floor errors", errors, "", "0", None, f"of {requests:,}")
     for index, (label, _path, _persona) in enumerate(PAGES[1:]):

@@ -48,3 +48,14 @@ def test_the_province_loader_forgets_the_cached_lists() -> None:
     officers.cache.set(officers.VERSION_KEY, "before", None)
     scale.reset()
     assert officers.cache.get(officers.VERSION_KEY) not in (None, "before")
+
+
+def test_bare_django_is_django_alone() -> None:
+    """bench/bare.py, the reference row of `make bench`: one view, nothing around it."""
+    from bench import bare
+
+    assert bare.MIDDLEWARE == [] and bare.INSTALLED_APPS == [] and bare.DATABASES == {}
+    with override_settings(ROOT_URLCONF="bench.bare", MIDDLEWARE=[]):
+        response = Client().get("/bench/bare/")
+    assert response.status_code == 200 and response.content == bare.BODY
+    assert not response.cookies
