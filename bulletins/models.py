@@ -704,7 +704,8 @@ class ReminderDigest(models.Model):
 
 # Audited like the register (who changed a bulletin's text or status, a commune's settings, the
 # question log). Postings are not: they are recorded by conditional updates, and the posting
-# row itself says who recorded it and when.
+# row itself says who recorded it and when; a time more than a day back is logged by the service
+# (posting_mark_posted), with its reason.
 auditlog.register(
     Bulletin,
     exclude_fields=["updated_at"],
