@@ -194,6 +194,12 @@ class PostingSerializer(serializers.ModelSerializer):
 class MarkPostedSerializer(serializers.Serializer):
     posted_at = serializers.DateTimeField(help_text=_("When it was posted in the group."))
     proof_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    backdate_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text=_("Why it is recorded more than a day after it was posted."),
+    )
 
 
 class SkipSerializer(serializers.Serializer):

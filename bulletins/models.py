@@ -335,6 +335,14 @@ class Bulletin(models.Model):
         related_name="approved_bulletins",
         verbose_name=_("approved by"),
     )
+    # Who changed the content since it was last approved (the author included): none of them
+    # may approve it, so two people always stand behind what is published. Emptied on approval.
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed since last approval by"),
+    )
     # The approver confirmed: no State secret, no informant's identity, no personal data.
     security_checked = models.BooleanField(_("security check confirmed"), default=False)
     rejection_comment = models.TextField(_("rejection comment"), blank=True, max_length=5000)
@@ -550,6 +558,10 @@ class Posting(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
+    # Why a posting was recorded more than a day after its time (also in the audit log).
+    backdate_reason = models.CharField(
+        _("reason for the earlier time"), max_length=1000, blank=True
+    )
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -692,9 +704,12 @@ class ReminderDigest(models.Model):
 
 # Audited like the register (who changed a bulletin's text or status, a commune's settings, the
 # question log). Postings are not: they are recorded by conditional updates, and the posting
-# row itself says who recorded it and when.
+# row itself says who recorded it and when; a time more than a day back is logged by the service
+# (posting_mark_posted), with its reason.
 auditlog.register(
-    Bulletin, exclude_fields=["updated_at"], m2m_fields={"target_hamlets", "target_groups"}
+    Bulletin,
+    exclude_fields=["updated_at"],
+    m2m_fields={"target_hamlets", "target_groups", "editors"},
 )
 auditlog.register(BulletinSettings)
 auditlog.register(ProcedureQuestion)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
@@ -178,6 +179,7 @@ def bulletin_create(*, actor: User, content: Content, guide: Guide | None = None
     bulletin.full_clean()
     bulletin.save()
     _save_targets(bulletin, hamlets, groups)
+    bulletin.editors.add(actor)
     return bulletin
 
 
@@ -201,6 +203,7 @@ def bulletin_update(*, actor: User, bulletin: Bulletin, content: Content) -> Bul
     bulletin.full_clean()
     bulletin.save()
     _save_targets(bulletin, hamlets, groups)
+    bulletin.editors.add(actor)  # whoever changed it may not approve it
     return bulletin
 
 
@@ -238,6 +241,7 @@ def bulletin_image_add(*, actor: User, bulletin: Bulletin, uploaded_file: Upload
         except Exception:
             image.file.delete(save=False)
             raise
+        bulletin.editors.add(actor)  # a picture is content too
     return image
 
 
@@ -266,14 +270,20 @@ def bulletin_submit(*, actor: User, bulletin: Bulletin) -> Bulletin:
 
 @transaction.atomic
 def bulletin_approve(*, actor: User, bulletin: Bulletin, security_check: bool) -> Bulletin:
-    """Submitted → approved by someone other than the author (bulletins.approve_bulletin), who
-    confirms the security check: no State secret, no informant's identity, no personal data."""
+    """Submitted → approved by someone other than the author and other than anyone who changed
+    its content since it was last approved (bulletins.approve_bulletin), who confirms the
+    security check: no State secret, no informant's identity, no personal data."""
     _require_perm(actor, "bulletins.approve_bulletin")
     _require_visible(actor, bulletin)
     _lock(bulletin)
     if bulletin.author_id == actor.pk:
         raise ValidationError(
             _("The author cannot approve their own bulletin."), code="author_approves"
+        )
+    if bulletin.editors.filter(pk=actor.pk).exists():
+        raise ValidationError(
+            _("You changed this bulletin: another officer must approve it."),
+            code="editor_approves",
         )
     if Status.APPROVED not in bulletin.allowed_transitions:
         raise _not_allowed(bulletin, Status.APPROVED)
@@ -288,6 +298,8 @@ def bulletin_approve(*, actor: User, bulletin: Bulletin, security_check: bool) -
     bulletin.approved_by = actor
     bulletin.approved_at = timezone.now()
     bulletin.save()
+    # What was approved is now vouched for by two people; later changes start a new list.
+    bulletin.editors.clear()
     _event(bulletin, actor, from_status)
     return bulletin
 
@@ -527,6 +539,36 @@ def _record(
     return posting
 
 
+# A posting recorded later than this after its time needs a reason.
+POSTED_AT_GRACE = datetime.timedelta(days=1)
+
+
+def _check_posted_at(
+    posting: Posting, posted_at: datetime.datetime | None, reason: str
+) -> datetime.datetime:
+    """A posting's time lies between its bulletin's publication and now; more than a day back
+    it needs a reason (on-time rates are read from it)."""
+    now = timezone.now()
+    if posted_at is None:
+        return now
+    if posted_at > now + datetime.timedelta(minutes=5):
+        raise ValidationError(
+            {"posted_at": _("The time it was posted is in the future.")}, code="future"
+        )
+    published = posting.bulletin.published_at or posting.created_at
+    if posted_at < published:
+        raise ValidationError(
+            {"posted_at": _("The time it was posted is before the bulletin was published.")},
+            code="before_publication",
+        )
+    if posted_at < now - POSTED_AT_GRACE and not reason:
+        raise ValidationError(
+            {"backdate_reason": _("Say why it is recorded more than a day after it was posted.")},
+            code="backdate_reason",
+        )
+    return posted_at
+
+
 def posting_mark_posted(
     *,
     actor: User,
@@ -534,23 +576,43 @@ def posting_mark_posted(
     proof_url: str = "",
     proof_image: UploadedFile | None = None,
     posted_at: datetime.datetime | None = None,
+    backdate_reason: str = "",
 ) -> Posting:
     """The officer posted it in the group (one tap). Only the group's administrating officer or
     a co-administrator may (permission add_posting: record a posting); an optional link or
-    screenshot is the proof, the screenshot's type read from its content."""
-    if posted_at and posted_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError({"posted_at": _("The time it was posted is in the future.")})
+    screenshot is the proof, the screenshot's type read from its content. A time more than a
+    day back needs a reason, kept on the posting and in the audit log."""
+    backdate_reason = backdate_reason.strip()[:1000]
+    posted_at = _check_posted_at(posting, posted_at, backdate_reason)
+    if posted_at >= timezone.now() - POSTED_AT_GRACE:
+        backdate_reason = ""  # only an earlier time is explained
     if proof_url:
         from django.core.validators import URLValidator
 
         URLValidator(schemes=["https", "http"])(proof_url)
-    return _record(
-        actor=actor,
-        posting=posting,
-        status=Posting.Status.POSTED,
-        values={"proof_url": proof_url, "posted_at": posted_at},
-        proof_image=proof_image,
-    )
+    with transaction.atomic():
+        posting = _record(
+            actor=actor,
+            posting=posting,
+            status=Posting.Status.POSTED,
+            values={
+                "proof_url": proof_url,
+                "posted_at": posted_at,
+                "backdate_reason": backdate_reason,
+            },
+            proof_image=proof_image,
+        )
+        if backdate_reason:
+            LogEntry.objects.log_create(
+                posting,
+                action=LogEntry.Action.UPDATE,
+                actor=actor,
+                changes={
+                    "posted_at": ["", posted_at.isoformat()],
+                    "backdate_reason": ["", backdate_reason],
+                },
+            )
+    return posting
 
 
 def posting_skip(*, actor: User, posting: Posting, reason: str) -> Posting:

@@ -414,10 +414,16 @@ def commendation_nominate(
 def commendation_decide(
     *, actor: User, commendation: Commendation, approve: bool, note: str = ""
 ) -> Commendation:
-    """The party office approves or declines a nomination (reviews.approve_commendation)."""
+    """The party office approves or declines a nomination (reviews.approve_commendation), never
+    the person who proposed it: a nomination is weighed by someone else."""
     _require_perm(actor, "reviews.approve_commendation")
     _require_commune(actor, commendation.review.commune_id)
     _require_draft(commendation.review)
+    if commendation.proposed_by_id == actor.pk:
+        raise ValidationError(
+            _("You proposed this commendation: someone else must decide it."),
+            code="proposer_decides",
+        )
     status = Commendation.Status.APPROVED if approve else Commendation.Status.DECLINED
     commendation.status = status
     commendation.decided_by = actor

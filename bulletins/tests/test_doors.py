@@ -18,7 +18,8 @@
 | BulletinSettings  | admin form                                    | none: settings, no rule      |
 
 Rules tried here: every stored HTML is sanitised (the bulletin's body, the guide's body), and
-no question is logged in the future.
+no question is logged in the future. Four eyes on approval and the posting's time are tried
+through the page and the API in test_four_eyes.py.
 """
 
 from __future__ import annotations
