@@ -22,7 +22,7 @@ from .models import (
     ReportSettings,
     TipAccess,
 )
-from .services import report_assign, report_create
+from .services import filing_channels, report_assign, report_create
 from .tips.services import tip_reply
 
 
@@ -130,6 +130,12 @@ class IncidentReportAdmin(ScopedAdmin):
         if db_field.name == "zalo_group":
             kwargs["queryset"] = ZaloGroup.objects.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "channel":  # the channels report_create accepts from this user
+            channels = filing_channels(request.user)
+            kwargs["choices"] = [(v, label) for v, label in db_field.choices if v in channels]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def service_save(self, request: HttpRequest, obj: IncidentReport) -> None:
         fields = [f for _title, options in self.add_fieldsets for f in options["fields"]]
