@@ -279,3 +279,21 @@ def test_nobody_files_an_anonymous_tip_but_the_tip_form(police, hamlet_a, commun
     assert api_of(police).post(LIST, _body(hamlet_a, "phone"), format="json").status_code == 201
     tip = tip_submit(hamlet=hamlet_a, category="crime", description="Có người lạ vào ấp ban đêm")
     assert tip.report.channel == "anonymous_tip"
+
+
+def test_the_admin_shows_staff_what_the_policy_lets_them_read(police, handled) -> None:
+    """Staff triage (police, area officers): the whole report. A staff account without triage
+    (a clerk given the admin and view_incidentreport) reads the figures only."""
+    url = reverse("admin:reports_incidentreport_change", args=[handled.pk])
+    page = client_of(police).get(url).content.decode()
+    assert DESCRIPTION in page and OUTCOME in page
+    clerk = User.objects.create_user(
+        username="clerk", password="x-correct-horse-42", commune=police.commune, is_staff=True
+    )
+    clerk.user_permissions.add(Permission.objects.get(codename="view_incidentreport"))
+    clerk.user_permissions.add(Permission.objects.get(codename="view_all_hamlets"))
+    response = client_of(clerk).get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert handled.code in page
+    assert DESCRIPTION not in page and OUTCOME not in page
