@@ -13,8 +13,11 @@ permissions (never by a role's name):
   read the text of the other reports of their hamlet: a neighbour's report or an anonymous tip
   (whose text may carry the tipster's name or phone, as the tip form invites) names people the
   hamlet head lives among. Nor do the party office and the leaders: they get the figures.
-- HANDLING, with `reports.triage_report`: the assignee, the deadline, the outcome, and the
-  review's marks on the tip (valuable, solved the case).
+- HANDLING, with `reports.triage_report`: the assignee, the deadline, the outcome (free text
+  that may name who helped: "arrested thanks to the neighbour at no. 12").
+- REVIEW_MARKS, with `reports.triage_report` (who records them) or `reviews.view_annualreview`
+  (who reads the yearly review, whose figures they are): whether the tip was valuable and
+  solved the case. The leadership's dashboard lists the reports behind those figures.
 
 An anonymous tip has no filer, so its text and its tipster's later additions reach only those
 who triage. Names are the API's field names; a name in no group is never readable.
@@ -67,9 +70,9 @@ AS_FILED = frozenset(
         "attachments",
     }
 )
-HANDLING = frozenset(
-    {"assigned_to", "due_at", "is_overdue", "valuable_tip", "solved_by_tip", "outcome"}
-)
+HANDLING = frozenset({"assigned_to", "due_at", "is_overdue", "outcome"})
+REVIEW_MARKS = frozenset({"valuable_tip", "solved_by_tip"})
+REVIEW = "reviews.view_annualreview"
 NOTHING: frozenset[str] = frozenset()
 
 
@@ -79,7 +82,9 @@ def fields_for(user: User | AnonymousUser) -> frozenset[str]:
     if not user.is_active or not user.has_perm(VIEW):
         return NOTHING
     if user.has_perm(TRIAGE):
-        return FIGURES | AS_FILED | HANDLING
+        return FIGURES | AS_FILED | HANDLING | REVIEW_MARKS
+    if user.has_perm(REVIEW):
+        return FIGURES | AS_FILED | REVIEW_MARKS
     return FIGURES | AS_FILED
 
 

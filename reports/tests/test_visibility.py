@@ -37,8 +37,8 @@ FIGURES = {"id", "code", "commune", "hamlet", "hamlet_name", "category", "channe
            "status", "created_at", "updated_at", "closed_at"}  # fmt: skip
 AS_FILED = {"title", "description", "people_group", "occurred_at", "location", "latitude",
             "longitude", "zalo_group", "filed_by", "filed_by_name", "has_informant"}  # fmt: skip
-HANDLING = {"assigned_to", "assigned_to_name", "due_at", "is_overdue", "valuable_tip",
-            "solved_by_tip", "outcome"}  # fmt: skip
+HANDLING = {"assigned_to", "assigned_to_name", "due_at", "is_overdue", "outcome"}
+REVIEW_MARKS = {"valuable_tip", "solved_by_tip"}  # the review's figures, per report
 
 
 def client_of(user: User) -> Client:
@@ -81,11 +81,11 @@ def tip(hamlet_b: Hamlet) -> IncidentReport:
 @pytest.mark.parametrize(
     ("persona", "own", "expected"),
     [
-        ("police", False, FIGURES | AS_FILED | HANDLING),
+        ("police", False, FIGURES | AS_FILED | HANDLING | REVIEW_MARKS),
         ("head_b", False, FIGURES),
         ("head_b", True, FIGURES | AS_FILED),
-        ("party_office", False, FIGURES),
-        ("leader", False, FIGURES),
+        ("party_office", False, FIGURES | REVIEW_MARKS),
+        ("leader", False, FIGURES | REVIEW_MARKS),
     ],
 )
 def test_the_api_gives_each_role_the_fields_of_the_policy(
@@ -104,24 +104,29 @@ def test_the_api_gives_each_role_the_fields_of_the_policy(
 
 def test_every_serializer_field_is_in_a_group_of_the_policy(police, handled) -> None:
     """A new field of the API must be placed in the policy, or nobody reads it."""
-    assert set(api_of(police).get(f"{LIST}{handled.pk}/").json()) == FIGURES | AS_FILED | HANDLING
+    everything = FIGURES | AS_FILED | HANDLING | REVIEW_MARKS
+    assert set(api_of(police).get(f"{LIST}{handled.pk}/").json()) == everything
 
 
 def test_the_schema_requires_only_the_figures() -> None:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     component = schema["components"]["schemas"]["IncidentReport"]
     assert set(component["required"]) == FIGURES
-    assert set(component["properties"]) == FIGURES | AS_FILED | HANDLING
+    assert set(component["properties"]) == FIGURES | AS_FILED | HANDLING | REVIEW_MARKS
 
 
 def test_filters_on_hidden_fields_answer_nothing_about_them(
-    head_b, police, hamlet_b, handled
+    head_b, police, leader, hamlet_b, handled
 ) -> None:
+    leader_user = leader
     own = file_report(head_b, hamlet_b, title="Ống cống Zorblat", description="Tắc ống cống")
     client = api_of(head_b)
 
     def ids(**query: str) -> set[int]:
-        return {row["id"] for row in client.get(LIST, query).json()["results"]}
+        return set(order(**query))
+
+    def order(**query: str) -> list[int]:
+        return [row["id"] for row in client.get(LIST, query).json()["results"]]
 
     assert ids() == {own.pk, handled.pk}
     assert ids(valuable_tip="true") == set() and ids(solved_by_tip="true") == set()
@@ -130,11 +135,15 @@ def test_filters_on_hidden_fields_answer_nothing_about_them(
     assert ids(overdue="false") == set()
     assert ids(search="Qwertzik") == set()  # another's text is not searched
     assert ids(search="Zorblat") == {own.pk}  # one's own is
-    assert ids(ordering="due_at") == ids(ordering="-created_at")
+    # The deadline of a handled report is near, of the own one a week away: not told either.
+    IncidentReport.objects.filter(pk=handled.pk).update(due_at=own.due_at.replace(year=2000))
+    assert order(ordering="due_at") == order(ordering="-created_at") == [own.pk, handled.pk]
     police_ids = {row["id"] for row in api_of(police).get(LIST, {"valuable_tip": "true"}).json()[
         "results"
     ]}  # fmt: skip
     assert police_ids == {handled.pk}
+    leader = api_of(leader_user).get(LIST, {"valuable_tip": "true"}).json()["results"]
+    assert [row["id"] for row in leader] == [handled.pk]  # the review's marks: theirs to read
 
 
 # --- the report page ---------------------------------------------------------------------------
@@ -162,6 +171,8 @@ def test_the_report_page_shows_each_role_the_fields_of_the_policy(
     assert ('data-testid="text-withheld"' in page) == (not text)
     for marker in ('data-testid="assignee"', 'data-testid="due"', 'data-testid="outcome"', OUTCOME):
         assert (marker in page) == handling, marker
+    # The review's marks: for who triages and who reads the review, not for the hamlet head.
+    assert ('data-testid="valuable-tip"' in page) == (persona != "head_b")
 
 
 # --- an anonymous tip: its text and additions reach only who triages ---------------------------
