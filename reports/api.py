@@ -41,7 +41,7 @@ class IncidentReportSerializer(serializers.ModelSerializer):
     """A report as the API shows it: read only, and never the informant (only whether one was
     recorded). Each caller gets the fields reports/visibility.py lets them read of each report
     (the others are left out): the figures for everyone, the text for whoever triages or filed
-    it, the handling for whoever triages."""
+    it, the handling for whoever triages, the review's marks also for who reads the review."""
 
     hamlet_name = serializers.CharField(source="hamlet.name", read_only=True)
     filed_by_name = serializers.CharField(source="filed_by", read_only=True, allow_null=True)
