@@ -13,6 +13,7 @@ from groups.access import hamlets_for
 from groups.admin import ScopedAdmin, ScopedListFilter
 from groups.models import ZaloGroup
 
+from . import visibility
 from .models import (
     Attachment,
     DeadlineRule,
@@ -22,7 +23,7 @@ from .models import (
     ReportSettings,
     TipAccess,
 )
-from .services import report_assign, report_create
+from .services import filing_channels, report_assign, report_create
 from .tips.services import tip_reply
 
 
@@ -74,6 +75,10 @@ class AttachmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+# The admin's names of report fields that reports/visibility.py names otherwise.
+ADMIN_FIELDS = {"informant": "has_informant", "overdue": "is_overdue"}
+
+
 @admin.register(IncidentReport)
 class IncidentReportAdmin(ScopedAdmin):
     list_display = (
@@ -118,18 +123,37 @@ class IncidentReportAdmin(ScopedAdmin):
     )
 
     def get_fieldsets(self, request: HttpRequest, obj=None):
-        return self.fieldsets if obj else self.add_fieldsets
+        if obj is None:
+            return self.add_fieldsets
+        # What reports/visibility.py lets the user read of this report (staff triage: all).
+        readable = visibility.readable_fields(request.user, obj)
+        shown = [
+            (
+                title,
+                {"fields": [f for f in options["fields"] if ADMIN_FIELDS.get(f, f) in readable]},
+            )
+            for title, options in self.fieldsets
+        ]
+        return [(title, options) for title, options in shown if options["fields"]]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return self.readonly_fields if obj else ()
 
     def get_inline_instances(self, request: HttpRequest, obj=None):
-        return super().get_inline_instances(request, obj) if obj else []
+        if obj is None or "timeline" not in visibility.readable_fields(request.user, obj):
+            return []
+        return super().get_inline_instances(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "zalo_group":
             kwargs["queryset"] = ZaloGroup.objects.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "channel":  # the channels report_create accepts from this user
+            channels = filing_channels(request.user)
+            kwargs["choices"] = [(v, label) for v, label in db_field.choices if v in channels]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def service_save(self, request: HttpRequest, obj: IncidentReport) -> None:
         fields = [f for _title, options in self.add_fieldsets for f in options["fields"]]

@@ -15,6 +15,8 @@ from typing import Any
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -27,6 +29,7 @@ from binhyen.pagination import CappedCountPagination
 from groups.api import InScope, RegisterPermissions
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
+from . import visibility
 from .filters import REPORT_DEFAULT_ORDERING, IncidentReportFilter
 from .models import IncidentReport, Informant, ReportEvent, Status
 from .services import informant_reveal, report_comment, report_create, report_transition
@@ -36,7 +39,9 @@ from .services import informant_reveal, report_comment, report_create, report_tr
 
 class IncidentReportSerializer(serializers.ModelSerializer):
     """A report as the API shows it: read only, and never the informant (only whether one was
-    recorded)."""
+    recorded). Each caller gets the fields reports/visibility.py lets them read of each report
+    (the others are left out): the figures for everyone, the text for whoever triages or filed
+    it, the handling for whoever triages, the review's marks also for who reads the review."""
 
     hamlet_name = serializers.CharField(source="hamlet.name", read_only=True)
     filed_by_name = serializers.CharField(source="filed_by", read_only=True, allow_null=True)
@@ -85,6 +90,36 @@ class IncidentReportSerializer(serializers.ModelSerializer):
     def get_has_informant(self, report: IncidentReport) -> bool:
         annotated = getattr(report, "informant_recorded", None)  # see ReportViewSet.get_queryset
         return report.has_informant if annotated is None else annotated
+
+    def to_representation(self, report: IncidentReport) -> dict[str, Any]:
+        readable = visibility.readable_fields(self.context["request"].user, report)
+        fields = self.fields
+        data = super().to_representation(report)
+        return {
+            name: value for name, value in data.items() if policy_name(fields[name]) in readable
+        }
+
+
+def policy_name(field: serializers.Field) -> str:
+    """The report field a serializer field shows, as reports/visibility.py names it:
+    `hamlet_name` (source hamlet.name) is the hamlet, `has_informant` itself."""
+    return field.field_name if field.source == "*" else field.source.split(".")[0]
+
+
+class IncidentReportSchema(OpenApiSerializerExtension):
+    """In the schema, only the figures are required: the other fields are left out of a report
+    whose field the caller may not read (IncidentReportSerializer.to_representation)."""
+
+    target_class = IncidentReportSerializer
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        fields = force_instance(self.target).fields
+        schema["required"] = [
+            name for name in schema.get("required", [])
+            if policy_name(fields[name]) in visibility.FIGURES
+        ]  # fmt: skip
+        return schema
 
 
 class ReportCreateSerializer(serializers.ModelSerializer):

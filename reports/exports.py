@@ -2,48 +2,53 @@
 
 The spreadsheet writers are the members' (groups/importing.py: formulas written as text, CSV in
 UTF-8 with a byte order mark). There is no informant column, and nothing here reads the
-Informant table: not even whether an identity was recorded is written.
+Informant table: not even whether an identity was recorded is written. Each column and cell
+is what reports/visibility.py lets the user who exports read.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
 from groups.importing import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
 
+from . import visibility
 from .models import IncidentReport
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 FORMATS: Final = ("xlsx", "csv")
-# Headers are Vietnamese whatever the interface language: files travel between people.
+# (header, the report field it shows (reports/visibility.py), width). Headers are Vietnamese
+# whatever the interface language: files travel between people.
 COLUMNS: Final = (
-    "Mã tin báo",
-    "Ấp",
-    "Tổ nhân dân",
-    "Lĩnh vực",
-    "Tiêu đề",
-    "Nội dung",
-    "Thời điểm xảy ra",
-    "Địa điểm",
-    "Kênh tiếp nhận",
-    "Nhóm Zalo",
-    "Mức độ",
-    "Trạng thái",
-    "Cán bộ xử lý",
-    "Hạn xử lý",
-    "Quá hạn",
-    "Tin có giá trị",
-    "Phá án nhờ tin",
-    "Kết quả",
-    "Ngày tiếp nhận",
-    "Người lập",
-    "Ngày đóng",
+    ("Mã tin báo", "code", 16),
+    ("Ấp", "hamlet", 18),
+    ("Tổ nhân dân", "people_group", 16),
+    ("Lĩnh vực", "category", 22),
+    ("Tiêu đề", "title", 32),
+    ("Nội dung", "description", 48),
+    ("Thời điểm xảy ra", "occurred_at", 17),
+    ("Địa điểm", "location", 24),
+    ("Kênh tiếp nhận", "channel", 20),
+    ("Nhóm Zalo", "zalo_group", 20),
+    ("Mức độ", "urgency", 10),
+    ("Trạng thái", "status", 18),
+    ("Cán bộ xử lý", "assigned_to", 20),
+    ("Hạn xử lý", "due_at", 17),
+    ("Quá hạn", "is_overdue", 9),
+    ("Tin có giá trị", "valuable_tip", 9),
+    ("Phá án nhờ tin", "solved_by_tip", 9),
+    ("Kết quả", "outcome", 32),
+    ("Ngày tiếp nhận", "created_at", 17),
+    ("Người lập", "filed_by", 20),
+    ("Ngày đóng", "closed_at", 17),
 )
-WIDTHS: Final = (16, 18, 16, 22, 32, 48, 17, 24, 20, 20, 10, 18, 20, 17, 9, 9, 9, 32, 17, 20, 17)
 DATETIME_FORMAT: Final = "%d/%m/%Y %H:%M"
 
 
@@ -55,44 +60,63 @@ def _yes(value: bool) -> str:
     return "Có" if value else "Không"
 
 
-def export_rows(reports: QuerySet[IncidentReport]) -> Iterator[list[object]]:
-    """One row per report, in the queryset's order. Labels are the Vietnamese ones."""
+def _cells(r: IncidentReport, now: datetime.datetime) -> dict[str, object]:
+    return {
+        "code": r.code,
+        "hamlet": r.hamlet.name,
+        "people_group": r.people_group.name if r.people_group else "",
+        "category": r.get_category_display(),
+        "title": r.title,
+        "description": r.description,
+        "occurred_at": _when(r.occurred_at),
+        "location": r.location,
+        "channel": r.get_channel_display(),
+        "zalo_group": r.zalo_group.name if r.zalo_group else "",
+        "urgency": r.get_urgency_display(),
+        "status": r.get_status_display(),
+        "assigned_to": str(r.assigned_to) if r.assigned_to else "",
+        "due_at": _when(r.due_at),
+        "is_overdue": _yes(r.is_open and r.due_at is not None and r.due_at < now),
+        "valuable_tip": _yes(r.valuable_tip),
+        "solved_by_tip": _yes(r.solved_by_tip),
+        "outcome": r.outcome,
+        "created_at": _when(r.created_at),
+        "filed_by": str(r.filed_by) if r.filed_by else "",
+        "closed_at": _when(r.closed_at),
+    }
+
+
+def columns_for(user: User) -> list[tuple[str, str, int]]:
+    """The columns of the fields the user may read of some report (reports/visibility.py)."""
+    fields = visibility.fields_for(user)
+    return [column for column in COLUMNS if column[1] in fields]
+
+
+def export_rows(reports: QuerySet[IncidentReport], user: User) -> Iterator[list[object]]:
+    """One row per report, in the queryset's order, with the columns_for(user); a field the
+    user may not read of a row (another's report's text) is left empty. Vietnamese labels."""
     now = timezone.now()
+    columns = [field for _header, field, _width in columns_for(user)]
     with translation.override("vi"):
-        for r in reports.iterator(chunk_size=2000):
-            overdue = r.is_open and r.due_at is not None and r.due_at < now
-            yield [
-                r.code,
-                r.hamlet.name,
-                r.people_group.name if r.people_group else "",
-                r.get_category_display(),
-                r.title,
-                r.description,
-                _when(r.occurred_at),
-                r.location,
-                r.get_channel_display(),
-                r.zalo_group.name if r.zalo_group else "",
-                r.get_urgency_display(),
-                r.get_status_display(),
-                str(r.assigned_to) if r.assigned_to else "",
-                _when(r.due_at),
-                _yes(overdue),
-                _yes(r.valuable_tip),
-                _yes(r.solved_by_tip),
-                r.outcome,
-                _when(r.created_at),
-                str(r.filed_by) if r.filed_by else "",
-                _when(r.closed_at),
-            ]
+        for report in reports.iterator(chunk_size=2000):
+            readable = visibility.readable_fields(user, report)
+            cells = _cells(report, now)
+            yield [cells[field] if field in readable else "" for field in columns]
 
 
-def export_reports(reports: QuerySet[IncidentReport], fmt: str) -> tuple[bytes, str, str]:
-    """(content, content type, file name) of the reports in `fmt` ("xlsx" or "csv")."""
+def export_reports(
+    reports: QuerySet[IncidentReport], fmt: str, *, user: User
+) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of the reports in `fmt` ("xlsx" or "csv"), with
+    what `user` may read of each."""
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    rows = export_rows(reports)
+    columns = columns_for(user)
+    headers = [header for header, _field, _width in columns]
+    rows = export_rows(reports, user)
     if fmt == "xlsx":
-        content = table_xlsx(COLUMNS, rows, title="Tin báo", widths=WIDTHS)
+        widths = [width for _header, _field, width in columns]
+        content = table_xlsx(headers, rows, title="Tin báo", widths=widths)
         return content, XLSX_TYPE, f"tin-bao-{stamp}.xlsx"
     if fmt == "csv":
-        return table_csv(COLUMNS, rows), CSV_TYPE, f"tin-bao-{stamp}.csv"
+        return table_csv(headers, rows), CSV_TYPE, f"tin-bao-{stamp}.csv"
     raise ValueError(f"Unknown export format: {fmt!r}")

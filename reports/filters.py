@@ -1,12 +1,18 @@
 """Query-string filters of the reports API: the police's triage queue (django-filter).
 
 The queryset they narrow is already the caller's scope (`visible_to`), so an id of another
-hamlet matches nothing: the filters never check scope themselves.
+hamlet matches nothing: the filters never check scope themselves. A filter on a field the
+caller may not read of a report (reports/visibility.py: the assignee, the deadline, the text)
+only looks at the reports of which they may read it, and an order on it is not applied: a
+filter must not answer what a hidden field holds.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import django_filters
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from binhyen.dates import DayFilter
 from binhyen.filters import IdFilter
 
+from . import visibility
 from .models import (
     OPEN_STATUSES,
     Category,
@@ -24,6 +31,9 @@ from .models import (
     Urgency,
 )
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 # Public ordering values and the columns behind them; `id` last, so pages never overlap.
 REPORT_ORDERINGS = {
     "created_at": ("created_at", "id"),
@@ -32,6 +42,15 @@ REPORT_ORDERINGS = {
     "-due_at": (F("due_at").desc(nulls_last=True), "-id"),
 }
 REPORT_DEFAULT_ORDERING = REPORT_ORDERINGS["-created_at"]
+# The report field (reports/visibility.py) each filter and ordering reads.
+FILTERED_FIELDS = {
+    "overdue": "is_overdue",
+    "assigned_to": "assigned_to",
+    "valuable_tip": "valuable_tip",
+    "solved_by_tip": "solved_by_tip",
+    "search": "description",
+}
+ORDERED_FIELDS = {"created_at": "created_at", "due_at": "due_at"}
 
 
 class IncidentReportFilter(django_filters.FilterSet):
@@ -86,6 +105,16 @@ class IncidentReportFilter(django_filters.FilterSet):
             "ordering",
         ]
 
+    @property
+    def user(self) -> User | AnonymousUser:
+        return getattr(self.request, "user", None) or AnonymousUser()
+
+    def filter_queryset(self, queryset: IncidentReportQuerySet) -> IncidentReportQuerySet:
+        for name, field in FILTERED_FIELDS.items():
+            if self.form.cleaned_data.get(name) not in (None, ""):
+                queryset = visibility.readable_rows(self.user, queryset, field)
+        return super().filter_queryset(queryset)
+
     def filter_overdue(
         self, queryset: IncidentReportQuerySet, name: str, value: bool
     ) -> IncidentReportQuerySet:
@@ -113,4 +142,6 @@ class IncidentReportFilter(django_filters.FilterSet):
     def filter_ordering(
         self, queryset: IncidentReportQuerySet, name: str, value: str
     ) -> IncidentReportQuerySet:
+        if ORDERED_FIELDS[value.lstrip("-")] not in visibility.fields_for(self.user):
+            return queryset.order_by(*REPORT_DEFAULT_ORDERING)
         return queryset.order_by(*REPORT_ORDERINGS[value])

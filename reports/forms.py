@@ -31,6 +31,7 @@ from .models import (
     Urgency,
 )
 from .officers import queue_choices, triagers_for
+from .services import filing_channels
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -118,8 +119,9 @@ class ReportForm(forms.ModelForm):
             "Up to %(max)d files of at most %(size)d MB each: JPEG, PNG, WebP, HEIC or PDF."
         ) % {"max": Attachment.MAX_PER_REPORT, "size": Attachment.MAX_SIZE // (1024 * 1024)}
         if self.triager:
+            channels = filing_channels(user)
             self.fields["channel"].choices = [
-                (value, label) for value, label in Channel.choices if value != Channel.ANONYMOUS_TIP
+                (value, label) for value, label in Channel.choices if value in channels
             ]
             self.fields["zalo_group"].queryset = ZaloGroup.objects.visible_to(user).select_related(
                 "hamlet"

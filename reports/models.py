@@ -396,9 +396,13 @@ class IncidentReport(models.Model):
 
 class ReportEventQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> ReportEventQuerySet:
-        """Events of reports in scope; who cannot triage sees only shared ones (the creation
-        and comments shared with the hamlet head), never internal notes."""
-        events = self.filter(report__in=IncidentReport.objects.visible_to(user))
+        """Events of reports in scope whose timeline the user may read (reports/visibility.py:
+        whoever triages, or filed the report); who cannot triage sees only shared ones (the
+        creation and comments shared with the hamlet head), never internal notes."""
+        from .visibility import with_text
+
+        reports = with_text(user, IncidentReport.objects.visible_to(user))
+        events = self.filter(report__in=reports)
         if user.has_perm("reports.triage_report"):
             return events
         return events.filter(shared=True)

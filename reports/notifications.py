@@ -16,8 +16,10 @@ Who:
 
 What: a notification says *which* report (its code), what kind, where, how urgent, how it came
 in and when it is due — never its title, description, informant or, for a tip, its tracking
-code. Titles and descriptions are free text that a filer may fill with names; e-mail leaves the
-portal. The officer reads the report in the portal, where access is checked and logged.
+code. It goes only to users who may read every field it shows (reports/visibility.py): the
+digest, which shows the deadlines and assignees, reaches no lead who cannot triage. Titles
+and descriptions are free text that a filer may fill with names; e-mail leaves the portal.
+The officer reads the report in the portal, where access is checked and logged.
 Texts are written in the commune's language (settings.LANGUAGE_CODE): they are stored.
 """
 
@@ -40,11 +42,18 @@ from accounts.models import User
 from groups.access import users_in_commune
 from groups.models import Commune
 
+from . import visibility
 from .models import IncidentReport, Urgency
 
 KIND_NEW_REPORT = "report_new"
 KIND_OVERDUE_DIGEST = "report_overdue_digest"
 DIGEST_MAX_LINES = 50
+# The report fields (reports/visibility.py) each message shows; the figures and the deadline
+# for a new report, and the handling for the digest of the overdue ones.
+NEW_REPORT_FIELDS = frozenset({"code", "category", "hamlet", "urgency", "channel", "created_at",
+                               "due_at"})  # fmt: skip
+DIGEST_FIELDS = frozenset({"code", "hamlet", "category", "status", "due_at", "is_overdue",
+                           "assigned_to"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,12 @@ class Message:
     title: str
     body: str
     url: str
+
+
+def may_read(users: Iterable[User], fields: frozenset[str]) -> list[User]:
+    """Those of `users` who may read every field a message carries (reports/visibility.py):
+    a message never tells anyone what their report page would not show them."""
+    return [user for user in users if fields <= visibility.fields_for(user)]
 
 
 def _holding(users: QuerySet[User], perm: str) -> QuerySet[User]:
@@ -79,7 +94,7 @@ def new_report_recipients(report: IncidentReport) -> list[User]:
         if user.has_perm("reports.triage_report")
     ]
     chosen = officers or [user for user in triage if _can_triage_the_commune(user)]
-    return [user for user in chosen if user.pk != report.filed_by_id]
+    return [user for user in may_read(chosen, NEW_REPORT_FIELDS) if user.pk != report.filed_by_id]
 
 
 def police_leads(commune: Commune | int) -> list[User]:
@@ -87,7 +102,8 @@ def police_leads(commune: Commune | int) -> list[User]:
     commune_id = commune if isinstance(commune, int) else commune.pk
     people = users_in_commune(commune_id)
     leads = _holding(people, "reports.view_informantreveal").order_by("pk")
-    return [user for user in leads if user.has_perm("reports.view_informantreveal")]
+    leads = [user for user in leads if user.has_perm("reports.view_informantreveal")]
+    return may_read(leads, DIGEST_FIELDS)
 
 
 def report_url(report: IncidentReport) -> str:

@@ -31,6 +31,7 @@ from . import crypto
 from .models import (
     DEFAULT_DEADLINE_HOURS,
     Attachment,
+    Channel,
     DeadlineRule,
     IncidentReport,
     Informant,
@@ -99,6 +100,30 @@ def _next_code(*, commune_id: int, year: int) -> str:
     return f"TB-{year}-{counter.last:05d}"
 
 
+def filing_channels(actor: User) -> list[str]:
+    """The channels the actor may file a report on: the ones their report form offers. Who can
+    triage records what came by any channel but the anonymous tip; whoever else files (a
+    hamlet head) uses their web form. An anonymous tip is filed only by the public tip form
+    (tips.services.tip_submit), never through report_create: its figures count in the review."""
+    if actor.has_perm("reports.triage_report"):
+        return [value for value in Channel.values if value != Channel.ANONYMOUS_TIP]
+    return [Channel.WEB_FORM]
+
+
+def _check_channel(actor: User, channel: str) -> None:
+    if channel in filing_channels(actor):
+        return
+    if channel == Channel.ANONYMOUS_TIP:
+        message = _("An anonymous tip can only be sent through the public tip form.")
+    elif channel in Channel.values:
+        message = _("You cannot file a report received by “%(channel)s”.") % {
+            "channel": Channel(channel).label
+        }
+    else:
+        return  # not a channel at all: the model's validation says so
+    raise ValidationError({"channel": message}, code="channel_not_allowed")
+
+
 def _informant_values(informant: dict[str, str]) -> dict[str, str]:
     unknown = set(informant) - set(Informant.FIELDS)
     if unknown:
@@ -150,11 +175,13 @@ def report_create(
     """File a report for a hamlet in the actor's scope (permission add_incidentreport).
 
     Internal fields (status, assignee, outcome) are not parameters: a report always starts
-    received and unassigned. It gets the next gap-free code of its commune and year, a due
-    date from the commune's deadline rules, a 'created' event, and, when `informant` is given
-    (keys name, phone, address, relation_to_case), the sealed identity."""
+    received and unassigned, on a channel of filing_channels(actor). It gets the next gap-free
+    code of its commune and year, a due date from the commune's deadline rules, a 'created'
+    event, and, when `informant` is given (keys name, phone, address, relation_to_case), the
+    sealed identity."""
     _require_perm(actor, "reports.add_incidentreport")
     _require_scope(actor, {hamlet.pk})
+    _check_channel(actor, channel)
     values = _informant_values(informant) if informant is not None else None
     report = file_report(
         filed_by=actor,

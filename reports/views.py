@@ -34,7 +34,7 @@ from binhyen.permissions import require_perm
 from groups.access import hamlets_for
 from groups.models import Hamlet
 
-from . import exports
+from . import exports, visibility
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -260,10 +260,12 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
 
 
 def _detail(request: HttpRequest, report: IncidentReport, **forms: Any) -> HttpResponse:
-    """The report's page: everything for whoever can triage; for the others the report as
-    filed and its shared timeline only (no assignee, deadline, outcome or internal note)."""
+    """The report's page, showing the fields reports/visibility.py lets the user read:
+    everything for whoever can triage; the report as filed and its shared timeline for
+    whoever filed it; the figures (category, status, dates) for the others."""
     user = request.user
     triager = user.has_perm(TRIAGE)
+    fields = visibility.readable_fields(user, report)
     events = (
         ReportEvent.objects.visible_to(user)
         .filter(report=report)
@@ -274,14 +276,17 @@ def _detail(request: HttpRequest, report: IncidentReport, **forms: Any) -> HttpR
     may_comment = triager or filer
     context: dict[str, Any] = {
         "report": report,
+        "fields": fields,
         "triager": triager,
-        "events": events,
+        "events": events if "timeline" in fields else [],
         "may_comment": may_comment,
         "may_attach": may_comment,
-        "show_attachments": triager or filer,
-        "attachments": report.attachments.select_related("uploaded_by") if triager or filer else [],
+        "show_attachments": "attachments" in fields,
+        "attachments": (
+            report.attachments.select_related("uploaded_by") if "attachments" in fields else []
+        ),
         # That an identity was recorded, never who: for the police and whoever filed it.
-        "has_informant": report.has_informant if triager or filer else False,
+        "has_informant": report.has_informant if "has_informant" in fields else False,
         "may_reveal": user.has_perm("reports.view_informant"),
     }
     if may_comment:
@@ -451,7 +456,7 @@ def queue_export(request: HttpRequest) -> HttpResponse:
             "hamlet", "people_group", "assigned_to", "filed_by", "zalo_group"
         )
     )
-    content, content_type, filename = exports.export_reports(reports, fmt)
+    content, content_type, filename = exports.export_reports(reports, fmt, user=request.user)
     return download_response(content, content_type=content_type, filename=filename)
 
 

@@ -525,3 +525,43 @@ def test_unsafe_api_methods_are_refused_without_the_permission(
                 )
     assert api_targets
     assert not mismatches, "\n".join(mismatches)
+
+
+# --- Filing channels: each role files only on the channels its pages offer ----------------------
+
+
+@pytest.mark.parametrize("persona", PERSONAS, ids=str)
+def test_each_role_files_through_the_api_only_on_the_channels_its_pages_offer(
+    persona: Persona, world: World, client_for: Callable[[Persona], Client]
+) -> None:
+    """POST /api/v1/reports/ on every channel: 401 anonymous, 403 without add_incidentreport;
+    with it, 201 on the channels of the role's report form (who triages: all but the anonymous
+    tip; the others: their web form) and 400 on the rest. `anonymous_tip` is the tip form's."""
+    from reports.models import Channel, IncidentReport
+
+    client = client_for(persona)
+    place = next((p for p in ("B", "A", "other") if persona.sees(p)), "B")
+    hamlet = world.get(Hamlet, place)
+    held = ROLE_PERMISSIONS.get(persona.role, ())
+    if TRIAGE in held:
+        offered = set(Channel.values) - {Channel.ANONYMOUS_TIP}
+    else:
+        offered = {Channel.WEB_FORM}
+    mismatches = []
+    for channel in Channel.values:
+        before = IncidentReport.objects.count()
+        body = {"hamlet": hamlet.pk, "category": "crime", "title": "Mất trộm", "urgency": "normal",
+                "description": "Mất xe đạp trước nhà.", "channel": channel}  # fmt: skip
+        response = client.post("/api/v1/reports/", body, content_type="application/json")
+        if persona.anonymous:
+            expected = 401
+        elif "reports.add_incidentreport" not in held:
+            expected = 403
+        else:
+            expected = 201 if channel in offered else 400
+        created = IncidentReport.objects.count() - before
+        if response.status_code != expected or created != (expected == 201):
+            mismatches.append(
+                f"{persona} {channel}: expected {expected}, got {response.status_code}"
+            )
+    assert not mismatches, "\n".join(mismatches)

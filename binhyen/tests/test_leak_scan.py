@@ -284,3 +284,78 @@ def test_public_pages_reveal_no_marker_and_no_software_version(
     assert f"Django/{django.get_version()}" not in text
     assert django.get_version() not in text
     assert f"Python/{platform.python_version()}" not in text
+
+
+# --- A report's text and handling: only for who triages (reports/visibility.py) -----------------
+
+# Planted in hamlet B: an anonymous tip's text (with the tipster's phone, as the tip form
+# invites), the tipster's later addition, and the outcome of the report the police handled.
+REPORT_MARKERS = {
+    "text of an anonymous tip": re.compile("tipqvexil", re.IGNORECASE),
+    "addition of the tipster": re.compile("addqvexil", re.IGNORECASE),
+    "outcome of a report": re.compile("outqvexil", re.IGNORECASE),
+}
+# Only those who triage hamlet B read them: the police (officer_a triages hamlet A only).
+READS_REPORT_MARKERS = {"police"}
+
+
+@pytest.fixture
+def planted(world: World) -> World:
+    from reports.models import ReportEvent, TipAccess
+
+    tip = world.get(TipAccess, "B").report
+    tip.description = "Có người bán ma túy. Gọi tôi: Tipqvexil 0912 000 111"
+    tip.save()
+    ReportEvent.objects.create(
+        report=tip, kind=ReportEvent.Kind.COMMENT, text="Thêm: xe đỏ, Addqvexil", shared=True
+    )
+    IncidentReport.objects.filter(pk=world.get(IncidentReport, "B").pk).update(
+        outcome="Bắt được nghi phạm nhờ hàng xóm Outqvexil", valuable_tip=True
+    )
+    return world
+
+
+def report_urls(world: World) -> list[str]:
+    """Every GET URL, the tip's own pages, the queue's exports, searches for the planted words."""
+    from reports.models import TipAccess
+
+    urls = urls_to_scan(world)
+    tip = world.get(TipAccess, "B").report_id
+    api_tip = reverse("api:report-detail", args=[tip])
+    urls += [reverse("reports:report-detail", args=[tip]), api_tip, f"{api_tip}comments/"]
+    queue, queue_export = reverse("reports:report-list"), reverse("reports:queue-export")
+    for term in ("tipqvex", "addqvex", "outqvex"):
+        urls += [
+            f"{reverse('api:report-list')}?search={term}",
+            f"{queue}?status=all&q={term}",
+            f"{queue_export}?format=csv&status=all&q={term}",
+        ]
+    return urls
+
+
+def found_report_markers(client: Client, urls: list[str]) -> Iterator[tuple[str, str]]:
+    for url in urls:
+        try:
+            text = readable(client.get(url))
+        except Unread:
+            continue  # the PDFs are the review's and the posters': no report text in them
+        for marker, pattern in REPORT_MARKERS.items():
+            if pattern.search(text):
+                yield url, marker
+
+
+@pytest.mark.parametrize("persona", sorted(set(FORBIDDEN_MARKERS) - READS_REPORT_MARKERS))
+def test_a_reports_text_and_outcome_reach_only_who_triages(
+    persona: str, planted: World, client_for: Callable[[str], Client]
+) -> None:
+    found = list(found_report_markers(client_for(persona), report_urls(planted)))
+    assert not found, "\n".join(f"{persona} GET {url}: {marker}" for url, marker in found)
+
+
+def test_the_scan_finds_the_reports_text_and_outcome_for_the_police(
+    planted: World, client_for: Callable[[str], Client]
+) -> None:
+    found = {
+        marker for _url, marker in found_report_markers(client_for("police"), report_urls(planted))
+    }
+    assert found == set(REPORT_MARKERS)
