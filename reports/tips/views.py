@@ -29,7 +29,7 @@ from . import ratelimit
 from .forms import AddInformationForm, TipForm, TrackForm
 from .services import tip_add_information, tip_find, tip_submit
 
-PHOTO_ERRORS = {"attachment_too_large", "attachment_type", "tip_photo_type", "tip_photo_unreadable"}
+PHOTO_ERRORS = {"attachment_too_large", "attachment_type", "tip_photo_type", "photo_unreadable"}
 
 
 def anonymous(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
