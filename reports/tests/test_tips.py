@@ -24,6 +24,7 @@ from reports.tips.services import tip_reply, tip_submit
 pytestmark = pytest.mark.django_db
 
 IP = "203.0.113.77"
+SAME_ORIGIN = "same-origin"  # what a browser sends with a form posted from our own page
 CODE_RE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
 
@@ -49,7 +50,7 @@ def post_tip(client: Client, commune: Commune, hamlet: Hamlet, **extra):
         "website": "",
         **extra,
     }
-    return client.post(tip_url(commune), data)
+    return client.post(tip_url(commune), data, HTTP_SEC_FETCH_SITE=SAME_ORIGIN)
 
 
 def code_of(response) -> str:
@@ -58,7 +59,11 @@ def code_of(response) -> str:
 
 
 def track(client: Client, code: str, **extra):
-    return client.post(reverse("tips:track"), {"code": code, "website": "", **extra})
+    return client.post(
+        reverse("tips:track"),
+        {"code": code, "website": "", **extra},
+        HTTP_SEC_FETCH_SITE=SAME_ORIGIN,
+    )
 
 
 def jpeg_with_gps() -> bytes:
@@ -83,7 +88,7 @@ def test_the_form_is_public_and_offers_the_communes_hamlets_only(
     form = response.context["form"]
     assert set(form.fields["hamlet"].queryset) == {hamlet_a, hamlet_b}
     assert form.initial["hamlet"] == hamlet_b
-    assert 'name="csrfmiddlewaretoken"' in response.content.decode()
+    assert 'name="csrfmiddlewaretoken"' not in response.content.decode()  # no CSRF cookie
     assert client.get(reverse("tips:new", args=["99999"])).status_code == 404
 
 
@@ -192,11 +197,53 @@ def test_html_in_the_description_is_shown_as_text(client, commune, hamlet_a) -> 
     assert "<script>alert" not in body
 
 
-def test_csrf_stays_on(commune, hamlet_a) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_SEC_FETCH_SITE": "same-site"},
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {},  # neither header: not a browser posting our form
+    ],
+    ids=["cross-site", "same-site", "foreign-origin", "null-origin", "no-header"],
+)
+def test_a_post_from_another_site_is_refused(commune, hamlet_a, headers) -> None:
+    """The tip pages have no CSRF cookie; Sec-Fetch-Site / Origin stand in for it."""
     strict = Client(enforce_csrf_checks=True, REMOTE_ADDR=IP)
-    assert post_tip(strict, commune, hamlet_a).status_code == 403
-    assert strict.post(reverse("tips:track"), {"code": "x"}).status_code == 403
+    data = {"hamlet": hamlet_a.pk, "category": "crime", "description": "x" * 20, "website": ""}
+    assert strict.post(tip_url(commune), data, **headers).status_code == 403
+    assert strict.post(reverse("tips:track"), {"code": "x"}, **headers).status_code == 403
     assert not IncidentReport.objects.exists()
+
+
+def test_a_post_from_our_own_page_needs_no_csrf_cookie(commune, hamlet_a) -> None:
+    strict = Client(enforce_csrf_checks=True, REMOTE_ADDR=IP)
+    assert post_tip(strict, commune, hamlet_a).status_code == 200
+    data = {"hamlet": hamlet_a.pk, "category": "crime", "description": "y" * 20, "website": ""}
+    # A browser that sends no Sec-Fetch-Site: its Origin must be this site's.
+    same = strict.post(tip_url(commune), data, HTTP_ORIGIN="http://testserver")
+    assert same.status_code == 200
+    assert IncidentReport.objects.count() == 2
+
+
+def test_the_tip_pages_leave_no_cookie(commune, hamlet_a) -> None:
+    """No csrftoken (a year long), session, language or messages cookie on the tipster's phone."""
+    client = Client(REMOTE_ADDR=IP)
+    answers = [
+        client.get(tip_url(commune)),
+        client.get(reverse("tips:track")),
+        post_tip(client, commune, hamlet_a),
+        post_tip(client, commune, hamlet_a, website="spam"),  # honeypot
+        post_tip(client, commune, hamlet_a, description=""),  # invalid form
+    ]
+    code = code_of(answers[2])
+    answers += [track(client, code), track(client, code, text="Thêm tin."), track(client, "zz")]
+    for response in answers:
+        assert response.status_code in (200, 400, 404)
+        assert not response.cookies, (response.request["PATH_INFO"], list(response.cookies))
+        assert "Set-Cookie" not in response.headers
+    assert not client.cookies
 
 
 # --- floods -------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ file name. The code is returned once, to be shown once, and is never logged.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -54,6 +56,24 @@ def _without_metadata(uploaded_file: UploadedFile) -> UploadedFile:
     return photo_clean(uploaded_file, name="tip-photo")
 
 
+def _minute() -> datetime.datetime:
+    """Now, to the minute: the times stored of a tip are no finer, so that they cannot be
+    matched with a web server's or a proxy's log of the request that filed it."""
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+def _coarsen(report: IncidentReport) -> None:
+    """Every time stored when the tip was filed, the report's, its timeline's, its photo's, its
+    tracking code's and their audit entries', rounded down to the minute."""
+    minute = _minute()
+    IncidentReport.objects.filter(pk=report.pk).update(created_at=minute, updated_at=minute)
+    for model in (ReportEvent, Attachment, TipAccess):
+        model.objects.filter(report=report).update(created_at=minute)
+    for obj in [report, *TipAccess.objects.filter(report=report)]:  # the audited ones
+        LogEntry.objects.get_for_object(obj).update(timestamp=minute)
+    report.created_at = report.updated_at = minute
+
+
 def _title(category: str) -> str:
     # Stored text is in the commune's language, like the erasure note of services.py.
     with translation.override(settings.LANGUAGE_CODE):
@@ -94,6 +114,7 @@ def tip_submit(
                 TipAccess.objects.create(report=report, code_hash=codes.code_hash(code))
         except IntegrityError:
             continue
+        _coarsen(report)
         return FiledTip(report=report, code=code)
     raise RuntimeError("could not draw a unique tracking code")
 
@@ -134,7 +155,12 @@ def tip_add_information(*, access: TipAccess, text: str) -> ReportEvent:
             code="tip_closed",
         )
     event = ReportEvent(
-        report=report, kind=ReportEvent.Kind.COMMENT, actor=None, text=text, shared=True
+        report=report,
+        kind=ReportEvent.Kind.COMMENT,
+        actor=None,
+        text=text,
+        shared=True,
+        created_at=_minute(),  # no finer than the minute, like the tip (_coarsen)
     )
     event.full_clean()
     event.save()
