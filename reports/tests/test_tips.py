@@ -428,3 +428,99 @@ def test_codes_survive_a_rotated_secret_key(settings, commune, hamlet_a) -> None
     assert tip_find(filed.code) == filed.report.tip_access
     settings.SECRET_KEY_FALLBACKS = []
     assert tip_find(filed.code) is None
+
+
+# --- the body, before it is read ------------------------------------------------------------
+
+
+class _Unreadable(io.RawIOBase):
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args) -> bytes:
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def test_a_huge_body_is_refused_from_its_content_length_without_reading(client, commune) -> None:
+    response = client.post(
+        tip_url(commune),
+        HTTP_SEC_FETCH_SITE=SAME_ORIGIN,
+        CONTENT_TYPE="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(400 * 1024 * 1024),
+        **{"wsgi.input": _Unreadable()},
+    )
+    assert response.status_code == 413
+    assert "quá lớn" in response.content.decode()
+    assert not IncidentReport.objects.exists()
+
+
+def test_the_rate_limit_answers_before_the_body_is_parsed(client, commune, hamlet_a) -> None:
+    for _ in range(ratelimit.SUBMIT.count):
+        assert post_tip(client, commune, hamlet_a).status_code == 200
+    response = client.post(
+        tip_url(commune),
+        HTTP_SEC_FETCH_SITE=SAME_ORIGIN,
+        CONTENT_TYPE="multipart/form-data; boundary=x",
+        CONTENT_LENGTH="5000",
+        **{"wsgi.input": _Unreadable()},
+    )
+    assert response.status_code == 429
+
+
+def test_a_large_photo_is_stored_downscaled(client, commune, hamlet_a, monkeypatch) -> None:
+    from binhyen import images
+
+    monkeypatch.setattr(images, "DOWNSCALE_PIXELS", 100 * 100)
+    monkeypatch.setattr(images, "MAX_SIDE", 50)
+    out = io.BytesIO()
+    Image.new("RGB", (300, 150), "green").save(out, format="JPEG")
+    photo = SimpleUploadedFile("big.jpg", out.getvalue(), content_type="image/jpeg")
+    assert post_tip(client, commune, hamlet_a, photo=photo).status_code == 200
+    with Image.open(Attachment.objects.get().file) as stored:
+        assert stored.size == (50, 25)
+
+
+# --- times ----------------------------------------------------------------------------------
+
+
+def test_the_times_of_a_tip_are_stored_to_the_minute_only(client, commune, hamlet_a) -> None:
+    """A stored time to the microsecond could be matched with a log of the request."""
+    from auditlog.models import LogEntry
+
+    photo = SimpleUploadedFile("a.jpg", jpeg_with_gps(), content_type="image/jpeg")
+    code = code_of(post_tip(client, commune, hamlet_a, photo=photo))
+    track(client, code, text="Thêm: họ chơi đến 2 giờ sáng.")
+    report = IncidentReport.objects.get()
+    times = [report.created_at, report.updated_at, TipAccess.objects.get().created_at]
+    times += [event.created_at for event in report.events.all()]
+    times += [attachment.created_at for attachment in report.attachments.all()]
+    times += [entry.timestamp for entry in LogEntry.objects.get_for_object(report)]
+    assert len(times) >= 6
+    for moment in times:
+        assert (moment.second, moment.microsecond) == (0, 0), moment
+
+
+# --- error reports --------------------------------------------------------------------------
+
+
+def test_an_error_report_of_a_tip_carries_nothing_of_it(rf, commune, hamlet_a) -> None:
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    from reports.tips import views
+
+    secret = "Zyxwv-tip-secret-4417"
+    data = {"hamlet": hamlet_a.pk, "category": "crime", "description": secret, "website": ""}
+    request = rf.post(tip_url(commune), data, HTTP_SEC_FETCH_SITE=SAME_ORIGIN, REMOTE_ADDR=IP)
+    with mock.patch.object(views, "tip_submit", side_effect=RuntimeError("boom")):
+        try:
+            views.tip_new(request, commune_code=commune.code)
+        except RuntimeError:
+            kind, value, trace = sys.exc_info()
+            # From the view's frame on: this test's own frame holds the secret, of course.
+            report = ExceptionReporter(request, kind, value, trace.tb_next)
+            text = report.get_traceback_text() + report.get_traceback_html()
+    assert "boom" in text  # the report was made
+    assert secret not in text
