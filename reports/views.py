@@ -213,7 +213,7 @@ def _my_reports(request: HttpRequest) -> HttpResponse:
     "informant_name", "informant_phone", "informant_address", "informant_relation"
 )
 @login_required
-@sensitive_variables("form")
+@sensitive_variables()
 def report_create_page(request: HttpRequest) -> HttpResponse:
     require_perm(request, "reports.add_incidentreport")
     if not hamlets_for(request.user).exists():
@@ -230,7 +230,7 @@ def report_create_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/incidentreport_form.html", {"form": form})
 
 
-@sensitive_variables("form")
+@sensitive_variables()
 def _file(request: HttpRequest, form: ReportForm) -> IncidentReport | None:
     """The report and its files in one transaction: a refused file saves nothing (and the
     files already written for it are removed). Errors go onto the form."""
@@ -492,7 +492,7 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
 
 @sensitive_post_parameters()
 @login_required
-@sensitive_variables("identity", "context", "response", "form")
+@sensitive_variables()  # every frame under it: render() holds the identity too
 def informant_reveal_page(request: HttpRequest, report_id: int) -> HttpResponse:
     """One report's informant, for a user with reports.view_informant who gives a reason; the
     service logs the reveal. The identity is in this response only, which nothing may store."""
