@@ -22,13 +22,14 @@ RUN python -c "import pathlib, polib; [polib.pofile(str(p)).save_as_mofile(str(p
 # --- Runtime ----------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm AS runtime
 
+# The access log blanks the client's address, user agent and time on /tip/ (binhyen/gunicorn.py).
 # WEB_CONCURRENCY is gunicorn's own default for --workers; override it in .env (about 2 × cores + 1).
 # DATA_DIR is the folder of files the portal writes (uploads), relative to /app; the compose
 # file mounts a named volume on /app/var.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     WEB_CONCURRENCY=3 \
-    GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --access-logfile - --error-logfile - --worker-tmp-dir /dev/shm --timeout 60 --max-requests 1000 --max-requests-jitter 100" \
+    GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --access-logfile - --logger-class binhyen.gunicorn.Logger --error-logfile - --worker-tmp-dir /dev/shm --timeout 60 --max-requests 1000 --max-requests-jitter 100" \
     DATA_DIR=var
 
 # WeasyPrint (PDF) needs Pango and HarfBuzz; DejaVu has every Vietnamese letter, Liberation

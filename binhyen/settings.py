@@ -366,6 +366,16 @@ STORAGES = {
 }
 MEDIA_ROOT = DATA_DIR / "media"
 
+# --- Uploads: what a request may make us read -----------------------------------------------
+# Form fields (not files) of one request, in memory: far above any form of ours.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # the admin's bulk actions post one field per row
+DATA_UPLOAD_MAX_NUMBER_FILES = 10  # a report takes at most 5 photos
+# A file above this is streamed to a temporary file instead of held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The tip pages refuse a larger body from its Content-Length before reading it
+# (reports/tips/views.py MAX_BODY); the reverse proxy should cap bodies too (client_max_body_size).
+
 # --- Forms --------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

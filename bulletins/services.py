@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import NotificationMessage, notifications_send_many
+from binhyen.images import photo_clean
 from binhyen.sniff import EXTENSIONS, sniff
 from groups.access import hamlets_for
 from groups.models import Commune, Hamlet, ZaloGroup
@@ -228,9 +229,12 @@ def bulletin_image_add(*, actor: User, bulletin: Bulletin, uploaded_file: Upload
                 _("A bulletin has at most %(max)d pictures.") % {"max": Bulletin.MAX_IMAGES},
                 code="image_count",
             )
+        original_name = Path(uploaded_file.name or "image").name[:255]
+        # Only the pixels are kept (binhyen.images): no position, camera or comment.
+        uploaded_file = photo_clean(uploaded_file, name="image")
         image = BulletinImage(
             bulletin=bulletin,
-            original_name=Path(uploaded_file.name or "image").name[:255],
+            original_name=original_name,
             content_type=content_type,
             size=uploaded_file.size,
         )
@@ -521,6 +525,7 @@ def _record(
             )
         if proof_image.size > BulletinImage.MAX_SIZE:
             raise ValidationError({"proof_image": _("The picture is larger than 5 MB.")})
+        proof_image = photo_clean(proof_image, name="proof")
         proof_name = posting.proof_image.field.generate_filename(
             posting, f"proof{EXTENSIONS[content_type]}"
         )

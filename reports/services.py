@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from binhyen.celery import enqueue_on_commit
+from binhyen.images import photo_clean
 from binhyen.sniff import EXTENSIONS, sniff
 from groups.access import hamlets_for
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
@@ -397,6 +398,8 @@ def store_attachment(
     Call inside a transaction."""
     _lock(report)  # the count limit holds when two uploads arrive at once
     content_type = _check_upload(report, uploaded_file, name)
+    # Only the pixels of a photo are kept (binhyen.images): no position, camera or comment.
+    uploaded_file = photo_clean(uploaded_file, name=name)
     attachment = Attachment(
         report=report,
         original_name=name,

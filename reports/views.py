@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -206,7 +207,13 @@ def _my_reports(request: HttpRequest) -> HttpResponse:
 # --- filing --------------------------------------------------------------------------------
 
 
+# An error report (mail to ADMINS, Sentry) never carries the informant's identity: the POST
+# fields and the local variables holding them are cleansed by Django's exception filter.
+@sensitive_post_parameters(
+    "informant_name", "informant_phone", "informant_address", "informant_relation"
+)
 @login_required
+@sensitive_variables()
 def report_create_page(request: HttpRequest) -> HttpResponse:
     require_perm(request, "reports.add_incidentreport")
     if not hamlets_for(request.user).exists():
@@ -223,6 +230,7 @@ def report_create_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/incidentreport_form.html", {"form": form})
 
 
+@sensitive_variables()
 def _file(request: HttpRequest, form: ReportForm) -> IncidentReport | None:
     """The report and its files in one transaction: a refused file saves nothing (and the
     files already written for it are removed). Errors go onto the form."""
@@ -484,7 +492,9 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
 # --- the informant ---------------------------------------------------------------------------
 
 
+@sensitive_post_parameters()
 @login_required
+@sensitive_variables()  # every frame under it: render() holds the identity too
 def informant_reveal_page(request: HttpRequest, report_id: int) -> HttpResponse:
     """One report's informant, for a user with reports.view_informant who gives a reason; the
     service logs the reveal. The identity is in this response only, which nothing may store."""

@@ -15,11 +15,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import ConnectionHandler
 
 from binhyen.backup import BackupError, backup, restore, table_counts
+from bulletins.tests.factories import PNG  # a real PNG: stored photos are re-encoded
 from reports import crypto
 from reports.services import attachment_add
 from reports.tests.factories import INFORMANT, MARKER, file_report
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 
 @pytest.fixture

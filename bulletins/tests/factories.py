@@ -22,10 +22,10 @@ from bulletins.models import (
 )
 from groups.models import Hamlet, ZaloGroup
 
-# The smallest valid PNG (1×1): what an image upload's content sniffing accepts.
+# The smallest valid PNG (1×1), as binhyen.images writes it (so stored bytes equal it).
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc````\x00\x00\x00\x05\x00\x01\xa5\xf6E@\x00"
     b"\x00\x00\x00IEND\xaeB`\x82"
 )
 

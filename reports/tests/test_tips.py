@@ -24,6 +24,7 @@ from reports.tips.services import tip_reply, tip_submit
 pytestmark = pytest.mark.django_db
 
 IP = "203.0.113.77"
+SAME_ORIGIN = "same-origin"  # what a browser sends with a form posted from our own page
 CODE_RE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
 
@@ -49,7 +50,7 @@ def post_tip(client: Client, commune: Commune, hamlet: Hamlet, **extra):
         "website": "",
         **extra,
     }
-    return client.post(tip_url(commune), data)
+    return client.post(tip_url(commune), data, HTTP_SEC_FETCH_SITE=SAME_ORIGIN)
 
 
 def code_of(response) -> str:
@@ -58,7 +59,11 @@ def code_of(response) -> str:
 
 
 def track(client: Client, code: str, **extra):
-    return client.post(reverse("tips:track"), {"code": code, "website": "", **extra})
+    return client.post(
+        reverse("tips:track"),
+        {"code": code, "website": "", **extra},
+        HTTP_SEC_FETCH_SITE=SAME_ORIGIN,
+    )
 
 
 def jpeg_with_gps() -> bytes:
@@ -83,7 +88,7 @@ def test_the_form_is_public_and_offers_the_communes_hamlets_only(
     form = response.context["form"]
     assert set(form.fields["hamlet"].queryset) == {hamlet_a, hamlet_b}
     assert form.initial["hamlet"] == hamlet_b
-    assert 'name="csrfmiddlewaretoken"' in response.content.decode()
+    assert 'name="csrfmiddlewaretoken"' not in response.content.decode()  # no CSRF cookie
     assert client.get(reverse("tips:new", args=["99999"])).status_code == 404
 
 
@@ -192,11 +197,53 @@ def test_html_in_the_description_is_shown_as_text(client, commune, hamlet_a) -> 
     assert "<script>alert" not in body
 
 
-def test_csrf_stays_on(commune, hamlet_a) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_SEC_FETCH_SITE": "same-site"},
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {},  # neither header: not a browser posting our form
+    ],
+    ids=["cross-site", "same-site", "foreign-origin", "null-origin", "no-header"],
+)
+def test_a_post_from_another_site_is_refused(commune, hamlet_a, headers) -> None:
+    """The tip pages have no CSRF cookie; Sec-Fetch-Site / Origin stand in for it."""
     strict = Client(enforce_csrf_checks=True, REMOTE_ADDR=IP)
-    assert post_tip(strict, commune, hamlet_a).status_code == 403
-    assert strict.post(reverse("tips:track"), {"code": "x"}).status_code == 403
+    data = {"hamlet": hamlet_a.pk, "category": "crime", "description": "x" * 20, "website": ""}
+    assert strict.post(tip_url(commune), data, **headers).status_code == 403
+    assert strict.post(reverse("tips:track"), {"code": "x"}, **headers).status_code == 403
     assert not IncidentReport.objects.exists()
+
+
+def test_a_post_from_our_own_page_needs_no_csrf_cookie(commune, hamlet_a) -> None:
+    strict = Client(enforce_csrf_checks=True, REMOTE_ADDR=IP)
+    assert post_tip(strict, commune, hamlet_a).status_code == 200
+    data = {"hamlet": hamlet_a.pk, "category": "crime", "description": "y" * 20, "website": ""}
+    # A browser that sends no Sec-Fetch-Site: its Origin must be this site's.
+    same = strict.post(tip_url(commune), data, HTTP_ORIGIN="http://testserver")
+    assert same.status_code == 200
+    assert IncidentReport.objects.count() == 2
+
+
+def test_the_tip_pages_leave_no_cookie(commune, hamlet_a) -> None:
+    """No csrftoken (a year long), session, language or messages cookie on the tipster's phone."""
+    client = Client(REMOTE_ADDR=IP)
+    answers = [
+        client.get(tip_url(commune)),
+        client.get(reverse("tips:track")),
+        post_tip(client, commune, hamlet_a),
+        post_tip(client, commune, hamlet_a, website="spam"),  # honeypot
+        post_tip(client, commune, hamlet_a, description=""),  # invalid form
+    ]
+    code = code_of(answers[2])
+    answers += [track(client, code), track(client, code, text="Thêm tin."), track(client, "zz")]
+    for response in answers:
+        assert response.status_code in (200, 400, 404)
+        assert not response.cookies, (response.request["PATH_INFO"], list(response.cookies))
+        assert "Set-Cookie" not in response.headers
+    assert not client.cookies
 
 
 # --- floods -------------------------------------------------------------------------------
@@ -381,3 +428,99 @@ def test_codes_survive_a_rotated_secret_key(settings, commune, hamlet_a) -> None
     assert tip_find(filed.code) == filed.report.tip_access
     settings.SECRET_KEY_FALLBACKS = []
     assert tip_find(filed.code) is None
+
+
+# --- the body, before it is read ------------------------------------------------------------
+
+
+class _Unreadable(io.RawIOBase):
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args) -> bytes:
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def test_a_huge_body_is_refused_from_its_content_length_without_reading(client, commune) -> None:
+    response = client.post(
+        tip_url(commune),
+        HTTP_SEC_FETCH_SITE=SAME_ORIGIN,
+        CONTENT_TYPE="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(400 * 1024 * 1024),
+        **{"wsgi.input": _Unreadable()},
+    )
+    assert response.status_code == 413
+    assert "quá lớn" in response.content.decode()
+    assert not IncidentReport.objects.exists()
+
+
+def test_the_rate_limit_answers_before_the_body_is_parsed(client, commune, hamlet_a) -> None:
+    for _ in range(ratelimit.SUBMIT.count):
+        assert post_tip(client, commune, hamlet_a).status_code == 200
+    response = client.post(
+        tip_url(commune),
+        HTTP_SEC_FETCH_SITE=SAME_ORIGIN,
+        CONTENT_TYPE="multipart/form-data; boundary=x",
+        CONTENT_LENGTH="5000",
+        **{"wsgi.input": _Unreadable()},
+    )
+    assert response.status_code == 429
+
+
+def test_a_large_photo_is_stored_downscaled(client, commune, hamlet_a, monkeypatch) -> None:
+    from binhyen import images
+
+    monkeypatch.setattr(images, "DOWNSCALE_PIXELS", 100 * 100)
+    monkeypatch.setattr(images, "MAX_SIDE", 50)
+    out = io.BytesIO()
+    Image.new("RGB", (300, 150), "green").save(out, format="JPEG")
+    photo = SimpleUploadedFile("big.jpg", out.getvalue(), content_type="image/jpeg")
+    assert post_tip(client, commune, hamlet_a, photo=photo).status_code == 200
+    with Image.open(Attachment.objects.get().file) as stored:
+        assert stored.size == (50, 25)
+
+
+# --- times ----------------------------------------------------------------------------------
+
+
+def test_the_times_of_a_tip_are_stored_to_the_minute_only(client, commune, hamlet_a) -> None:
+    """A stored time to the microsecond could be matched with a log of the request."""
+    from auditlog.models import LogEntry
+
+    photo = SimpleUploadedFile("a.jpg", jpeg_with_gps(), content_type="image/jpeg")
+    code = code_of(post_tip(client, commune, hamlet_a, photo=photo))
+    track(client, code, text="Thêm: họ chơi đến 2 giờ sáng.")
+    report = IncidentReport.objects.get()
+    times = [report.created_at, report.updated_at, TipAccess.objects.get().created_at]
+    times += [event.created_at for event in report.events.all()]
+    times += [attachment.created_at for attachment in report.attachments.all()]
+    times += [entry.timestamp for entry in LogEntry.objects.get_for_object(report)]
+    assert len(times) >= 6
+    for moment in times:
+        assert (moment.second, moment.microsecond) == (0, 0), moment
+
+
+# --- error reports --------------------------------------------------------------------------
+
+
+def test_an_error_report_of_a_tip_carries_nothing_of_it(rf, commune, hamlet_a) -> None:
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    from reports.tips import views
+
+    secret = "Zyxwv-tip-secret-4417"
+    data = {"hamlet": hamlet_a.pk, "category": "crime", "description": secret, "website": ""}
+    request = rf.post(tip_url(commune), data, HTTP_SEC_FETCH_SITE=SAME_ORIGIN, REMOTE_ADDR=IP)
+    with mock.patch.object(views, "tip_submit", side_effect=RuntimeError("boom")):
+        try:
+            views.tip_new(request, commune_code=commune.code)
+        except RuntimeError:
+            kind, value, trace = sys.exc_info()
+            # From the view's frame on: this test's own frame holds the secret, of course.
+            report = ExceptionReporter(request, kind, value, trace.tb_next)
+            text = report.get_traceback_text() + report.get_traceback_html()
+    assert "boom" in text  # the report was made
+    assert secret not in text

@@ -8,17 +8,19 @@ file name. The code is returned once, to be shown once, and is never logged.
 
 from __future__ import annotations
 
-import io
+import datetime
 from dataclasses import dataclass
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from binhyen.images import FORMATS, photo_clean
 from binhyen.sniff import EXTENSIONS, sniff
 from groups.access import hamlets_for
 from groups.models import Hamlet
@@ -28,12 +30,9 @@ from ..models import Attachment, Category, Channel, IncidentReport, ReportEvent,
 from . import codes
 
 ADDITION_MAX_LENGTH = 2000
-# A phone photo has 12–50 megapixels; more than this is refused before it is decoded (a small
-# file can expand to gigabytes of pixels).
-MAX_PIXELS = 64_000_000
-# Types whose metadata we can remove by re-encoding the pixels (Pillow). HEIC and PDF carry
-# metadata we cannot strip here, so a tipster is asked for a JPEG, PNG or WebP photo.
-STRIPPABLE = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+# HEIC and PDF carry metadata we cannot strip here, so a tipster is asked for a JPEG, PNG or
+# WebP photo (binhyen.images re-encodes those from their pixels, within a pixel budget).
+STRIPPABLE = FORMATS
 
 
 @dataclass(frozen=True)
@@ -43,9 +42,9 @@ class FiledTip:
 
 
 def _without_metadata(uploaded_file: UploadedFile) -> UploadedFile:
-    """The photo re-encoded from its pixels only (turned upright first), with a neutral name.
-    A file that is not a photo at all is passed on untouched, for the shared checks
-    (services.store_attachment) to refuse with their message."""
+    """The photo with its pixels only (binhyen.images) and a neutral name. A file that is not a
+    photo at all is passed on untouched, for the shared checks (services.store_attachment) to
+    refuse with their message."""
     content_type = sniff(uploaded_file)
     if content_type is None or uploaded_file.size > Attachment.MAX_SIZE:
         return uploaded_file
@@ -54,23 +53,25 @@ def _without_metadata(uploaded_file: UploadedFile) -> UploadedFile:
             _("Send the photo as JPEG, PNG or WebP (an iPhone can share a photo as JPEG)."),
             code="tip_photo_type",
         )
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    return photo_clean(uploaded_file, name="tip-photo")
 
-    try:
-        with Image.open(uploaded_file) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise ValueError("too many pixels")
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-            out = io.BytesIO()
-            # No exif=, icc_profile= or pnginfo=: nothing but the pixels is written.
-            upright.save(out, format=STRIPPABLE[content_type], quality=90)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
-        raise ValidationError(
-            _("The photo could not be read. Try another photo."), code="tip_photo_unreadable"
-        ) from exc
-    name = f"tip-photo{EXTENSIONS[content_type]}"
-    return SimpleUploadedFile(name, out.getvalue(), content_type=content_type)
+
+def _minute() -> datetime.datetime:
+    """Now, to the minute: the times stored of a tip are no finer, so that they cannot be
+    matched with a web server's or a proxy's log of the request that filed it."""
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+def _coarsen(report: IncidentReport) -> None:
+    """Every time stored when the tip was filed, the report's, its timeline's, its photo's, its
+    tracking code's and their audit entries', rounded down to the minute."""
+    minute = _minute()
+    IncidentReport.objects.filter(pk=report.pk).update(created_at=minute, updated_at=minute)
+    for model in (ReportEvent, Attachment, TipAccess):
+        model.objects.filter(report=report).update(created_at=minute)
+    for obj in [report, *TipAccess.objects.filter(report=report)]:  # the audited ones
+        LogEntry.objects.get_for_object(obj).update(timestamp=minute)
+    report.created_at = report.updated_at = minute
 
 
 def _title(category: str) -> str:
@@ -113,6 +114,7 @@ def tip_submit(
                 TipAccess.objects.create(report=report, code_hash=codes.code_hash(code))
         except IntegrityError:
             continue
+        _coarsen(report)
         return FiledTip(report=report, code=code)
     raise RuntimeError("could not draw a unique tracking code")
 
@@ -153,7 +155,12 @@ def tip_add_information(*, access: TipAccess, text: str) -> ReportEvent:
             code="tip_closed",
         )
     event = ReportEvent(
-        report=report, kind=ReportEvent.Kind.COMMENT, actor=None, text=text, shared=True
+        report=report,
+        kind=ReportEvent.Kind.COMMENT,
+        actor=None,
+        text=text,
+        shared=True,
+        created_at=_minute(),  # no finer than the minute, like the tip (_coarsen)
     )
     event.full_clean()
     event.save()

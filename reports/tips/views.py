@@ -1,4 +1,10 @@
-"""The public tip pages: no login, CSRF on, rate-limited, nothing about the visitor kept.
+"""The public tip pages: no login, rate-limited, nothing about the visitor kept, no cookie left.
+
+CSRF: the tip pages leave no cookie on the tipster's phone, so not Django's csrftoken cookie
+either (it lives a year). A POST is accepted only from our own pages instead: the browser's
+Sec-Fetch-Site is same-origin, or, from a browser that does not send it, the Origin is this
+site's (`_same_origin`). Before the body is read, a POST larger than MAX_BODY is refused from its
+Content-Length (413) and the rate limit is counted, so a flood costs us no parsing.
 
 The tracking code is shown in the answer to the POST that filed the tip (no redirect): putting it
 in the session or a message cookie to show after a redirect would store it in clear. Codes are
@@ -16,20 +22,27 @@ import segno
 from auditlog.cid import correlation_id
 from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from groups.models import Commune, Hamlet
 
+from ..models import Attachment
 from . import ratelimit
 from .forms import AddInformationForm, TipForm, TrackForm
 from .services import tip_add_information, tip_find, tip_submit
 
-PHOTO_ERRORS = {"attachment_too_large", "attachment_type", "tip_photo_type", "tip_photo_unreadable"}
+# The largest tip POST: one photo (Attachment.MAX_SIZE) and the form's text, with room for the
+# multipart framing. Anything announcing more is refused before a byte of it is read.
+MAX_BODY = Attachment.MAX_SIZE + 256 * 1024
+PHOTO_ERRORS = {"attachment_too_large", "attachment_type", "tip_photo_type", "photo_unreadable"}
 
 
 def anonymous(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -44,6 +57,45 @@ def anonymous(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def _same_origin(request: HttpRequest) -> bool:
+    """The POST comes from a page of this site (see the module docstring)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("Origin")
+    return origin is not None and origin == f"{request.scheme}://{request.get_host()}"
+
+
+def guarded(limit: ratelimit.Limit) -> Callable[[Callable[..., HttpResponse]], Callable]:
+    """For a tip view: a POST is refused when cross-site (403), announced larger than MAX_BODY
+    (413), or over the rate `limit` (429), all before its body is read."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST":
+                if not _same_origin(request):
+                    return HttpResponseForbidden(_("This form must be sent from its own page."))
+                try:
+                    length = int(request.META.get("CONTENT_LENGTH") or 0)
+                except ValueError:
+                    length = MAX_BODY + 1
+                if length > MAX_BODY:
+                    return HttpResponse(
+                        _("The tip is too large: send one photo of at most %(max)d MB.")
+                        % {"max": Attachment.MAX_SIZE // (1024 * 1024)},
+                        status=413,
+                        content_type="text/plain; charset=utf-8",
+                    )
+                if not ratelimit.hit(request, limit):
+                    return _limited(request)
+            return view(request, *args, **kwargs)
+
+        return csrf_exempt(wrapped)
+
+    return decorate
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -64,7 +116,10 @@ def _refused(request: HttpRequest, template: str, context: dict) -> HttpResponse
 
 
 @anonymous
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
+@guarded(ratelimit.SUBMIT)
+@sensitive_variables()
 def tip_new(request: HttpRequest, commune_code: str) -> HttpResponse:
     """The anonymous tip form of a commune (the QR code's target); `?hamlet=<code>` preselects
     the hamlet of the group that shared it."""
@@ -77,8 +132,6 @@ def tip_new(request: HttpRequest, commune_code: str) -> HttpResponse:
     context = {"commune": commune, "form": form}
     if form.caught():
         return _refused(request, "reports/tip_form.html", context)
-    if not ratelimit.hit(request, ratelimit.SUBMIT):
-        return _limited(request)
     if form.is_valid():
         try:
             filed = tip_submit(
@@ -97,7 +150,10 @@ def tip_new(request: HttpRequest, commune_code: str) -> HttpResponse:
 
 
 @anonymous
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
+@guarded(ratelimit.TRACK)
+@sensitive_variables()
 def tip_track(request: HttpRequest) -> HttpResponse:
     """Follow a tip with its tracking code: status, the public reply, and more information."""
     if request.method == "GET":
@@ -106,8 +162,6 @@ def tip_track(request: HttpRequest) -> HttpResponse:
     form = (AddInformationForm if adding else TrackForm)(request.POST)
     if form.caught():
         return _refused(request, "reports/tip_track.html", {"form": TrackForm()})
-    if not ratelimit.hit(request, ratelimit.TRACK):
-        return _limited(request)
     access = tip_find(request.POST.get("code", ""))
     if access is None:
         # The same answer for a malformed code and an unknown one.

@@ -1,0 +1,57 @@
+"""An error report (mail to ADMINS, a tracker) made while a view handles an informant's
+identity or a tip carries none of it: the views mark their POST data and locals sensitive."""
+
+from __future__ import annotations
+
+import sys
+from unittest import mock
+
+import pytest
+from django.views.debug import ExceptionReporter
+
+from reports import views
+from reports.tests.factories import INFORMANT, MARKER
+
+pytestmark = pytest.mark.django_db
+
+
+def _report_of(call, request) -> str:
+    """The text and HTML error reports of the exception `call` raises, from the view's frame
+    on (the test's own frames hold the identity, of course)."""
+    try:
+        call()
+    except RuntimeError:
+        kind, value, trace = sys.exc_info()
+        report = ExceptionReporter(request, kind, value, trace.tb_next)
+        return report.get_traceback_text() + report.get_traceback_html()
+    raise AssertionError("no error")
+
+
+def test_filing_a_report_with_an_informant(rf, head_b, hamlet_b) -> None:
+    data = {
+        "hamlet": hamlet_b.pk,
+        "category": "crime",
+        "urgency": "normal",
+        "title": "Mất trộm gà",
+        "description": "Đêm qua mất 5 con gà.",
+        "informant_name": INFORMANT["name"],
+        "informant_phone": INFORMANT["phone"],
+        "informant_address": INFORMANT["address"],
+        "informant_relation": INFORMANT["relation_to_case"],
+    }
+    request = rf.post("/reports/new/", data)
+    request.user = head_b
+    with mock.patch.object(views, "report_create", side_effect=RuntimeError("boom")):
+        text = _report_of(lambda: views.report_create_page(request), request)
+    assert "boom" in text and "informant_name" in text  # the report was made, names kept
+    assert MARKER not in text and INFORMANT["phone"] not in text
+
+
+def test_revealing_an_informant(rf, police, report_b) -> None:
+    request = rf.post("/reveal/", {"reason": "Xác minh nguồn tin cho vụ án"})
+    request.user = police
+    # The identity is in the view's hands (its locals), then the page fails to render.
+    with mock.patch.object(views, "render", side_effect=RuntimeError("boom")):
+        text = _report_of(lambda: views.informant_reveal_page(request, report_b.pk), request)
+    assert "boom" in text
+    assert MARKER not in text and INFORMANT["phone"] not in text
