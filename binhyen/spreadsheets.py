@@ -38,12 +38,13 @@ _FORBIDDEN: Final = tuple(
 _OVERLAP: Final = max(len(marker) for marker in _FORBIDDEN) - 1
 
 
-def read_limited(file: IO[bytes], limit: int = MAX_FILE_BYTES) -> bytes:
-    """The file's bytes; ValidationError if it is larger than `limit`."""
+def read_limited(file: IO[bytes], limit: int | None = None) -> bytes:
+    """The file's bytes; ValidationError if it is larger than `limit` (MAX_FILE_BYTES)."""
+    limit = MAX_FILE_BYTES if limit is None else limit
     data = file.read(limit + 1)
     if len(data) > limit:
         raise ValidationError(
-            _("The file is larger than %(size)d MB.") % {"size": limit // (1024 * 1024)}
+            _("The file is larger than %(size)d MB.") % {"size": -(-limit // (1024 * 1024))}
         )
     return data
 
