@@ -301,3 +301,14 @@ def test_the_command_reads_at_most_the_file_size_limit(monkeypatch, tmp_path, re
     content = ("Họ và tên,Số điện thoại\n" + "An,0915550001\n" * 200).encode()
     assert "Tệp lớn hơn 1 MB" in command_refusal(tmp_path, content, "a.csv")
     assert not Member.objects.exists()
+
+
+def test_behind_the_guard_openpyxl_parses_through_defusedxml(monkeypatch, register):
+    """The second line: were the guard to miss a DTD, openpyxl (using defusedxml, a pinned
+    requirement) refuses it instead of expanding its entities. Kept small, so that without
+    defusedxml the expansion is only a long name, not a memory bomb."""
+    monkeypatch.setattr(importing, "check_xlsx", lambda data: None)
+    laughs = BILLION_LAUGHS.split("<!ENTITY lol5")[0] + "]>"
+    content = replaced({SHEET: sheet_xml(laughs, "&lol4;")})
+    with pytest.raises(ValidationError, match=UNREADABLE), translation.override("vi"):
+        read_rows(io.BytesIO(content), "a.xlsx")
