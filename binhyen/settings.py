@@ -294,7 +294,7 @@ CELERY_BEAT_SCHEDULE = {
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=300)
 # An import (admin page or command) that has not read its file after this many seconds is
 # refused with a message, rather than keeping a web worker busy.
-IMPORT_MAX_SECONDS = env.int("IMPORT_MAX_SECONDS", default=60)
+IMPORT_MAX_SECONDS = 60
 
 # --- Authentication -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
