@@ -292,6 +292,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # /healthz reports unhealthy when the heartbeat is older than this.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=300)
+# An import (admin page or command) that has not read its file after this many seconds is
+# refused with a message, rather than keeping a web worker busy.
+IMPORT_MAX_SECONDS = 60
 
 # --- Authentication -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

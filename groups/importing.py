@@ -12,6 +12,7 @@ import csv
 import datetime
 import io
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import PurePath
 from typing import IO, TYPE_CHECKING, Final
 
 import openpyxl
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models.functions import Lower
@@ -30,6 +32,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+
+from binhyen.spreadsheets import check_xlsx, read_limited
 
 from .models import Member, PeopleGroup, ZaloGroup
 from .normalize import InvalidPhone, format_phone_local, normalize_phone, search_key
@@ -80,6 +84,7 @@ ROLE_LABELS: Final[dict[str, str]] = {
 }
 
 MAX_ROWS: Final = 50_000
+MAX_SHEET_ROWS: Final = 2 * MAX_ROWS  # rows read, empty ones included
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE: Final = "text/csv; charset=utf-8"
 DATE_FORMAT: Final = "%d/%m/%Y"
@@ -148,28 +153,33 @@ def read_rows(file: IO[bytes], filename: str) -> list[dict[str, object]]:
     """Read an .xlsx or .csv file into one dict per non-empty row: {"row": spreadsheet row
     number (the header is row 1), field: cell value, ...}, with only the columns the file has.
 
-    Raises ValidationError (Vietnamese message) for another kind of file, an unreadable file or
-    a missing required column."""
+    Raises ValidationError (Vietnamese message) for another kind of file, an unreadable,
+    oversized or unsafe file (binhyen.spreadsheets, checked before parsing), a missing required
+    column, more than MAX_ROWS rows, or reading that takes longer than IMPORT_MAX_SECONDS."""
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".xlsx":
-        return _rows_from_table(_xlsx_table(file))
+        data = read_limited(file)
+        check_xlsx(data)
+        return _rows_from_table(_xlsx_table(data))
     if suffix == ".csv":
-        return _rows_from_table(_csv_table(file.read()))
+        return _rows_from_table(_csv_table(read_limited(file)))
     raise ValidationError(
         _("Choose an Excel (.xlsx) or CSV (.csv) file; “%(name)s” is neither.")
         % {"name": PurePath(filename).name}
     )
 
 
-def _xlsx_table(file: IO[bytes]) -> Iterator[Sequence[object]]:
+def _xlsx_table(data: bytes) -> Iterator[Sequence[object]]:
+    # openpyxl raises many kinds (zip, XML, key, defusedxml's) for bad files, and in read-only
+    # mode the sheet is parsed while its rows are iterated: both are inside the `try`.
     try:
-        book = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds (zip, XML, key errors) for bad files
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            yield from book.worksheets[0].iter_rows(values_only=True)
+        finally:
+            book.close()
+    except Exception as exc:
         raise ValidationError(_("The file cannot be read as an Excel workbook.")) from exc
-    try:
-        yield from book.worksheets[0].iter_rows(values_only=True)
-    finally:
-        book.close()
 
 
 def _csv_table(data: bytes) -> Iterator[Sequence[object]]:
@@ -185,7 +195,17 @@ def _csv_table(data: bytes) -> Iterator[Sequence[object]]:
 
 
 def _rows_from_table(table: Iterator[Sequence[object]]) -> list[dict[str, object]]:
-    header = next(iter(table), None)
+    try:
+        return _rows_in_time(table, deadline=time.monotonic() + settings.IMPORT_MAX_SECONDS)
+    except csv.Error as exc:  # a NUL byte, an overlong field, ...
+        raise ValidationError(
+            _("The file cannot be read as CSV (a cell is too long, or the file is damaged).")
+        ) from exc
+
+
+def _rows_in_time(table: Iterator[Sequence[object]], deadline: float) -> list[dict[str, object]]:
+    table = iter(table)
+    header = next(table, None)
     if header is None:
         raise ValidationError(_("The file is empty."))
     columns = _columns(header)
@@ -197,15 +217,22 @@ def _rows_from_table(table: Iterator[Sequence[object]]) -> list[dict[str, object
         )
     rows: list[dict[str, object]] = []
     for number, values in enumerate(table, start=2):
+        # Empty rows count too, and the clock: a file must not keep a worker busy.
+        if number > MAX_SHEET_ROWS:
+            raise _too_many_rows()
+        if number % 1000 == 0 and time.monotonic() > deadline:
+            raise ValidationError(_("Reading the file took too long; split it into smaller files."))
         row = {f: _cell(values[i]) if i < len(values) else "" for i, f in columns.items()}
         if all(value in ("", None) for value in row.values()):
             continue
         if len(rows) == MAX_ROWS:
-            raise ValidationError(
-                _("At most %(max)d rows can be imported at once.") % {"max": MAX_ROWS}
-            )
+            raise _too_many_rows()
         rows.append({"row": number, **row})
     return rows
+
+
+def _too_many_rows() -> ValidationError:
+    return ValidationError(_("At most %(max)d rows can be imported at once.") % {"max": MAX_ROWS})
 
 
 def _columns(header: Sequence[object]) -> dict[int, str]:
