@@ -173,6 +173,17 @@ def test_api_tokens_of_such_accounts_need_a_confirmed_device(client, police) -> 
     assert client.get("/api/v1/me/", **auth).status_code == 200
 
 
+def test_an_expired_api_token_is_refused(client, police, settings) -> None:
+    settings.API_TOKEN_TTL_DAYS = 90
+    TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
+    token = Token.objects.create(user=police)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    Token.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(days=89))
+    assert client.get("/api/v1/me/", **auth).status_code == 200
+    Token.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(days=91))
+    assert client.get("/api/v1/me/", **auth).status_code == 401
+
+
 def test_an_enrolled_device_cannot_be_replaced_from_a_session(client, police) -> None:
     device = TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
     log_in(client, police)
