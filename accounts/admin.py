@@ -1,5 +1,6 @@
 from axes.admin import AccessAttemptAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -8,6 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -241,16 +244,34 @@ class UserAdmin(DjangoUserAdmin):
             self.message_user(request, done % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Reset two-factor authentication"), permissions=["change"])
-    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._run(
-            request,
-            services.two_factor_reset,
-            list(queryset),
-            _(
-                "Two-factor authentication reset for %(count)d users: "
-                "they enrol again at their next login."
-            ),
-        )
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet):
+        """The new enrolment codes are shown once, on the answer itself (never in a message,
+        which may travel in a cookie)."""
+        try:
+            codes = services.two_factor_reset(actor=request.user, users=list(queryset))
+        except (PermissionDenied, ValidationError) as error:
+            text = " ".join(getattr(error, "messages", [])) or _("You may not do this.")
+            self.message_user(request, text, messages.ERROR)
+            return None
+        return self._enrolment_codes(request, codes)
+
+    def _enrolment_codes(self, request: HttpRequest, codes: dict[User, str]):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "codes": sorted(codes.items(), key=lambda item: item[0].username),
+            "hours": settings.ENROLMENT_CODE_TTL_HOURS,
+            "title": _("Enrolment codes"),
+        }
+        response = TemplateResponse(request, "admin/accounts/user/enrolment_codes.html", context)
+        add_never_cache_headers(response)
+        return response
+
+    def response_add(self, request: HttpRequest, obj: User, post_url_continue=None):
+        code = getattr(obj, "new_enrolment_code", None)
+        if code is None:
+            return super().response_add(request, obj, post_url_continue)
+        return self._enrolment_codes(request, {obj: code})
 
     @admin.action(description=_("Lift the login lockout"), permissions=["change"])
     def lift_lockout(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
@@ -19,6 +23,10 @@ class TwoFactorTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key: str) -> tuple[User, object]:
         user, token = super().authenticate_credentials(key)
+        # A token stops working API_TOKEN_TTL_DAYS after it was made (a leaked one is not
+        # good forever); the owner asks for a new one.
+        if token.created < timezone.now() - timedelta(days=settings.API_TOKEN_TTL_DAYS):
+            raise exceptions.AuthenticationFailed(_("This token has expired."))
         if requires_two_factor(user) and not has_confirmed_device(user):
             raise exceptions.AuthenticationFailed(
                 _("This account must set up two-factor authentication before using a token.")

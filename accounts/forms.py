@@ -14,6 +14,23 @@ class TokenForm(forms.Form):
     )
 
 
+class EnrolmentForm(TokenForm):
+    """Enrolment: the app's first code and, for an account that must use two factors, the
+    one-time enrolment code its administrator handed over."""
+
+    enrolment_code = forms.CharField(
+        label=_("Enrolment code from your administrator"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    field_order = ["enrolment_code", "otp_token"]
+
+    def __init__(self, *args, code_required: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not code_required:
+            del self.fields["enrolment_code"]
+
+
 class RecoveryTokenForm(TokenForm):
     """Verification accepts a recovery code as well as the app's six digits."""
 

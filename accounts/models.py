@@ -114,3 +114,27 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class EnrolmentCode(models.Model):
+    """The one-time code an administrator hands over so that an account which must use two
+    factors can enrol a device: the password alone never suffices (a reset, a first login).
+    Only a hash is kept; the code is shown once. Written by accounts.services only."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="enrolment_code", verbose_name=_("user")
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    issued_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("issued by")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("enrolment code")
+        verbose_name_plural = _("enrolment codes")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(self.user)

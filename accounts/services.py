@@ -7,9 +7,13 @@ django-otp static device per user, each usable once, shown once and replaceable 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import NoReturn
 
 import django_otp
@@ -30,7 +34,7 @@ from binhyen.celery import enqueue, enqueue_on_commit
 from groups.access import communes_for, users_for
 from groups.models import Hamlet
 
-from .models import Notification, User
+from .models import EnrolmentCode, Notification, User
 from .roles import STAFF_ROLES, Role
 
 log = logging.getLogger(__name__)
@@ -69,10 +73,60 @@ def totp_enrolment_start(*, actor: User) -> TOTPDevice:
     return device
 
 
+def _enrolment_code_hash(code: str) -> str:
+    # The code is random (50 bits), so a plain hash is enough; the secret key is mixed in so
+    # that a copy of the table alone does not allow testing guesses.
+    normalised = code.strip().replace(" ", "").replace("-", "").upper()
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def _enrolment_code_issue(*, actor: User, user: User) -> str:
+    """A new one-time enrolment code for `user` (any earlier one stops working); only its hash
+    is stored, the code is returned to be shown once to the administrator."""
+    raw = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _i in range(10))
+    EnrolmentCode.objects.update_or_create(
+        user=user,
+        defaults={
+            "code_hash": _enrolment_code_hash(raw),
+            "issued_by": actor,
+            "created_at": timezone.now(),
+            "expires_at": timezone.now() + timedelta(hours=settings.ENROLMENT_CODE_TTL_HOURS),
+        },
+    )
+    log.warning("enrolment code issued: by=%s user=%s", actor.pk, user.pk)
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _enrolment_code_use(*, user: User, code: str) -> None:
+    """Use up the user's enrolment code, or refuse: missing, wrong, expired."""
+    stored = EnrolmentCode.objects.select_for_update().filter(user=user).first()
+    valid = (
+        stored is not None
+        and hmac.compare_digest(stored.code_hash, _enrolment_code_hash(code or ""))
+        and stored.expires_at > timezone.now()
+    )
+    if not valid:
+        log.warning("enrolment code refused: user=%s", user.pk)
+        raise ValidationError(
+            _(
+                "The enrolment code is not valid or has expired. "
+                "Ask your administrator for a new one."
+            )
+        )
+    stored.delete()
+
+
 @transaction.atomic
-def totp_enrolment_confirm(*, actor: User, request: HttpRequest, token: str) -> list[str]:
+def totp_enrolment_confirm(
+    *, actor: User, request: HttpRequest, token: str, enrolment_code: str = ""
+) -> list[str]:
     """Confirm the pending device with a code from the app; the session counts as verified and
-    the first recovery codes are returned (to be shown once)."""
+    the first recovery codes are returned (to be shown once). An account that must use two
+    factors also gives the one-time enrolment code from its administrator (used up here; a
+    refusal rolls back)."""
+    if requires_two_factor(actor):
+        _enrolment_code_use(user=actor, code=enrolment_code)
     device = (
         TOTPDevice.objects.select_for_update()
         .filter(user=actor, confirmed=False)
@@ -133,10 +187,12 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 
 @transaction.atomic
-def two_factor_reset(*, actor: User, users: list[User]) -> int:
+def two_factor_reset(*, actor: User, users: list[User]) -> dict[User, str]:
     """Remove every second factor of these users (a lost phone): at their next login they enrol
-    again. Only for accounts the actor may manage (may_manage_user: another commune's or a more
-    powerful account is refused, and the refusal logged), never for themselves."""
+    again, with the one-time enrolment code returned here for each (to be shown once to the
+    administrator, who hands it over). Only for accounts the actor may manage (may_manage_user:
+    another commune's or a more powerful account is refused, and the refusal logged), never
+    for themselves."""
     if any(user.pk == actor.pk for user in users):
         raise ValidationError(_("You cannot reset your own two-factor authentication."))
     _require_manageable(actor, users, action="two-factor reset")
@@ -144,7 +200,7 @@ def two_factor_reset(*, actor: User, users: list[User]) -> int:
     TOTPDevice.objects.filter(user_id__in=ids).delete()
     StaticDevice.objects.filter(user_id__in=ids).delete()
     log.warning("two-factor reset: by=%s users=%s", actor.pk, ids)
-    return len(ids)
+    return {user: _enrolment_code_issue(actor=actor, user=user) for user in users}
 
 
 # --- User administration ---------------------------------------------------------------
@@ -262,7 +318,9 @@ def user_create(
 ) -> User:
     """Create the account `user` (unsaved, its password already set) with these roles, hamlets
     and, for a superuser only, direct permissions. For anyone else it is an account of their
-    own commune, staff if a role makes it so, never a superuser (module section above)."""
+    own commune, staff if a role makes it so, never a superuser (module section above).
+    The account's one-time enrolment code (for its first two-factor enrolment) is left on
+    `user.new_enrolment_code`, to be shown once to the administrator."""
     groups, hamlets, user_permissions = list(groups), list(hamlets), list(user_permissions)
     target = user.username
     if not may_administer_users(actor):
@@ -283,6 +341,7 @@ def user_create(
     user.groups.set(groups)
     user.hamlets.set(hamlets)
     user.user_permissions.set(user_permissions)
+    user.new_enrolment_code = _enrolment_code_issue(actor=actor, user=user)
     log.info("user created: by=%s user=%s", actor.pk, user.pk)
     return user
 

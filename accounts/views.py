@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
-from .forms import RecoveryTokenForm, TokenForm
+from .forms import EnrolmentForm, RecoveryTokenForm
 
 NOTIFICATIONS_PER_PAGE = 25
 RECOVERY_CODES_SESSION_KEY = "_recovery_codes"
@@ -93,14 +93,18 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                    "codes_left": services.recovery_codes_left(user)}  # fmt: skip
         return render(request, "accounts/twofactor_status.html", context)
     device = services.totp_enrolment_start(actor=user)
-    form = TokenForm(request.POST or None)
+    required = services.requires_two_factor(user)
+    form = EnrolmentForm(request.POST or None, code_required=required)
     if request.method == "POST" and form.is_valid():
         try:
             codes = services.totp_enrolment_confirm(
-                actor=user, request=request, token=form.cleaned_data["otp_token"]
+                actor=user,
+                request=request,
+                token=form.cleaned_data["otp_token"],
+                enrolment_code=form.cleaned_data.get("enrolment_code", ""),
             )
         except ValidationError as error:
-            form.add_error("otp_token", error)
+            form.add_error(None, error)
         else:
             request.session[RECOVERY_CODES_SESSION_KEY] = codes
             messages.success(request, _("Two-factor authentication is on."))
@@ -110,7 +114,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "form": form,
         "qr_svg": qr.svg_inline(scale=5, dark="#000", light="#fff", omitsize=True),
         "secret": _grouped(device_key_base32(device)),
-        "required": services.requires_two_factor(user),
+        "required": required,
         "next": _next_url(request),
     }
     return render(request, "accounts/twofactor_setup.html", context)

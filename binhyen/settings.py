@@ -341,6 +341,11 @@ OTP_REQUIRED_PERMISSIONS = ["reports.view_informant", "reviews.finalise_review"]
 OTP_TOTP_ISSUER = "Bình Yên"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_RECOVERY_CODE_COUNT = 10
+# An account that must use two factors enrols a device only with a one-time code its
+# administrator hands over (made at creation and at each reset); it expires after this.
+ENROLMENT_CODE_TTL_HOURS = env.int("ENROLMENT_CODE_TTL_HOURS", default=72)
+# API tokens stop working this many days after they were made.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 
 # --- Language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "vi"

@@ -2,15 +2,19 @@
 verification, recovery codes, the pages a user who owes it may open, the API and the admin."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
+from accounts import services
+from accounts.models import EnrolmentCode
 from accounts.services import requires_two_factor
 from conftest import PASSWORD
 
@@ -20,6 +24,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.real_two_factor]
 def code(device: TOTPDevice, offset: int = 0) -> str:
     value = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=offset)
     return f"{value:06d}"
+
+
+def enrolment_code(user, django_user_model) -> str:
+    """The code an administrator would hand over after resetting the account."""
+    root = django_user_model.objects.filter(username="root").first()
+    root = root or django_user_model.objects.create_superuser("root", password=PASSWORD)
+    return services.two_factor_reset(actor=root, users=[user])[user]
 
 
 def log_in(client: Client, user) -> None:
@@ -43,7 +54,10 @@ def test_a_superuser_needs_it_too(django_user_model) -> None:
     assert requires_two_factor(admin)
 
 
-def test_enrolment_end_to_end_then_login_with_the_app_then_with_a_recovery_code(client, police):
+def test_enrolment_end_to_end_then_login_with_the_app_then_with_a_recovery_code(
+    client, police, django_user_model
+):
+    handed_over = enrolment_code(police, django_user_model)
     log_in(client, police)
     # Every page, the admin included, sends the police to enrolment first.
     for url in ("/", "/coverage/", "/admin/", "/password/change/"):
@@ -60,11 +74,11 @@ def test_enrolment_end_to_end_then_login_with_the_app_then_with_a_recovery_code(
 
     assert base64.b32decode(secret + "=" * (-len(secret) % 8)) == device.bin_key
     # A wrong code is refused, the right one confirms and shows the recovery codes once.
-    wrong = client.post(reverse("two-factor-setup"), {"otp_token": "000000", "next": "/coverage/"})
+    data = {"enrolment_code": handed_over, "next": "/coverage/"}
+    wrong = client.post(reverse("two-factor-setup"), {**data, "otp_token": "000000"})
     assert wrong.status_code == 200 and "không đúng" in wrong.content.decode()
-    response = client.post(
-        reverse("two-factor-setup"), {"otp_token": code(device), "next": "/coverage/"}
-    )
+    assert EnrolmentCode.objects.filter(user=police).exists()  # not used up by a wrong code
+    response = client.post(reverse("two-factor-setup"), {**data, "otp_token": code(device)})
     assert response.status_code == 302
     recovery = client.get(response["Location"])
     codes = re.findall(r'<li class="col">(\w+)</li>', recovery.content.decode())
@@ -159,6 +173,17 @@ def test_api_tokens_of_such_accounts_need_a_confirmed_device(client, police) -> 
     assert client.get("/api/v1/me/", **auth).status_code == 200
 
 
+def test_an_expired_api_token_is_refused(client, police, settings) -> None:
+    settings.API_TOKEN_TTL_DAYS = 90
+    TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
+    token = Token.objects.create(user=police)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    Token.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(days=89))
+    assert client.get("/api/v1/me/", **auth).status_code == 200
+    Token.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(days=91))
+    assert client.get("/api/v1/me/", **auth).status_code == 401
+
+
 def test_an_enrolled_device_cannot_be_replaced_from_a_session(client, police) -> None:
     device = TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
     log_in(client, police)
@@ -180,9 +205,18 @@ def test_the_admin_resets_a_lost_second_factor_within_the_commune(
         reverse("admin:accounts_user_changelist"),
         {"action": "reset_two_factor", "_selected_action": [police.pk]},
     )
-    assert response.status_code == 302
+    # The answer shows the one-time enrolment code to hand over; the account enrols with it.
+    assert response.status_code == 200
+    handed_over = re.search(r'data-testid="enrolment-code">([^<]+)<', response.content.decode())[1]
     assert not TOTPDevice.objects.filter(user=police).exists()
     assert TOTPDevice.objects.filter(user=root).exists()
+    other = Client()
+    log_in(other, police)
+    other.get(reverse("two-factor-setup"))
+    device = TOTPDevice.objects.get(user=police, confirmed=False)
+    data = {"enrolment_code": handed_over, "otp_token": code(device), "next": "/"}
+    assert other.post(reverse("two-factor-setup"), data).status_code == 302
+    assert TOTPDevice.objects.get(user=police).confirmed
 
 
 def test_every_url_but_the_open_ones_waits_for_the_second_factor(
@@ -226,3 +260,109 @@ def test_a_user_who_enrolled_by_choice_verifies_at_each_login(client, head_b) ->
     assert client.get("/")["Location"].startswith(reverse("two-factor-verify"))
     client.post(reverse("two-factor-verify"), {"otp_token": code(device), "next": "/"})
     assert client.get("/").status_code == 200
+
+
+# --- the enrolment code: the password alone never enrols a device ---------------------------
+
+
+def start_enrolment(client: Client, user) -> TOTPDevice:
+    log_in(client, user)
+    assert client.get(reverse("two-factor-setup")).status_code == 200
+    return TOTPDevice.objects.get(user=user, confirmed=False)
+
+
+def enrol(client: Client, device: TOTPDevice, enrolment: str | None):
+    data = {"otp_token": code(device), "next": "/"}
+    if enrolment is not None:
+        data["enrolment_code"] = enrolment
+    return client.post(reverse("two-factor-setup"), data)
+
+
+def test_without_the_enrolment_code_the_password_alone_enrols_nothing(client, police) -> None:
+    device = start_enrolment(client, police)
+    response = enrol(client, device, None)
+    assert response.status_code == 200
+    assert 'name="enrolment_code"' in response.content.decode()
+    device.refresh_from_db()
+    assert not device.confirmed
+    assert client.get("/")["Location"].startswith(reverse("two-factor-setup"))
+
+
+@pytest.mark.parametrize("given", ["", "ABCDE-23456"])
+def test_a_missing_or_wrong_enrolment_code_is_refused(
+    client, police, django_user_model, given
+) -> None:
+    enrolment_code(police, django_user_model)
+    device = start_enrolment(client, police)
+    response = enrol(client, device, given)
+    assert response.status_code == 200
+    device.refresh_from_db()
+    assert not device.confirmed
+    assert EnrolmentCode.objects.filter(user=police).exists()
+
+
+def test_an_expired_enrolment_code_is_refused(client, police, django_user_model) -> None:
+    handed_over = enrolment_code(police, django_user_model)
+    EnrolmentCode.objects.filter(user=police).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    device = start_enrolment(client, police)
+    response = enrol(client, device, handed_over)
+    assert response.status_code == 200 and "hết hạn" in response.content.decode()
+    device.refresh_from_db()
+    assert not device.confirmed
+
+
+def test_the_enrolment_code_expires_after_the_setting(settings, police, django_user_model):
+    settings.ENROLMENT_CODE_TTL_HOURS = 72
+    before = timezone.now()
+    enrolment_code(police, django_user_model)
+    expires = EnrolmentCode.objects.get(user=police).expires_at
+    assert before + timedelta(hours=72) <= expires <= timezone.now() + timedelta(hours=72)
+
+
+def test_an_enrolment_code_works_once(client, police, django_user_model) -> None:
+    handed_over = enrolment_code(police, django_user_model)
+    device = start_enrolment(client, police)
+    assert enrol(client, device, handed_over).status_code == 302
+    assert not EnrolmentCode.objects.filter(user=police).exists()
+    # Reset again (the code is used up): the old code does not enrol the next device.
+    root = django_user_model.objects.get(username="root")
+    services.two_factor_reset(actor=root, users=[police])
+    again = Client()
+    device = start_enrolment(again, police)
+    assert enrol(again, device, handed_over).status_code == 200
+    device.refresh_from_db()
+    assert not device.confirmed
+
+
+def test_another_users_enrolment_code_is_refused(
+    client, police, officer_a, django_user_model, settings
+) -> None:
+    settings.OTP_REQUIRED_PERMISSIONS = ["groups.change_hamlet"]
+    assert requires_two_factor(officer_a)
+    of_officer = enrolment_code(officer_a, django_user_model)
+    enrolment_code(police, django_user_model)
+    device = start_enrolment(client, police)
+    assert enrol(client, device, of_officer).status_code == 200
+    device.refresh_from_db()
+    assert not device.confirmed
+    assert EnrolmentCode.objects.filter(user=officer_a).exists()
+
+
+def test_a_new_account_gets_an_enrolment_code(police, django_user_model) -> None:
+    root = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    new = django_user_model(username="moi")
+    new.set_password(PASSWORD)
+    user = services.user_create(actor=root, user=new)
+    assert len(user.new_enrolment_code) == 11
+    assert EnrolmentCode.objects.get(user=user).issued_by == root
+
+
+def test_an_account_not_required_to_use_two_factors_enrols_without_a_code(client, head_b):
+    device = start_enrolment(client, head_b)
+    html = client.get(reverse("two-factor-setup")).content.decode()
+    assert 'name="enrolment_code"' not in html
+    assert enrol(client, device, None).status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed

@@ -5,6 +5,7 @@ more. Every forbidden change is tried by form POST and by direct URL: refused an
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from auditlog.models import LogEntry
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
-from accounts.models import User
+from accounts.models import EnrolmentCode, User
 from accounts.roles import ROLE_PERMISSIONS, Role
 from conftest import PASSWORD, make_user
 
@@ -94,8 +95,13 @@ def test_the_permission_is_in_no_role() -> None:
 def test_the_lead_creates_a_hamlet_head_of_their_commune(client, lead, hamlet_b, refusals):
     client.force_login(lead)
     response = client.post(ADD, new_user(hamlets=[hamlet_b.pk]))
-    assert response.status_code == 302
+    # The answer shows the new account's one-time enrolment code, once; only its hash is kept.
+    assert response.status_code == 200
+    shown = re.search(r'data-testid="enrolment-code">([^<]+)<', response.content.decode())[1]
     created = User.objects.get(username="truongap_c")
+    stored = EnrolmentCode.objects.get(user=created)
+    assert shown not in stored.code_hash and shown.replace("-", "") not in stored.code_hash
+    assert stored.issued_by == lead
     assert created.commune_id == lead.commune_id
     assert list(created.hamlets.all()) == [hamlet_b]
     assert created.roles == [Role.HAMLET_HEAD]
@@ -109,7 +115,7 @@ def test_the_lead_creates_a_hamlet_head_of_their_commune(client, lead, hamlet_b,
 def test_staff_status_follows_the_role(client, lead, hamlet_a):
     client.force_login(lead)
     data = new_user(username="cskv_moi", groups=[role(Role.AREA_OFFICER).pk], hamlets=[hamlet_a.pk])
-    assert client.post(ADD, data).status_code == 302
+    assert client.post(ADD, data).status_code == 200  # the page with the enrolment code
     assert User.objects.get(username="cskv_moi").is_staff
 
 
@@ -134,9 +140,13 @@ def test_the_lead_resets_a_second_factor_and_lifts_a_lockout(client, lead, head_
         username="HEAD_B", ip_address="192.0.2.1", failures_since_start=5, user_agent="x"
     )
     client.force_login(lead)
-    for action in ("reset_two_factor", "lift_lockout"):
-        response = client.post(LIST, {"action": action, helpers.ACTION_CHECKBOX_NAME: [head_b.pk]})
-        assert response.status_code == 302
+    reset = client.post(
+        LIST, {"action": "reset_two_factor", helpers.ACTION_CHECKBOX_NAME: [head_b.pk]}
+    )
+    assert reset.status_code == 200 and 'data-testid="enrolment-code"' in reset.content.decode()
+    assert "no-store" in reset["Cache-Control"] and "hết hạn sau 72 giờ" in reset.content.decode()
+    lift = client.post(LIST, {"action": "lift_lockout", helpers.ACTION_CHECKBOX_NAME: [head_b.pk]})
+    assert lift.status_code == 302
     assert not TOTPDevice.objects.filter(user=head_b).exists()
     assert not AccessAttempt.objects.exists()
 
