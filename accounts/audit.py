@@ -115,14 +115,13 @@ def audit_origin(*, kind: str, name: str, actor: User | None = None) -> Iterator
     """Entries written inside say which task or command made them ("kind": "task" or
     "command"), and by whom when the command was run --as a user. The context open before
     (a request running an eager task) is restored after."""
-    outer = auditlog_value.get(None)
+    token = auditlog_value.set({})  # set_extra_data sets the variable and never resets it
     data = {"actor": actor, "additional_data": {"origin": {"kind": kind, "name": name}}}
     try:
         with set_extra_data(context_data=data):
             yield
     finally:
-        if outer is not None:
-            auditlog_value.set(outer)
+        auditlog_value.reset(token)
 
 
 class AuditedCommand(BaseCommand):
