@@ -242,7 +242,7 @@ def _audit_entries(
         "remote_addr": context.get("remote_addr"),
         "timestamp": when,
         # with the task or command that ran the import (accounts.audit.audit_origin), if one did
-        "additional_data": {**context.get("additional_data", {}), "import": source}
+        "additional_data": {**(context.get("additional_data") or {}), "import": source}
         if source
         else context.get("additional_data"),
     }

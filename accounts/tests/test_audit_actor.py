@@ -8,6 +8,7 @@ import csv
 import io
 
 import pytest
+from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.core.management import call_command
 from django.test import Client
@@ -117,3 +118,11 @@ def test_the_audit_page_shows_who(client, police, commune) -> None:
     client.force_login(police)
     html = client.get("/audit/").content.decode()
     assert "tác vụ reviews.prepare_yearly_reviews" in html
+
+
+def test_a_task_run_inside_a_request_gives_the_request_back_its_actor(police, commune) -> None:
+    with set_actor(police):  # what AuditlogMiddleware opens for a request
+        prepare_yearly_reviews()  # an eager run
+        group = ZaloGroupFactory(hamlet=commune.hamlets.first())
+    entry = entry_for(group)
+    assert entry.actor == police and entry.additional_data is None
