@@ -126,3 +126,19 @@ def test_a_task_run_inside_a_request_gives_the_request_back_its_actor(police, co
         group = ZaloGroupFactory(hamlet=commune.hamlets.first())
     entry = entry_for(group)
     assert entry.actor == police and entry.additional_data is None
+
+
+def test_the_admin_log_and_a_members_history_show_who(
+    client, police, officer_a, hamlet_a, tmp_path
+) -> None:
+    ZaloGroupFactory(hamlet=hamlet_a, code="nhom-a")
+    path = tmp_path / "roster.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(COLUMNS.values())
+        writer.writerow(["nhom-a", "Người Nhập", "0915550997", "", "", "", "", "01/03/2026"])
+    call_command("import_members", str(path), "--commit", stdout=io.StringIO())
+    member = Member.objects.get(full_name="Người Nhập")
+    client.force_login(police)
+    assert "lệnh import_members" in client.get(f"/members/{member.pk}/").content.decode()
+    assert "lệnh import_members" in client.get("/admin/auditlog/logentry/").content.decode()
