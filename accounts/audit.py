@@ -10,12 +10,15 @@ no scope shows to superusers only.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from auditlog.context import auditlog_value, set_extra_data
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
+from django.core.management.base import BaseCommand
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -92,3 +95,63 @@ def changes_of(entry: LogEntry) -> Iterator[Change]:
 
 def action_label(entry: LogEntry) -> str:
     return str(dict(LogEntry.Action.choices).get(entry.action, _("other")))
+
+
+# Who made a change. During a request AuditlogMiddleware opens the audit context with the session's
+# user; a token is read later, by DRF inside the view, so the token's user is put into that context
+# then (audit_actor_set). Outside a request, tasks and commands open their own context that names
+# them (audit_origin): "additional_data" is django-auditlog's field for whatever else an entry says.
+
+
+def audit_actor_set(actor: User | None) -> None:
+    """The entries written from now on in the current audit context are made by `actor`."""
+    context = auditlog_value.get(None)
+    if context is not None and actor is not None and actor.is_authenticated:
+        context["actor"] = actor
+
+
+@contextmanager
+def audit_origin(*, kind: str, name: str, actor: User | None = None) -> Iterator[None]:
+    """Entries written inside say which task or command made them ("kind": "task" or
+    "command"), and by whom when the command was run --as a user. The context open before
+    (a request running an eager task) is restored after."""
+    token = auditlog_value.set({})  # set_extra_data sets the variable and never resets it
+    data = {"actor": actor, "additional_data": {"origin": {"kind": kind, "name": name}}}
+    try:
+        with set_extra_data(context_data=data):
+            yield
+    finally:
+        auditlog_value.reset(token)
+
+
+class AuditedCommand(BaseCommand):
+    """A management command whose audited changes name the command."""
+
+    def execute(self, *args: object, **options: object) -> str | None:
+        name = self.__module__.rsplit(".", 1)[-1]
+        with audit_origin(kind="command", name=name):
+            return super().execute(*args, **options)
+
+
+def origin_label(entry: LogEntry) -> str | None:
+    """ "task x" or "command y", as the entry was recorded by audit_origin, else None."""
+    data = entry.additional_data if isinstance(entry.additional_data, dict) else {}
+    origin = data.get("origin")
+    if not isinstance(origin, dict):
+        return None
+    name = str(origin.get("name", ""))
+    if origin.get("kind") == "task":
+        return _("task %(name)s") % {"name": name}
+    if origin.get("kind") == "command":
+        return _("command %(name)s") % {"name": name}
+    return None
+
+
+def actor_label(entry: LogEntry) -> str:
+    """Who made the change: the user, the task or command (and its --as user), else "system"."""
+    origin = origin_label(entry)
+    if entry.actor_id and origin:
+        return f"{entry.actor} ({origin})"
+    if entry.actor_id:
+        return str(entry.actor)
+    return origin or _("system")

@@ -21,7 +21,13 @@ from binhyen.pagination import capped_total
 from groups.access import users_for
 from groups.importing import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
 
-from .audit import action_label, audit_entries_visible_to, audited_models, changes_of
+from .audit import (
+    action_label,
+    actor_label,
+    audit_entries_visible_to,
+    audited_models,
+    changes_of,
+)
 from .forms import AuditFilterForm
 
 PAGE_SIZE = 50
@@ -62,7 +68,7 @@ def _row(entry: LogEntry) -> dict:
     return {
         "entry": entry,
         "when": timezone.localtime(entry.timestamp),
-        "actor": str(entry.actor) if entry.actor else _("system"),
+        "actor": actor_label(entry),
         "action": action_label(entry),
         "model": str(model._meta.verbose_name).capitalize() if model else entry.content_type.model,
         "changes": list(changes_of(entry)),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
+from .audit import audit_actor_set
 from .models import User
 from .services import has_confirmed_device, requires_two_factor
 
@@ -31,4 +32,7 @@ class TwoFactorTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("This account must set up two-factor authentication before using a token.")
             )
+        # AuditlogMiddleware read request.user before DRF authenticated the token: the changes
+        # this request makes are the token owner's, not the system's.
+        audit_actor_set(user)
         return user, token

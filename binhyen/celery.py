@@ -4,12 +4,23 @@ import logging
 import os
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "binhyen.settings")
 
-app = Celery("binhyen")
+
+class AuditedTask(Task):
+    """A task whose audited changes name the task (run by a worker, eagerly, or called)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from accounts.audit import audit_origin  # the apps are loaded only once a task runs
+
+        with audit_origin(kind="task", name=self.name):
+            return super().__call__(*args, **kwargs)
+
+
+app = Celery("binhyen", task_cls=AuditedTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

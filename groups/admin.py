@@ -14,9 +14,10 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.audit import audit_entries_visible_to
+from accounts.audit import actor_label, audit_entries_visible_to, origin_label
 from accounts.models import User
 from accounts.roles import Role
 from binhyen.admin_services import ServiceAdminMixin, ServiceInlineMixin
@@ -420,3 +421,12 @@ admin.site.unregister(LogEntry)
 class ScopedLogEntryAdmin(LogEntryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return audit_entries_visible_to(request.user).select_related("content_type", "actor")
+
+    @admin.display(description=_("User"))
+    def user_url(self, obj: LogEntry) -> str:
+        """The user (linked), and the task or command that made the change (not "system")."""
+        if not obj.actor_id:
+            return actor_label(obj)
+        origin = origin_label(obj)
+        link = super().user_url(obj)
+        return format_html("{} ({})", link, origin) if origin else link

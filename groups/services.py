@@ -241,7 +241,10 @@ def _audit_entries(
         "cid": get_cid(),
         "remote_addr": context.get("remote_addr"),
         "timestamp": when,
-        "additional_data": {"import": source} if source else None,
+        # with the task or command that ran the import (accounts.audit.audit_origin), if one did
+        "additional_data": {**(context.get("additional_data") or {}), "import": source}
+        if source
+        else context.get("additional_data"),
     }
     for before, after in plan:
         yield LogEntry(

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from accounts.audit import action_label, audit_entries_visible_to, changes_of
+from accounts.audit import action_label, actor_label, audit_entries_visible_to, changes_of
 from binhyen.files import download_response
 from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
@@ -133,7 +133,12 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
         .order_by("-timestamp", "-pk")
     )
     history = [
-        {"entry": entry, "action": action_label(entry), "changes": list(changes_of(entry))}
+        {
+            "entry": entry,
+            "actor": actor_label(entry),
+            "action": action_label(entry),
+            "changes": list(changes_of(entry)),
+        }
         for entry in entries
     ]
     context = {"member": member, "history": history}

@@ -1,11 +1,10 @@
 """Run the reminder service by hand: the same digests, exactly once, as the beat task."""
 
-from django.core.management.base import BaseCommand
-
+from accounts.audit import AuditedCommand
 from bulletins.services import bulletins_publish_due, reminders_send
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Send the posting reminder digests of the slot that has come (exactly once per slot)."
 
     def handle(self, *args: object, **options: object) -> None:

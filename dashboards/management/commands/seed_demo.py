@@ -8,11 +8,12 @@ a demo user's password is set only when the user is created, so a second run cha
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import demo as accounts_demo
+from accounts.audit import AuditedCommand
 from accounts.models import User
 from accounts.roles import Role
 from bulletins import demo as bulletins_demo
@@ -23,7 +24,7 @@ from reports import demo as reports_demo
 from reviews import demo as reviews_demo
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Load the illustrative demo commune (Xã Thuận Lợi): register, roster and demo users."
 
     def add_arguments(self, parser: CommandParser) -> None:

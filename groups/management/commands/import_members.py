@@ -9,15 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditedCommand, audit_actor_set
 from accounts.models import User
 from groups.importing import ImportReport, RowStatus, member_import, read_rows
 from groups.models import ZaloGroup
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Import members from an .xlsx or .csv file with the template's Vietnamese column "
         "headers. Prints every row's result (new, updated, unchanged, error) and exits with "
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         self, *, path: str, group: str | None, commit: bool, username: str | None, **options
     ) -> None:
         actor = self._actor(username)
+        audit_actor_set(actor)  # the changes are the --as user's, made by this command
         default_group = self._group(actor, group)
         try:
             with Path(path).open("rb") as file:

@@ -8,14 +8,15 @@ Creates the draft when the commune has no review of that year, builds the PDF, D
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from accounts.audit import AuditedCommand
 from groups.models import Commune
 from reviews import services
 from reviews.models import AnnualReview, PeriodKind, ReviewBuild
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Build the yearly review's PDF, DOCX and XLSX of a commune and print their paths."
 
     def add_arguments(self, parser: CommandParser) -> None:
