@@ -12,7 +12,7 @@ from rest_framework.authentication import TokenAuthentication
 
 from .audit import audit_actor_set
 from .models import User
-from .services import has_confirmed_device, requires_two_factor
+from .services import api_token_touch, has_confirmed_device, requires_two_factor
 
 
 class TwoFactorTokenAuthentication(TokenAuthentication):
@@ -35,4 +35,5 @@ class TwoFactorTokenAuthentication(TokenAuthentication):
         # AuditlogMiddleware read request.user before DRF authenticated the token: the changes
         # this request makes are the token owner's, not the system's.
         audit_actor_set(user)
+        api_token_touch(user=user)  # shown to the owner on their token page
         return user, token

@@ -30,6 +30,11 @@ class User(AbstractUser):
         verbose_name=_("hamlets in charge"),
         help_text=_("For area officers and hamlet heads: the hamlets they work on."),
     )
+    # When the user's API token last authenticated a request, to within TOKEN_USE_RESOLUTION
+    # (accounts.services.api_token_touch); shown on their token page, not audited.
+    api_token_used_at = models.DateTimeField(
+        _("API token last used"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -59,7 +64,11 @@ class User(AbstractUser):
 
 # Role assignments (groups) and hamlet assignments are audited with the user's other changes;
 # the password hash and the login time are not worth (or safe) to keep in the log.
-auditlog.register(User, m2m_fields={"groups", "hamlets"}, exclude_fields=["password", "last_login"])
+auditlog.register(
+    User,
+    m2m_fields={"groups", "hamlets"},
+    exclude_fields=["password", "last_login", "api_token_used_at"],
+)
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -7,6 +7,7 @@ django-otp static device per user, each usable once, shown once and replaceable 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import logging
@@ -20,6 +21,7 @@ import django_otp
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
@@ -558,3 +560,60 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None) ->
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
     return unread.update(read_at=timezone.now())
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+# How precisely a token's last use is kept: one database write per token and cache per period.
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """What a user may see of their own API token: never its key."""
+
+    created: datetime.datetime
+    expires: datetime.datetime
+    used_at: datetime.datetime | None
+
+    @property
+    def expired(self) -> bool:
+        return self.expires <= timezone.now()
+
+
+def api_token_of(user: User) -> ApiToken | None:
+    """The user's API token as their account page shows it, or None when they have none."""
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.filter(user=user).only("created").first()
+    if token is None:
+        return None
+    expires = token.created + timedelta(days=settings.API_TOKEN_TTL_DAYS)
+    return ApiToken(created=token.created, expires=expires, used_at=user.api_token_used_at)
+
+
+def api_token_touch(*, user: User) -> None:
+    """Record that `user`'s token authenticated a request, at most once per
+    TOKEN_USE_RESOLUTION (the cache says whether this period is already recorded), so that a
+    program calling the API many times a second does not write on every call."""
+    key = f"api-token-used:{user.pk}"
+    if cache.add(key, True, timeout=int(TOKEN_USE_RESOLUTION.total_seconds())):
+        User.objects.filter(pk=user.pk).update(api_token_used_at=timezone.now())
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User) -> bool:
+    """Delete the actor's own API token (a program holding it is refused from the next call),
+    and say so in the audit log. False when they had none."""
+    from auditlog.models import LogEntry
+    from rest_framework.authtoken.models import Token
+
+    deleted, _rows = Token.objects.filter(user=actor).delete()
+    if not deleted:
+        return False
+    User.objects.filter(pk=actor.pk).update(api_token_used_at=None)
+    cache.delete(f"api-token-used:{actor.pk}")
+    LogEntry.objects.log_create(
+        actor, action=LogEntry.Action.UPDATE, actor=actor, changes={"api_token": ["✓", "—"]}
+    )
+    return True

@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("account/two-factor/", views.two_factor_setup, name="two-factor-setup"),
     path("account/two-factor/verify/", views.two_factor_verify, name="two-factor-verify"),
+    path("account/api-token/", views.api_token, name="api-token"),
     path("audit/", audit_views.audit_log, name="audit-log"),
     path("account/two-factor/recovery/", views.two_factor_recovery, name="two-factor-recovery"),
 ]

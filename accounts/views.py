@@ -177,3 +177,17 @@ def two_factor_recovery(request: HttpRequest) -> HttpResponse:
         "next": _next_url(request),
     }
     return render(request, "accounts/twofactor_recovery.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token(request: HttpRequest) -> HttpResponse:
+    """The user's own API token: when it was made, when it expires, when it was last used
+    (never its key), and a button to revoke it."""
+    if request.method == "POST":
+        if services.api_token_revoke(actor=request.user):
+            messages.success(request, _("Your API token is revoked: it no longer works."))
+        return redirect("api-token")
+    token = services.api_token_of(request.user)
+    return render(request, "accounts/api_token.html", {"token": token})

@@ -240,6 +240,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "notifications": signed_in(),  # one's own only
     "notification-read": signed_in(NOT_ALLOWED),  # POST only
     "two-factor-setup": signed_in(),  # enrolment, or the status once enrolled
+    "api-token": signed_in(),  # one's own token only
     "two-factor-verify": signed_in(REDIRECT),  # already verified, or nothing to verify with
     "two-factor-recovery": enrolled_only,
     "audit-log": page("auditlog.view_logentry"),
