@@ -25,6 +25,4 @@ def test_translations_keep_their_placeholders() -> None:
         translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
         source = entry.msgid_plural or entry.msgid
         for text in translations:
-            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(source)), (
-                entry.msgid
-            )
+            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(source)), entry.msgid
