@@ -205,6 +205,11 @@ class AnnualReview(models.Model):
         verbose_name=_("finalised by"),
     )
     finalised_at = models.DateTimeField(_("finalised at"), null=True, blank=True)
+    # Who edited the subject or the narrative (review_update): none of them may finalise it,
+    # so that two officers stand behind what goes to the Party committee.
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("edited by")
+    )
 
     objects = AnnualReviewQuerySet.as_manager()
 
@@ -545,6 +550,6 @@ class SafetyCheck(models.Model):
 
 # Audited like the register: who changed a review, a nomination or an assessment, and when.
 auditlog.register(ReviewSettings)
-auditlog.register(AnnualReview, exclude_fields=["snapshot", "updated_at"])
+auditlog.register(AnnualReview, exclude_fields=["snapshot", "updated_at"], m2m_fields={"editors"})
 auditlog.register(Commendation)
 auditlog.register(SafetyAssessment, exclude_fields=["updated_at"])

@@ -138,6 +138,7 @@ def review_update(*, actor: User, review: AnnualReview, **fields: str) -> Annual
         setattr(review, name, value.strip())
     review.full_clean()
     review.save()
+    review.editors.add(actor)  # whoever wrote it may not finalise it
     return review
 
 
@@ -153,13 +154,19 @@ def next_number(commune: Commune, year: int) -> int:
 def review_finalise(
     *, actor: User, review: AnnualReview, number: int | None = None
 ) -> AnnualReview:
-    """Freeze the review: its figures, narrative, approved commendations and the document
-    settings are stored as the snapshot, it is numbered (Số N-BC/ĐU; the next free number
-    unless given) and dated today, and the final documents are built."""
+    """Freeze the review, by an officer who did not edit it: its figures, narrative, approved
+    commendations and the document settings are stored as the snapshot, it is numbered (Số
+    N-BC/ĐU; the next free number unless given) and dated today, and the final documents are
+    built."""
     _require_perm(actor, "reviews.finalise_review")
     _require_commune(actor, review.commune_id)
     _lock(review)
     _require_draft(review)
+    if review.editors.filter(pk=actor.pk).exists():
+        raise ValidationError(
+            _("You edited this review: another officer must finalise it."),
+            code="editor_finalises",
+        )
     today = timezone.localdate()
     number = number or next_number(review.commune, today.year)
     taken = AnnualReview.objects.filter(

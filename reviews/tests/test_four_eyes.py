@@ -4,6 +4,7 @@ only door that decides; the admin does not list commendations)."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -44,3 +45,27 @@ def test_the_proposer_cannot_decide(
     assert page(colleague).post(decide, {"approve": "1"}).status_code == 302
     commendation.refresh_from_db()
     assert (commendation.status, commendation.decided_by) == ("approved", colleague)
+
+
+def test_the_officer_who_edited_a_review_cannot_finalise_it(
+    police: User, commune: Commune, review: AnnualReview
+) -> None:
+    """Finalising is the review's sign-off: whoever wrote its narrative leaves it to another
+    officer (page and service; the admin does not finalise)."""
+    edit = reverse("reviews:edit", args=[review.pk])
+    form = {"subject": review.subject, "results": "Kết quả do cán bộ viết."}
+    assert page(police).post(edit, form).status_code == 302
+    assert list(review.editors.all()) == [police]
+    finalise = reverse("reviews:finalise", args=[review.pk])
+    response = page(police).post(finalise, {"confirm": "on"})
+    assert response.status_code == 200
+    assert "cán bộ khác" in response.content.decode()
+    review.refresh_from_db()
+    assert review.status == AnnualReview.Status.DRAFT
+    colleague = make_user("police_2", Role.COMMUNE_POLICE, commune)
+    with pytest.raises(ValidationError) as error:
+        services.review_finalise(actor=police, review=review)
+    assert error.value.code == "editor_finalises"
+    services.review_finalise(actor=colleague, review=review)
+    review.refresh_from_db()
+    assert (review.status, review.finalised_by) == (AnnualReview.Status.FINAL, colleague)
