@@ -6,6 +6,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.roles import STAFF_ROLES, Role
@@ -88,6 +90,21 @@ def hamlet_b(commune: Commune) -> Hamlet:
 @pytest.fixture
 def hamlet_elsewhere(other_commune: Commune) -> Hamlet:
     return Hamlet.objects.create(commune=other_commune, code="X", name="Ấp Khác")
+
+
+def logged_in(user: User) -> Client:
+    """A test client logged in as `user` (with the second factor passed, as every test login:
+    _second_factor_for_test_logins)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def logged_in_api(user: User) -> APIClient:
+    """An API client with `user`'s session, as a browser calling the API."""
+    client = APIClient()
+    client.force_login(user)
+    return client
 
 
 def make_user(username: str, role: Role | None, commune: Commune, hamlets=()) -> User:

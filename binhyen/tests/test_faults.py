@@ -40,12 +40,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import tasks as account_tasks
-from accounts.models import Notification, User
+from accounts.models import Notification
 from accounts.roles import Role
 from binhyen.celery import app
 from bulletins.models import Bulletin, Posting, ReminderDigest
 from bulletins.services import reminders_send
-from conftest import make_user, skip_or_fail
+from conftest import logged_in, make_user, skip_or_fail
 from groups.tests.factories import ZaloGroupFactory
 from reports import tasks as report_tasks
 from reports.models import IncidentReport
@@ -175,12 +175,6 @@ def report_form(hamlet, n: int) -> dict[str, object]:
     }
 
 
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def run_scans_through_the_broker() -> None:
     """What beat does every few minutes, sent through the broker to the worker: the reports'
     scan, the notifications' e-mail scan; and the reminder run of the 09:00 scan."""
@@ -211,7 +205,7 @@ def test_a_redis_outage_loses_no_request_and_delivers_everything_once_afterwards
         user.save(update_fields=["email"])
     ZaloGroupFactory(hamlet=hamlet_a, code="a1", name="Nhóm A1", admin_officer=officer_a)
     ZaloGroupFactory(hamlet=hamlet_b, code="b1", name="Nhóm B1", admin_officer=officer_b)
-    head, author, checker = client_for(head_b), client_for(police), client_for(approver)
+    head, author, checker = logged_in(head_b), logged_in(police), logged_in(approver)
     cache.set("probe", "up")
     assert cache.get("probe") == "up"  # the cache really is on our Redis
 
@@ -238,7 +232,7 @@ def test_a_redis_outage_loses_no_request_and_delivers_everything_once_afterwards
     call(author, "post", transition, {"to_status": "submitted"})
     call(checker, "post", transition, {"to_status": "approved", "security_check": "on"})
     call(checker, "post", transition, {"to_status": "published"})
-    call(client_for(officer_a), "get", reverse("bulletins:checklist"))
+    call(logged_in(officer_a), "get", reverse("bulletins:checklist"))
     assert cache.get("probe") is None  # a miss, not an error
 
     assert [s for s in statuses if not 200 <= s[1] < 400] == [], statuses

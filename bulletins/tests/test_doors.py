@@ -28,13 +28,13 @@ import datetime
 from collections.abc import Callable
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from bulletins.models import Bulletin, Guide, ProcedureQuestion
+from conftest import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -58,12 +58,6 @@ def form_data(response) -> dict:
     return data
 
 
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def superuser(commune) -> User:
     return User.objects.create_superuser("root", password="x", commune=commune)
@@ -74,7 +68,7 @@ def superuser(commune) -> User:
 
 def guide_admin_change(user: User) -> Guide:
     guide = Guide.objects.get(procedure="residence")
-    client = _client(user)
+    client = logged_in(user)
     url = f"/admin/bulletins/guide/{guide.pk}/change/"
     response = client.post(url, {**form_data(client.get(url)), "body": DIRTY})
     assert response.status_code == 302
@@ -84,7 +78,7 @@ def guide_admin_change(user: User) -> Guide:
 
 def guide_admin_add(user: User) -> Guide:
     Guide.objects.filter(procedure="residence").delete()
-    client = _client(user)
+    client = logged_in(user)
     data = {
         "procedure": "residence",
         "title": "Cư trú",
@@ -114,7 +108,7 @@ def test_a_guide_body_is_stored_sanitised_whatever_the_door(superuser, door) -> 
 
 def bulletin_page(user: User, groups) -> Bulletin:
     data = {"title": "Cảnh giác", "theme": "crime_tricks", "body": DIRTY, "target_mode": "all"}
-    _client(user).post(reverse("bulletins:bulletin-create"), data)
+    logged_in(user).post(reverse("bulletins:bulletin-create"), data)
     return Bulletin.objects.get()
 
 
@@ -137,7 +131,7 @@ def test_a_bulletin_body_is_stored_sanitised_whatever_the_door(police, groups, d
 
 def test_the_admin_cannot_write_a_bulletin(police) -> None:
     """The admin's door to bulletins is read only: the editor and the API are the doors."""
-    assert _client(police).get("/admin/bulletins/bulletin/add/").status_code == 403
+    assert logged_in(police).get("/admin/bulletins/bulletin/add/").status_code == 403
 
 
 # --- the question log: never in the future --------------------------------------------------
@@ -149,11 +143,11 @@ def _question(group) -> dict:
 
 
 def question_page(user: User, group) -> object:
-    return _client(user).post(reverse("bulletins:questions"), _question(group))
+    return logged_in(user).post(reverse("bulletins:questions"), _question(group))
 
 
 def question_admin_add(user: User, group) -> object:
-    client = _client(user)
+    client = logged_in(user)
     data = form_data(client.get("/admin/bulletins/procedurequestion/add/"))
     return client.post("/admin/bulletins/procedurequestion/add/", {**data, **_question(group)})
 
@@ -162,7 +156,7 @@ def question_admin_change(user: User, group) -> object:
     question = ProcedureQuestion.objects.create(
         procedure="id_card", group=group, count=1, recorded_by=user
     )
-    client = _client(user)
+    client = logged_in(user)
     url = f"/admin/bulletins/procedurequestion/{question.pk}/change/"
     return client.post(url, {**form_data(client.get(url)), **_question(group)})
 
@@ -184,7 +178,7 @@ def test_no_question_is_logged_in_the_future_whatever_the_door(police, group_a, 
 
 
 def test_the_admin_records_who_logged_a_question(police, group_a) -> None:
-    client = _client(police)
+    client = logged_in(police)
     data = form_data(client.get("/admin/bulletins/procedurequestion/add/"))
     today = {**_question(group_a), "date": timezone.localdate().isoformat()}
     assert client.post("/admin/bulletins/procedurequestion/add/", {**data, **today}).status_code

@@ -10,39 +10,20 @@ import datetime
 import pytest
 from auditlog.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.roles import Role
 from bulletins.models import Bulletin, Posting, Status
 from bulletins.services import Content, bulletin_approve, bulletin_create, bulletin_submit
-from bulletins.tests.factories import published
-from conftest import make_user
+from bulletins.tests.factories import PNG, published
+from conftest import logged_in, logged_in_api, make_user
 from groups.models import Commune
 
 pytestmark = pytest.mark.django_db
 
 BULLETINS, POSTINGS = "/api/v1/bulletins/", "/api/v1/postings/"
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
-    b"\x00\x00IEND\xaeB`\x82"
-)
-
-
-def page(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def api(user: User) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -59,14 +40,14 @@ def draft(author: User) -> Bulletin:
 
 
 def approve_page(user: User, bulletin: Bulletin):
-    return page(user).post(
+    return logged_in(user).post(
         reverse("bulletins:bulletin-transition", args=[bulletin.pk]),
         {"to_status": "approved", "security_check": "on"},
     )
 
 
 def approve_api(user: User, bulletin: Bulletin):
-    return api(user).post(
+    return logged_in_api(user).post(
         f"{BULLETINS}{bulletin.pk}/transition/",
         {"to_status": "approved", "security_check": True},
         format="json",
@@ -81,12 +62,12 @@ def test_an_editor_who_patched_through_the_api_cannot_approve(
     police: User, approver: User, third: User, groups
 ) -> None:
     bulletin = draft(police)
-    patch = api(approver).patch(
+    patch = logged_in_api(approver).patch(
         f"{BULLETINS}{bulletin.pk}/", {"body": "<p>Người báo tin: Nguyễn Văn A</p>"}, format="json"
     )
     assert patch.status_code == 200, patch.data
     assert (
-        api(approver)
+        logged_in_api(approver)
         .post(f"{BULLETINS}{bulletin.pk}/transition/", {"to_status": "submitted"}, format="json")
         .status_code
         == 200
@@ -109,12 +90,12 @@ def test_an_editor_on_the_page_cannot_approve_after_a_return_to_draft(
     bulletin = draft(police)
     bulletin_submit(actor=police, bulletin=bulletin)
     bulletin_approve(actor=approver, bulletin=bulletin, security_check=True)
-    reject = page(third).post(
+    reject = logged_in(third).post(
         reverse("bulletins:bulletin-transition", args=[bulletin.pk]),
         {"to_status": "draft", "comment": "Thêm số điện thoại trực ban."},
     )
     assert reject.status_code == 302 and status(bulletin) == Status.DRAFT
-    edit = page(approver).post(
+    edit = logged_in(approver).post(
         reverse("bulletins:bulletin-edit", args=[bulletin.pk]),
         {"title": "Phòng cháy mùa khô", "theme": "fire_safety", "body": "<p>Đổi nội dung</p>",
          "zalo_text": "", "target_mode": "all"},
@@ -131,7 +112,7 @@ def test_an_editor_on_the_page_cannot_approve_after_a_return_to_draft(
 
 def test_adding_a_picture_is_a_change(police: User, approver: User, third: User, groups) -> None:
     bulletin = draft(police)
-    upload = page(approver).post(
+    upload = logged_in(approver).post(
         reverse("bulletins:image-upload", args=[bulletin.pk]),
         {"image": SimpleUploadedFile("a.png", PNG, "image/png")},
     )
@@ -164,7 +145,7 @@ def posting(police: User, hamlet_a, hamlet_b, groups, group_a) -> Posting:
 
 
 def mark(user: User, posting: Posting, **data: str):
-    return api(user).post(f"{POSTINGS}{posting.pk}/mark-posted/", data, format="json")
+    return logged_in_api(user).post(f"{POSTINGS}{posting.pk}/mark-posted/", data, format="json")
 
 
 def test_a_posting_cannot_be_dated_before_its_bulletin(officer_a: User, posting: Posting) -> None:
@@ -205,7 +186,7 @@ def test_a_recent_time_needs_no_reason(officer_a: User, posting: Posting) -> Non
 def test_the_checklist_page_records_now(officer_a: User, posting: Posting) -> None:
     """The page has no time field: what it records is the moment of the tap."""
     before = timezone.now()
-    page(officer_a).post(
+    logged_in(officer_a).post(
         reverse("bulletins:posting-posted", args=[posting.pk]), {"posted_at": "2001-01-01 08:00"}
     )
     posting.refresh_from_db()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from conftest import logged_in_api as as_user
 from groups.models import Hamlet
 from reports.models import IncidentReport, InformantReveal, ReportEvent, Status
 from reports.services import report_comment, report_transition
@@ -29,12 +30,6 @@ def detail(report: IncidentReport, action: str = "") -> str:
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
-
-
-def as_user(user: User) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def new_report(head_b: User, hamlet: Hamlet, **fields: object) -> dict:

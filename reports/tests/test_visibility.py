@@ -9,13 +9,13 @@ import io
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.test import APIClient
 
 from accounts.models import User
+from conftest import logged_in as client_of
+from conftest import logged_in_api as api_of
 from groups.models import Hamlet
 from reports import exports, visibility
 from reports.models import IncidentReport
@@ -39,18 +39,6 @@ AS_FILED = {"title", "description", "people_group", "occurred_at", "location", "
             "longitude", "zalo_group", "filed_by", "filed_by_name", "has_informant"}  # fmt: skip
 HANDLING = {"assigned_to", "assigned_to_name", "due_at", "is_overdue", "outcome"}
 REVIEW_MARKS = {"valuable_tip", "solved_by_tip"}  # the review's figures, per report
-
-
-def client_of(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def api_of(user: User) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

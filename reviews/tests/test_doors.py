@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from conftest import logged_in
 from reviews import services
 from reviews.models import AnnualReview, Commendation
 
@@ -25,19 +25,13 @@ def final(police: User, commune, fixture_2026) -> AnnualReview:
     return review
 
 
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def page_edit(user: User, review: AnnualReview, head_b: User) -> object:
-    return _client(user).post(reverse("reviews:edit", args=[review.pk]), {"subject": "Khác"})
+    return logged_in(user).post(reverse("reviews:edit", args=[review.pk]), {"subject": "Khác"})
 
 
 def page_nominate(user: User, review: AnnualReview, head_b: User) -> object:
     url = reverse("reviews:commendation-create", args=[review.pk])
-    return _client(user).post(url, {"nominee": f"hamlet_head:{head_b.pk}", "reason": "Tốt"})
+    return logged_in(user).post(url, {"nominee": f"hamlet_head:{head_b.pk}", "reason": "Tốt"})
 
 
 def service_update(user: User, review: AnnualReview, head_b: User) -> object:

@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role
-from conftest import make_user
+from conftest import logged_in, make_user
 from groups.models import Commune, Hamlet
 from reviews import services
 from reviews.models import AnnualReview, Commendation
 
 pytestmark = pytest.mark.django_db
-
-
-def page(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -34,15 +27,15 @@ def test_the_proposer_cannot_decide(
 ) -> None:
     nominate = reverse("reviews:commendation-create", args=[review.pk])
     form = {"nominee": f"hamlet:{hamlet_a.pk}", "reason": "Nhiều tin báo có giá trị."}
-    assert page(party_office).post(nominate, form).status_code == 302
+    assert logged_in(party_office).post(nominate, form).status_code == 302
     commendation = Commendation.objects.get(review=review)
     assert commendation.proposed_by == party_office
     decide = reverse("reviews:commendation-decide", args=[commendation.pk])
-    assert page(party_office).post(decide, {"approve": "1"}).status_code == 302
+    assert logged_in(party_office).post(decide, {"approve": "1"}).status_code == 302
     commendation.refresh_from_db()
     assert (commendation.status, commendation.decided_by) == ("proposed", None)
     colleague = make_user("party_office_2", Role.PARTY_OFFICE, commune)
-    assert page(colleague).post(decide, {"approve": "1"}).status_code == 302
+    assert logged_in(colleague).post(decide, {"approve": "1"}).status_code == 302
     commendation.refresh_from_db()
     assert (commendation.status, commendation.decided_by) == ("approved", colleague)
 
@@ -54,10 +47,10 @@ def test_the_officer_who_edited_a_review_cannot_finalise_it(
     officer (page and service; the admin does not finalise)."""
     edit = reverse("reviews:edit", args=[review.pk])
     form = {"subject": review.subject, "results": "Kết quả do cán bộ viết."}
-    assert page(police).post(edit, form).status_code == 302
+    assert logged_in(police).post(edit, form).status_code == 302
     assert list(review.editors.all()) == [police]
     finalise = reverse("reviews:finalise", args=[review.pk])
-    response = page(police).post(finalise, {"confirm": "on"})
+    response = logged_in(police).post(finalise, {"confirm": "on"})
     assert response.status_code == 200
     assert "cán bộ khác" in response.content.decode()
     review.refresh_from_db()
