@@ -27,10 +27,11 @@ from groups.models import Commune
 SHAPE = ["--communes=2", "--hamlets-per-commune=3", "--groups-per-hamlet=2", "--seed=3",
          "--end=2026-11-30", "--count-months=1", "--verbosity=0"]  # fmt: skip
 # Both sizes fill more than one page of every list (the API's and the roster's pages are 50 rows,
-# the admin's up to 100, a commune's share is half), so only the rows may differ: ten times more
-# of each.
-SMALL = ["--members=240", "--reports=240", "--bulletins=120", "--postings=240"]
-LARGE = ["--members=2400", "--reports=2400", "--bulletins=1200", "--postings=2400"]
+# the admin's up to 100, a commune's share is half; the triage queue shows open reports only,
+# hence more reports), so only the rows may differ: ten times more of each. A list that ends on
+# its first page needs no COUNT, so a size that fits one page would run one query less.
+SMALL = ["--members=240", "--reports=720", "--bulletins=120", "--postings=240"]
+LARGE = ["--members=2400", "--reports=7200", "--bulletins=1200", "--postings=2400"]
 
 # (persona, URL): the list pages, the admin's lists of the large tables and the API's lists.
 LIST_PAGES = [
