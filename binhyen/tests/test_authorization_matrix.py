@@ -566,3 +566,59 @@ def test_each_role_files_through_the_api_only_on_the_channels_its_pages_offer(
                 f"{persona} {channel}: expected {expected}, got {response.status_code}"
             )
     assert not mismatches, "\n".join(mismatches)
+
+
+# --- Rules that hold for every role: a posting's time, a token write's actor ---------------------
+
+
+@pytest.mark.parametrize("persona", PERSONAS, ids=str)
+def test_no_role_records_a_posting_before_its_bulletin_existed(
+    persona: Persona, world: World, client_for: Callable[[Persona], Client]
+) -> None:
+    """Marking a posting posted in 2001 (before its bulletin was published) falsifies the
+    on-time rates: refused to everyone, through the API and the checklist page, whatever
+    reason is given; the posting stays to do."""
+    from bulletins.models import Posting
+
+    client = client_for(persona)
+    for place in ("A", "B", "other"):
+        posting = world.get(Posting, place)
+        Posting.objects.filter(pk=posting.pk).update(status="pending", posted_at=None)
+        body = {"posted_at": "2001-01-01T08:00:00+07:00", "backdate_reason": "Quên ghi"}
+        api = client.post(f"/api/v1/postings/{posting.pk}/mark-posted/", body)
+        page = client.post(f"/postings/{posting.pk}/posted/", body)
+        posting.refresh_from_db()
+        assert api.status_code >= 400, (persona, place, api.status_code)
+        assert posting.posted_at is None or posting.posted_at.year != 2001, (persona, place)
+        assert page.status_code in (302, 400, 403, 404, 405), (persona, place, page.status_code)
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if not p.anonymous], ids=str)
+def test_a_write_made_with_a_token_is_logged_under_the_tokens_owner(
+    persona: Persona, world: World, personas: dict[str, User]
+) -> None:
+    """A report filed through the API with each role's token: its audit entry names the
+    token's owner, never "the system" (roles that may not file are refused, and log nothing)."""
+    from auditlog.models import LogEntry
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from rest_framework.authtoken.models import Token
+
+    from reports.models import IncidentReport
+
+    user = personas[persona.name]
+    TOTPDevice.objects.get_or_create(user=user, name="phone", defaults={"confirmed": True})
+    token = Token.objects.create(user=user)
+    place = next((p for p in ("B", "A", "other") if persona.sees(p)), "B")
+    body = {"hamlet": world.get(Hamlet, place).pk, "category": "crime", "title": "Mất trộm",
+            "urgency": "normal", "description": "Mất xe đạp.", "channel": "web_form"}  # fmt: skip
+    response = Client().post(
+        "/api/v1/reports/", body, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token.key}",
+    )  # fmt: skip
+    if "reports.add_incidentreport" not in ROLE_PERMISSIONS.get(persona.role, ()):
+        assert response.status_code in (403, 404), (persona, response.status_code)
+        return
+    assert response.status_code == 201, (persona, response.content[:200])
+    report = IncidentReport.objects.get(pk=response.json()["id"])
+    entry = LogEntry.objects.get_for_object(report).get(action=LogEntry.Action.CREATE)
+    assert entry.actor == user, (persona, entry.actor)
