@@ -433,6 +433,15 @@ def informant_reveal(*, actor: User, report: IncidentReport, reason: str) -> dic
     scope, who gives a reason. The reveal is logged (InformantReveal) in the same transaction:
     no identity without its log line. Returns the fields name, phone, address,
     relation_to_case, plus erased / erased_at / erasure_note (fields empty once erased)."""
+    return informant_identity(
+        reveal=informant_reveal_log(actor=actor, report=report, reason=reason)
+    )
+
+
+@transaction.atomic
+def informant_reveal_log(*, actor: User, report: IncidentReport, reason: str) -> InformantReveal:
+    """Log that `actor` reveals the informant of `report`, for `reason` (the checks of
+    informant_reveal). The page reads the identity after its redirect, with informant_identity."""
     _require_perm(actor, "reports.view_informant")
     _require_scope(actor, {report.hamlet_id})
     reason = reason.strip()
@@ -440,12 +449,17 @@ def informant_reveal(*, actor: User, report: IncidentReport, reason: str) -> dic
         raise ValidationError(
             _("Give the reason for revealing the identity."), code="reason_required"
         )
-    informant = Informant.objects.filter(report_id=report.pk).first()
-    if informant is None:
+    if not Informant.objects.filter(report_id=report.pk).exists():
         raise ValidationError(_("No informant was recorded for this report."), code="no_informant")
     reveal = InformantReveal(report=report, user=actor, reason=reason)
     reveal.full_clean()
     reveal.save()
+    return reveal
+
+
+def informant_identity(*, reveal: InformantReveal) -> dict[str, Any]:
+    """The identity a logged reveal opened (never without its InformantReveal row)."""
+    informant = Informant.objects.get(report_id=reveal.report_id)
     result: dict[str, Any] = {
         "erased": informant.is_erased,
         "erased_at": informant.erased_at,

@@ -9,6 +9,7 @@ in one place only, `informant_reveal_page`, after a reason, and never cached.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -58,7 +60,8 @@ from .models import (
 )
 from .services import (
     attachment_add,
-    informant_reveal,
+    informant_identity,
+    informant_reveal_log,
     report_assign,
     report_comment,
     report_create,
@@ -496,24 +499,53 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
 @login_required
 @sensitive_variables()  # every frame under it: render() holds the identity too
 def informant_reveal_page(request: HttpRequest, report_id: int) -> HttpResponse:
-    """One report's informant, for a user with reports.view_informant who gives a reason; the
-    service logs the reveal. The identity is in this response only, which nothing may store."""
+    """One report's informant, for a user with reports.view_informant who gives a reason. The
+    POST logs the reveal and redirects (post/redirect/get); the page it lands on shows the
+    identity once, read through that reveal. A reload shows the form and the last reveal
+    again: it never re-reveals, and never logs twice. No response here may be stored."""
     report = _in_scope(request, report_id)
     require_perm(request, "reports.view_informant")
     recorded = Informant.objects.filter(report_id=report.pk).exists()
     form = RevealForm(request.POST or None)
-    identity = None
     if request.method == "POST" and recorded and form.is_valid():
         try:
-            identity = informant_reveal(
+            reveal = informant_reveal_log(
                 actor=request.user, report=report, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
             form.add_error("reason", exc)
-    context = {"report": report, "form": form, "identity": identity, "recorded": recorded}
+        else:
+            request.session[REVEAL_SESSION_KEY] = reveal.pk
+            return redirect("reports:informant-reveal", report_id=report.pk)
+    reveal = _just_revealed(request, report)
+    context = {
+        "report": report,
+        "form": form,
+        "identity": informant_identity(reveal=reveal) if reveal else None,
+        "recorded": recorded,
+        "last": report.informant_reveals.select_related("user").order_by("-created_at").first(),
+    }
     response = render(request, "reports/informant_reveal.html", context)
-    response["Cache-Control"] = "no-store"
+    add_never_cache_headers(response)
     return response
+
+
+# The reveal the POST just logged, read once by the page it redirects to (its id only: the
+# identity itself is never stored, not even in the session).
+REVEAL_SESSION_KEY = "_informant_reveal"
+REVEAL_SHOWN_WITHIN = datetime.timedelta(minutes=2)
+
+
+def _just_revealed(request: HttpRequest, report: IncidentReport) -> InformantReveal | None:
+    pk = request.session.pop(REVEAL_SESSION_KEY, None)
+    if pk is None:
+        return None
+    return InformantReveal.objects.filter(
+        pk=pk,
+        report=report,
+        user=request.user,
+        created_at__gte=timezone.now() - REVEAL_SHOWN_WITHIN,
+    ).first()
 
 
 @login_required

@@ -48,8 +48,16 @@ def test_filing_a_report_with_an_informant(rf, head_b, hamlet_b) -> None:
 
 
 def test_revealing_an_informant(rf, police, report_b) -> None:
-    request = rf.post("/reveal/", {"reason": "Xác minh nguồn tin cho vụ án"})
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from reports.services import informant_reveal_log
+
+    # The page the reveal's POST redirects to: it reads the identity through the logged reveal.
+    reveal = informant_reveal_log(actor=police, report=report_b, reason="Xác minh nguồn tin")
+    request = rf.get("/reveal/")
     request.user = police
+    request.session = SessionStore()
+    request.session[views.REVEAL_SESSION_KEY] = reveal.pk
     # The identity is in the view's hands (its locals), then the page fails to render.
     with mock.patch.object(views, "render", side_effect=RuntimeError("boom")):
         text = _report_of(lambda: views.informant_reveal_page(request, report_b.pk), request)

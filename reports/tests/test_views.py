@@ -484,11 +484,15 @@ def test_the_reveal_needs_a_reason_logs_and_is_not_cached(police, report_b) -> N
     assert page.status_code == 200 and MARKER not in text(page)
     response = client.post(url, {"reason": "  "})
     assert MARKER not in text(response) and not InformantReveal.objects.exists()
-    response = client.post(url, {"reason": "Xác minh vụ việc"})
+    posted = client.post(url, {"reason": "Xác minh vụ việc"})
+    assert posted.status_code == 302 and MARKER not in text(posted)  # post, redirect, get
+    response = client.get(posted["Location"])
     assert MARKER in text(response) and "no-store" in response["Cache-Control"]
     reveal = InformantReveal.objects.get()
     assert (reveal.user, reveal.report, reveal.reason) == (police, report_b, "Xác minh vụ việc")
-    assert MARKER not in text(client.get(url))  # a reload asks again
+    reload = client.get(url)  # a reload asks again: it neither re-reveals nor logs twice
+    assert MARKER not in text(reload) and InformantReveal.objects.count() == 1
+    assert 'data-testid="last-reveal"' in text(reload) and str(police) in text(reload)
 
 
 def test_the_reveal_page_of_a_report_without_informant(police, report_a) -> None:
