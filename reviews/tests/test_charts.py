@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from fontTools import subset
@@ -44,9 +45,11 @@ def test_a_font_that_cannot_draw_vietnamese_is_passed_over(latin_only: str) -> N
     assert charts.font_for(["Ấp Thuận Tiến"], [latin_only, full]) == full
 
 
-def test_with_no_complete_font_the_most_complete_is_used(latin_only: str, caplog) -> None:
-    assert charts.font_for(["Ấp", "x"], [latin_only]) == latin_only
-    assert "lacks" in caplog.text and "Ấ" in caplog.text
+def test_with_no_complete_font_the_most_complete_is_used(latin_only: str) -> None:
+    # The module's logger itself: the suite's logging set-up may have cut it off from caplog.
+    with mock.patch.object(charts.logger, "warning") as warning:
+        assert charts.font_for(["Ấp", "x"], [latin_only]) == latin_only
+    assert "Ấ" in warning.call_args.args[-1]
 
 
 def test_every_string_a_chart_draws_is_covered_by_its_font() -> None:
