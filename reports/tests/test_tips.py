@@ -524,3 +524,27 @@ def test_an_error_report_of_a_tip_carries_nothing_of_it(rf, commune, hamlet_a) -
             text = report.get_traceback_text() + report.get_traceback_html()
     assert "boom" in text  # the report was made
     assert secret not in text
+
+
+def test_no_choice_is_made_for_the_tipster_or_the_hamlet_head(
+    client, commune, hamlet_a, head_b
+) -> None:
+    """A required choice on a public or phone form starts empty: a careless tip would otherwise
+    land in the first category (national security). Every <select> of the tip form and of the
+    hamlet head's report form has its empty option selected, and a tip without a category is
+    refused, nothing filed."""
+    from reports.models import IncidentReport
+
+    pages = {"tip": client.get(tip_url(commune)).content.decode()}
+    head = Client()
+    head.force_login(head_b)
+    pages["report"] = head.get(reverse("reports:report-create")).content.decode()
+    for name, html in pages.items():
+        for select in re.findall(r"<select[^>]*>.*?</select>", html, flags=re.S):
+            options = re.findall(r"<option[^>]*>", select)
+            # What the browser shows chosen: the option marked selected, else the first.
+            shown = next((option for option in options if "selected" in option), options[0])
+            if len(options) > 2:  # a list with one real option may preselect it
+                assert 'value=""' in shown, (name, select[:120], shown)
+    refused = post_tip(client, commune, hamlet_a, category="")
+    assert refused.status_code == 400 and not IncidentReport.objects.exists()

@@ -26,7 +26,11 @@ class TipForm(HoneypotMixin):
     hamlet = forms.ModelChoiceField(
         label=_("Hamlet"), queryset=Hamlet.objects.none(), empty_label=_("— choose —")
     )
-    category = forms.ChoiceField(label=_("What is it about?"), choices=Category.choices)
+    # No category is chosen for the tipster: a careless tip would land in the first one
+    # (national security, the most sensitive).
+    category = forms.ChoiceField(
+        label=_("What is it about?"), choices=[("", _("— choose —")), *Category.choices]
+    )
     description = forms.CharField(
         label=_("What happened"),
         widget=forms.Textarea(attrs={"rows": 6}),
