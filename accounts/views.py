@@ -143,7 +143,9 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if services.two_factor_verify(request=request, token=form.cleaned_data["otp_token"]):
             request.session.cycle_key()  # a new session id once fully signed in
             left = services.recovery_codes_left(user)
-            if left <= 2:
+            if left == 0:
+                messages.warning(request, _("No recovery code is left: make new ones now."))
+            elif left <= 2:
                 messages.warning(
                     request,
                     _("Only %(count)d recovery codes are left: make new ones.") % {"count": left},

@@ -366,3 +366,17 @@ def test_an_account_not_required_to_use_two_factors_enrols_without_a_code(client
     assert enrol(client, device, None).status_code == 302
     device.refresh_from_db()
     assert device.confirmed
+
+
+def test_using_the_last_recovery_code_says_none_is_left(client, police) -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
+    static = StaticDevice.objects.create(user=police, name="recovery", confirmed=True)
+    StaticToken.objects.create(device=static, token="lastcode")
+    log_in(client, police)
+    response = client.post(
+        reverse("two-factor-verify"), {"otp_token": "lastcode", "next": "/"}, follow=True
+    )
+    page = response.content.decode()
+    assert "Đã hết mã dự phòng" in page and "Chỉ còn 0" not in page
