@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from bulletins.models import Procedure, Theme
 from reports.models import Category, Channel
@@ -178,7 +179,12 @@ def summary_table(data: Data) -> Table:
     table = Table(
         "Tổng hợp",
         _("Summary of the figures"),
-        [_("Figure"), _("Previous period"), _("This period"), _("Change")],
+        [
+            _("Figure"),
+            _("Previous period"),
+            _("This period"),
+            pgettext("between periods", "Change"),
+        ],
     )
     for label, section, key in metrics:
         if section not in now:  # a snapshot finalised before the section existed

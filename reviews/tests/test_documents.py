@@ -14,6 +14,8 @@ from typing import Any
 import docx
 import openpyxl
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.models import User
 from conftest import skip_or_fail
@@ -176,3 +178,20 @@ def test_a_finalised_number_and_date() -> None:
     assert date_line({**data, "issued_on": "2027-02-05"}) == "Thuận Lợi, ngày 05 tháng 02 năm 2027"
     assert date_line({**data, "issued_on": "2026-12-15"}) == "Thuận Lợi, ngày 15 tháng 12 năm 2026"
     assert date_line(data, today=datetime.date(2026, 12, 1)) == "Thuận Lợi, ngày … tháng … năm 2026"
+
+
+def test_the_difference_column_and_the_status_button_are_two_words(
+    review: AnnualReview, client, police, hamlet_a: Hamlet
+) -> None:
+    """One English "Change", two Vietnamese meanings (message contexts): the review's column of
+    differences reads "Tăng/giảm", the report's status button "Chuyển", and the admin keeps
+    Django's own "Thay đổi"."""
+    workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(build_document(review_data(review)))))
+    header = [cell.value for cell in workbook["Tổng hợp"][2]]
+    assert "Tăng/giảm" in header and "Chuyển" not in header
+    report = IncidentReport.objects.filter(hamlet=hamlet_a).first()
+    client.force_login(police)
+    detail = client.get(f"/reports/{report.pk}/").content.decode()
+    assert ">Chuyển</button>" in detail
+    with translation.override("vi"):
+        assert gettext("Change") == "Thay đổi"  # Django's catalogue, no longer ours
