@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from auditlog.context import set_actor
@@ -98,13 +99,19 @@ def test_a_task_names_itself(client, police, commune) -> None:
     assert entry_for(later).additional_data is None
 
 
-def test_a_command_names_itself_and_its_as_user(police, officer_a, hamlet_a, tmp_path) -> None:
-    ZaloGroupFactory(hamlet=hamlet_a, code="nhom-a")
-    path = tmp_path / "roster.csv"
+def roster_file(hamlet, folder) -> Path:
+    """A one-row roster CSV for a new Zalo group of `hamlet` (the member "Người Nhập")."""
+    ZaloGroupFactory(hamlet=hamlet, code="nhom-a")
+    path = folder / "roster.csv"
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(COLUMNS.values())
         writer.writerow(["nhom-a", "Người Nhập", "0915550997", "", "", "", "", "01/03/2026"])
+    return path
+
+
+def test_a_command_names_itself_and_its_as_user(police, officer_a, hamlet_a, tmp_path) -> None:
+    path = roster_file(hamlet_a, tmp_path)
     call_command("import_members", str(path), "--commit", "--as", officer_a.username,
                  stdout=io.StringIO())  # fmt: skip
     entry = entry_for(Member.objects.get(full_name="Người Nhập"))
@@ -131,12 +138,7 @@ def test_a_task_run_inside_a_request_gives_the_request_back_its_actor(police, co
 def test_the_admin_log_and_a_members_history_show_who(
     client, police, officer_a, hamlet_a, tmp_path
 ) -> None:
-    ZaloGroupFactory(hamlet=hamlet_a, code="nhom-a")
-    path = tmp_path / "roster.csv"
-    with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(COLUMNS.values())
-        writer.writerow(["nhom-a", "Người Nhập", "0915550997", "", "", "", "", "01/03/2026"])
+    path = roster_file(hamlet_a, tmp_path)
     call_command("import_members", str(path), "--commit", stdout=io.StringIO())
     member = Member.objects.get(full_name="Người Nhập")
     client.force_login(police)
