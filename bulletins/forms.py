@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from binhyen.forms import EmptyChoiceMixin
 from groups.access import hamlets_for
 from groups.models import ZaloGroup
 
@@ -14,7 +15,7 @@ from .models import Bulletin, Posting, ProcedureQuestion, Theme
 from .services import Content
 
 
-class BulletinForm(forms.ModelForm):
+class BulletinForm(EmptyChoiceMixin, forms.ModelForm):
     body = forms.CharField(
         label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 10}),
@@ -125,7 +126,7 @@ class SkipForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000)
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(EmptyChoiceMixin, forms.ModelForm):
     class Meta:
         model = ProcedureQuestion
         fields = ["procedure", "group", "date", "count", "note"]

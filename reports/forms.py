@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from binhyen.dates import DayField
+from binhyen.forms import EmptyChoiceMixin
 from groups.access import hamlets_for
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
@@ -52,7 +53,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(file, initial) for file in files]
 
 
-class ReportForm(forms.ModelForm):
+class ReportForm(EmptyChoiceMixin, forms.ModelForm):
     """Filing a report. A hamlet head gives what they saw: the channel is their web form and
     nothing internal can be set (the fields are not here, whatever is posted). Whoever can
     triage (the police, filing what came by phone, Zalo or in person) also chooses the channel
@@ -207,7 +208,7 @@ class TransitionForm(forms.Form):
         self.fields["to_status"].choices = [(value, Status(value).label) for value in allowed]
 
 
-class AssignForm(forms.Form):
+class AssignForm(EmptyChoiceMixin, forms.Form):
     assignee = forms.ModelChoiceField(label=_("Officer"), queryset=User.objects.none())
 
     def __init__(

@@ -109,6 +109,9 @@ def test_every_page_served_carries_the_policy_and_no_inline_code(
                 problems += [f"{target.url}: {problem}" for problem in problems_in(html)]
                 if STYLE_BLOCK.search(html):
                     problems.append(f"{target.url}: <style> block")
+                # Our pages name an empty choice "—" or "— choose —", never Django's dashes.
+                if not target.url.startswith("/admin/") and ">---------<" in html:
+                    problems.append(f"{target.url}: an empty choice shown as ---------")
     assert checked > (1 if persona == "anonymous" else 50)
     assert not problems, "\n".join(problems)
 
