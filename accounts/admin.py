@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from groups.access import users_for
 
@@ -310,3 +312,19 @@ class ScopedAccessAttemptAdmin(AccessAttemptAdmin):
 class ScopedAccessLogAdmin(AccessLogAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return _commune_usernames(request, super().get_queryset(request))
+
+
+# DRF's token admin deletes a token itself; ours revokes it through the service, which also
+# clears its last use and writes the audit entry (accounts.services.api_token_revoke).
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class RevokingTokenAdmin(TokenAdmin):
+    def delete_model(self, request: HttpRequest, obj: TokenProxy) -> None:
+        services.api_token_revoke(actor=request.user, user=obj.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for token in queryset.select_related("user"):
+            self.delete_model(request, token)

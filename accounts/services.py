@@ -602,18 +602,22 @@ def api_token_touch(*, user: User) -> None:
 
 
 @transaction.atomic
-def api_token_revoke(*, actor: User) -> bool:
-    """Delete the actor's own API token (a program holding it is refused from the next call),
-    and say so in the audit log. False when they had none."""
+def api_token_revoke(*, actor: User, user: User | None = None) -> bool:
+    """Delete the API token of `user` (the actor's own when None; another's needs the admin's
+    permission to delete tokens): a program holding it is refused from the next call. Said in
+    the audit log. False when there was none."""
     from auditlog.models import LogEntry
     from rest_framework.authtoken.models import Token
 
-    deleted, _rows = Token.objects.filter(user=actor).delete()
+    user = user or actor
+    if user.pk != actor.pk and not actor.has_perm("authtoken.delete_tokenproxy"):
+        raise PermissionDenied
+    deleted, _rows = Token.objects.filter(user=user).delete()
     if not deleted:
         return False
-    User.objects.filter(pk=actor.pk).update(api_token_used_at=None)
-    cache.delete(f"api-token-used:{actor.pk}")
+    User.objects.filter(pk=user.pk).update(api_token_used_at=None)
+    cache.delete(f"api-token-used:{user.pk}")
     LogEntry.objects.log_create(
-        actor, action=LogEntry.Action.UPDATE, actor=actor, changes={"api_token": ["✓", "—"]}
+        user, action=LogEntry.Action.UPDATE, actor=actor, changes={"api_token": ["✓", "—"]}
     )
     return True

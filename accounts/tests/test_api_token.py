@@ -79,3 +79,27 @@ def test_revoking_with_no_token_changes_nothing(client, police) -> None:
     before = LogEntry.objects.count()
     assert client.post(PAGE).status_code == 302
     assert LogEntry.objects.count() == before
+
+
+def test_the_admin_revokes_through_the_service(client, head_b, token, commune) -> None:
+    """The admin's token page is a door too: deleting a token there clears its last use and
+    names who revoked it in the audit log, as the owner's own page does."""
+    root = User.objects.create_superuser("root-admin", password="x" * 12, commune=commune)
+    User.objects.filter(pk=head_b.pk).update(api_token_used_at="2026-01-01T00:00:00Z")
+    client.force_login(root)
+    url = f"/admin/authtoken/tokenproxy/{head_b.pk}/delete/"
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    head_b.refresh_from_db()
+    assert not Token.objects.filter(user=head_b).exists() and head_b.api_token_used_at is None
+    entry = LogEntry.objects.get_for_object(head_b).latest("timestamp")
+    assert entry.actor == root and "api_token" in entry.changes_dict
+
+
+def test_nobody_revokes_anothers_token_without_the_permission(head_b, police, token) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.services import api_token_revoke
+
+    with pytest.raises(PermissionDenied):
+        api_token_revoke(actor=police, user=head_b)
+    assert Token.objects.filter(user=head_b).exists()
