@@ -133,6 +133,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.notifications",
             ],
+            # Our own template libraries that belong to no app.
+            "libraries": {"numbers": "binhyen.templatetags.numbers"},
         },
     },
 ]
@@ -351,6 +353,8 @@ API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Vietnamese groups thousands (4.578), which Django's own `vi` formats do not say.
+FORMAT_MODULE_PATH = ["binhyen.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

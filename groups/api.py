@@ -24,6 +24,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
 from binhyen.api_errors import service_errors
+from binhyen.numbers import share
 from binhyen.pagination import CappedCountPagination
 
 from .coverage import Coverage, hamlet_coverage, people_group_coverage
@@ -229,7 +230,7 @@ def _save_checked(serializer: serializers.ModelSerializer) -> None:
 def _percent(coverage: Coverage) -> float | None:
     """The raw share, rounded to 0.1: an API client gets the figure as computed (above 100 when
     the recorded household count is stale); the pages cap what they display."""
-    return None if coverage.percent is None else round(coverage.percent, 1)
+    return share(coverage.covered_households, coverage.households, cap=False)
 
 
 def _coverage_for(hamlet: Hamlet) -> dict[str, Any]:

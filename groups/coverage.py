@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 
+from binhyen.numbers import share
+
 from .access import hamlets_for
 from .models import Hamlet, Member, PeopleGroup, ZaloGroup
 
@@ -55,12 +57,9 @@ class Coverage:
 
     @property
     def percent_shown(self) -> float | None:
-        """The share as displayed: capped at 100, rounded down to 0.1 so that a figure just
-        under a target is never displayed as reaching it."""
-        if self.households == 0:
-            return None
-        # Integer division: exact, where flooring a float product could lose a tenth.
-        return min(100.0, self.covered_households * 1000 // self.households / 10)
+        """The share as displayed: rounded half up to 0.1 and capped at 100. Whether it is
+        below a target is judged on the exact figure (`is_below`), not on this one."""
+        return share(self.covered_households, self.households)
 
     def is_below(self, target: int) -> bool:
         """Below a target in % (exact integer arithmetic). Unknown coverage is not "below"."""

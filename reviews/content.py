@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from binhyen.numbers import number_text
 from bulletins.models import Procedure, Theme
 from reports.models import Category, Channel
 
@@ -31,16 +32,12 @@ Value = int | float | str | None
 
 
 def vn_number(value: Value) -> str:
-    """1234 → "1.234", 13.3 → "13,3", None → "—"."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        whole, _dot, decimals = f"{value:,.1f}".partition(".")
-        text = whole.replace(",", ".")
-        return text if decimals == "0" else f"{text},{decimals}"
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", ".")
-    return str(value)
+    """1234 → "1.234", 13.25 → "13,3", None → "—": binhyen.numbers in Vietnamese, whatever
+    the reader's language (the documents are Vietnamese); text passes through."""
+    if isinstance(value, str):
+        return value
+    with translation.override("vi"):
+        return number_text(value)
 
 
 def vn_date(day: datetime.date) -> str:

@@ -26,6 +26,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from binhyen.numbers import share
 from bulletins.models import Bulletin, BulletinHamlet, Posting, Procedure, ProcedureQuestion, Theme
 from groups.coverage import hamlet_coverage
 from groups.models import Commune, Hamlet, Member, ZaloGroup
@@ -65,10 +66,8 @@ def _section(scope: Scope, rows: dict[int, dict[str, Any]], zero: dict[str, Any]
 
 
 def percent(part: int, whole: int) -> float | None:
-    """A share in % as the coverage pages show it: floored to 0.1 and capped at 100."""
-    if not whole:
-        return None
-    return min(100.0, part * 1000 // whole / 10)
+    """A share in % as the coverage pages show it (binhyen.numbers.share)."""
+    return share(part, whole)
 
 
 # --- groups -------------------------------------------------------------------------------

@@ -481,7 +481,7 @@ def commendation_suggestions(review: AnnualReview, figures: dict[str, Any]) -> l
         hamlet, coverage = best("members", "coverage")
         if hamlet:
             reason = _("The highest household coverage of the commune: %(percent)s%%.") % {
-                "percent": str(coverage).replace(".", ",")
+                "percent": vn_number(coverage)
             }
             found.append({"kind": Commendation.Nominee.HAMLET, "target": hamlet, "reason": reason})
             if hamlet.head:
@@ -508,7 +508,7 @@ def commendation_suggestions(review: AnnualReview, figures: dict[str, Any]) -> l
                     "reason": _(
                         "The highest household coverage of a people's group: %(percent)s%%."
                     )
-                    % {"percent": str(top.percent_shown).replace(".", ",")},
+                    % {"percent": vn_number(top.percent_shown)},
                 }
             )
         found += _posting_record_suggestions(review, figures)

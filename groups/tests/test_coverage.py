@@ -129,13 +129,21 @@ def test_percentage_is_capped_but_raw_numbers_kept(client, police, hamlet_a) -> 
     assert tagged(response, "over-covered")
 
 
-def test_percentage_is_never_rounded_up_to_the_target(client, police, hamlet_a) -> None:
+def test_percentage_is_rounded_half_up_and_below_target_judged_exactly(
+    client, police, commune, hamlet_a
+) -> None:
+    """2 of 3 reads 66,7% (half up, as officials round), yet a 67% target is still missed."""
+    commune.coverage_target = 67
+    commune.save()
     hamlet_a.households = 3
     hamlet_a.save()
     group = ZaloGroupFactory(hamlet=hamlet_a)
     MemberFactory.create_batch(2, group=group)
     client.force_login(police)
-    assert rows_by_hamlet(client.get(LIST))[hamlet_a.pk]["percent"] == 66.6  # not 66.7
+    response = client.get(LIST)
+    assert rows_by_hamlet(response)[hamlet_a.pk]["percent"] == 66.7
+    assert "66,7%" in response.text
+    assert 'data-testid="below-badge"' in response.text
 
 
 @pytest.fixture

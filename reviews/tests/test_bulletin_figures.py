@@ -134,7 +134,7 @@ def test_postings_on_time_late_and_missed(section, hamlet_a: Hamlet, hamlet_b: H
         "due": 2, "on_time": 1, "late": 0, "missed": 1, "pending": 0, "on_time_rate": 50.0
     }  # fmt: skip
     assert {k: now["total"][k] for k in keys} == {
-        "due": 7, "on_time": 3, "late": 1, "missed": 3, "pending": 0, "on_time_rate": 42.8
+        "due": 7, "on_time": 3, "late": 1, "missed": 3, "pending": 0, "on_time_rate": 42.9
     }  # fmt: skip
     old = before["by_hamlet"][str(hamlet_a.pk)]
     assert (old["due"], old["late"], old["on_time_rate"]) == (1, 1, 0.0)
@@ -212,7 +212,7 @@ def test_the_documents_show_the_bulletin_tables(
     assert sheet["A2"].value == "Ấp" and sheet["D2"].value == "Đúng hạn"
     rows = {row[0]: row for row in sheet.iter_rows(min_row=3, values_only=True)}
     assert rows[hamlet_a.name][2:6] == (5, 2, 1, 2)
-    assert rows["Toàn xã"][2:8] == (7, 3, 1, 3, 0, 42.8)
+    assert rows["Toàn xã"][2:8] == (7, 3, 1, 3, 0, 42.9)
     assert isinstance(rows["Toàn xã"][3], int)
     summary = {row[0]: row for row in workbook["Tổng hợp"].iter_rows(min_row=3, values_only=True)}
     assert summary["Bản tin đã phát hành"][1:3] == (1, 3)
@@ -240,7 +240,7 @@ def test_the_narrative_mentions_the_postings(commune: Commune, groups_2026) -> N
         figures = compute_figures(commune, kind=PeriodKind.CALENDAR, year=2026)
     text = generate(figures, commune)
     assert "3 bản tin" in text["results"]
-    assert "42,8%" in text["results"]
+    assert "42,9%" in text["results"]
     assert "5 câu hỏi" in text["results"]
     assert "3 lượt đăng tin" in text["weaknesses"]
 
