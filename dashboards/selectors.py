@@ -51,6 +51,8 @@ LONGEST_PERIOD_DAYS = (
     366 * 5
 )  # a custom period longer than this is cut (the chart has a bar a month)
 
+TREND_MONTHS = 12  # a trend shows at least the last year, month by month
+
 POLICE, HAMLET_HEAD, LEADERSHIP = "police", "hamlet_head", "leadership"
 
 
@@ -85,6 +87,28 @@ class Period:
 
     def year_before(self) -> Period:
         return Period(self.kind, _years_back(self.first), _years_back(self.last))
+
+    def elapsed(self, today: datetime.date) -> Period:
+        """The days of the period up to today: all of it once it has ended (or before it
+        starts, when there is nothing yet to cut)."""
+        if self.first <= today < self.last:
+            return Period(self.kind, self.first, today)
+        return self
+
+    def compared(self, today: datetime.date) -> Period:
+        """What the period is compared with: its elapsed days, a year before. On 4 December,
+        "this month" is 1–4 December against 1–4 December of the year before, never against
+        the whole December, which had 27 more days to gather reports."""
+        return self.elapsed(today).year_before()
+
+    def trend(self, today: datetime.date) -> Period:
+        """The months a trend draws: the period's, and at least the 12 months up to its
+        elapsed end, so that "this month" still shows where the year is going."""
+        last = self.elapsed(today).last
+        first = last.replace(day=1)
+        for _month in range(TREND_MONTHS - 1):
+            first = (first - datetime.timedelta(days=1)).replace(day=1)
+        return Period("trend", min(first, self.first), last)
 
     def months(self) -> list[datetime.date]:
         """The first day of each month the period touches."""
@@ -329,23 +353,23 @@ def _latest(events: Any) -> dict[int, datetime.datetime]:
 
 
 def leadership_dashboard(user: User, scope: Scope, period: Period) -> dict[str, Any]:
-    """The period against the same days a year before (members and coverage at the end,
-    reports received, valuable tips, cases solved thanks to a tip, postings on time), reports
-    per month for both, the latest reviews with their documents, and the commendations
-    awaiting approval. Ten queries."""
-    before = period.year_before()
+    """The period's elapsed days against the same days a year before (members and coverage at
+    the end, reports received, valuable tips, cases solved thanks to a tip, postings on time),
+    reports per month over at least the last 12 months against a year before, the latest
+    reviews with their documents, and the commendations awaiting approval. Eleven queries."""
     today = timezone.localdate()
+    before = period.compared(today)
+    trend = period.trend(today)
+    trend_before = trend.compared(today)
     hamlets = Hamlet.objects.filter(pk__in=scope.ids).order_by("name")
     # Today's coverage is the coverage page's (no date); a period that ended is read as of then.
     as_of = None if period.last >= today else period.last
     now_cover = commune_totals(hamlet_coverage(hamlets, as_of))
     before_cover = commune_totals(hamlet_coverage(hamlets, min(before.last, today)))
-    reports = IncidentReport.objects.filter(
-        hamlet_id__in=scope.ids, created_at__gte=before.start, created_at__lt=period.end
-    ).order_by()
+    reports = IncidentReport.objects.filter(hamlet_id__in=scope.ids).order_by()
     in_now = Q(created_at__gte=period.start, created_at__lt=period.end)
     in_before = Q(created_at__gte=before.start, created_at__lt=before.end)
-    counts = reports.aggregate(
+    counts = reports.filter(in_now | in_before).aggregate(
         received=Count("pk", filter=in_now),
         received_before=Count("pk", filter=in_before),
         valuable=Count("pk", filter=in_now & Q(valuable_tip=True)),
@@ -353,7 +377,12 @@ def leadership_dashboard(user: User, scope: Scope, period: Period) -> dict[str, 
         solved=Count("pk", filter=in_now & Q(solved_by_tip=True)),
         solved_before=Count("pk", filter=in_before & Q(solved_by_tip=True)),
     )
-    trend = _per_month(reports.filter(in_now | in_before), "valuable_tip")
+    # Two queries, not one over both ranges: over a period longer than a year the ranges
+    # overlap, and a month's "year before" must stop at the same day as its own.
+    per_month = _per_month(reports.received_between(trend.first, trend.last), "valuable_tip")
+    per_month_before = _per_month(
+        reports.received_between(trend_before.first, trend_before.last), "valuable_tip"
+    )
     postings = Posting.objects.filter(
         group__hamlet_id__in=scope.ids, group__status=ZaloGroup.Status.ACTIVE
     ).order_by()
@@ -380,6 +409,7 @@ def leadership_dashboard(user: User, scope: Scope, period: Period) -> dict[str, 
     )
     hamlet = scope.hamlet_id
     return {
+        "elapsed": period.elapsed(today),
         "before": before,
         "members": (now_cover.active_members, before_cover.active_members),
         "coverage": (now_cover, before_cover),
@@ -391,7 +421,8 @@ def leadership_dashboard(user: User, scope: Scope, period: Period) -> dict[str, 
             (posting_counts["on_time"], posting_counts["total"]),
             (posting_counts["on_time_before"], posting_counts["total_before"]),
         ),
-        "trend": trend,
+        "trend": (trend, per_month),
+        "trend_before": (trend_before, per_month_before),
         "reviews": [(review, latest.get(review.pk)) for review in reviews],
         "awaiting": awaiting,
         "links": {
@@ -482,11 +513,10 @@ def police_charts(data: dict[str, Any], period: Period) -> dict[str, Any]:
     }
 
 
-def leadership_trend(data: dict[str, Any], period: Period) -> list[dict[str, Any]]:
-    """Per month of the period: reports and valuable tips, and the same month a year before."""
-    before = period.year_before()
-    now_rows = month_table(period, data["trend"], [True, False])
-    before_rows = month_table(before, data["trend"], [True, False])
+def leadership_trend(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per month of the trend: reports and valuable tips, and the same days a year before."""
+    now_rows = month_table(*data["trend"], [True, False])
+    before_rows = month_table(*data["trend_before"], [True, False])
     return [
         {
             **row,

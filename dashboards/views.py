@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["categories"] = Category.choices
         context["breakdown"] = _breakdown(data)
     elif kind == selectors.LEADERSHIP:
-        trend = selectors.leadership_trend(data, period)
+        trend = selectors.leadership_trend(data)
         context["trend"] = trend
         context["charts"] = selectors.leadership_charts(trend)
     return render(request, "dashboards/home.html", context)

@@ -366,3 +366,49 @@ def test_no_archived_group_postings_on_progress_total(client, police, hamlet_a) 
     today = timezone.localdate().isoformat()
     page = _login(client, police).get(f"/postings/progress/?from={today}&to={today}")
     assert 'data-total="0"' in page.content.decode()
+
+
+# --- a period still running is compared with the same days a year before -----------------------
+
+
+def test_a_running_period_is_compared_with_its_elapsed_days() -> None:
+    december = selectors.period_from({}, datetime.date(2026, 12, 4))
+    assert december.elapsed(datetime.date(2026, 12, 4)).last == datetime.date(2026, 12, 4)
+    before = december.compared(datetime.date(2026, 12, 4))
+    assert (before.first, before.last) == (datetime.date(2025, 12, 1), datetime.date(2025, 12, 4))
+    ended = selectors.period_from({}, datetime.date(2026, 11, 30))
+    assert ended.compared(datetime.date(2026, 12, 4)).last == datetime.date(2025, 11, 30)
+    trend = december.trend(datetime.date(2026, 12, 4))
+    assert (trend.first, trend.last) == (datetime.date(2026, 1, 1), datetime.date(2026, 12, 4))
+    assert len(trend.months()) == 12
+    longer = selectors.Period("custom", datetime.date(2024, 3, 1), datetime.date(2026, 2, 10))
+    assert longer.trend(datetime.date(2026, 12, 4)).first == datetime.date(2024, 3, 1)
+
+
+def test_leadership_compares_like_with_like(client: Client, party_office, hamlet_a) -> None:
+    """Four days into a period, its figures stand against the same four days a year before,
+    the page says so, and the trend still shows the last 12 months."""
+    today = timezone.localdate()
+    first, last = today - datetime.timedelta(days=3), today + datetime.timedelta(days=10)
+    year_ago = selectors.Period("custom", first, today).year_before()
+    IncidentReportFactory(hamlet=hamlet_a, created_at=local(*today.timetuple()[:3], 9))
+    IncidentReportFactory(
+        hamlet=hamlet_a, created_at=local(*year_ago.last.timetuple()[:3], 9), valuable_tip=True
+    )
+    later = year_ago.last + datetime.timedelta(days=2)  # in last year's period, not yet in ours
+    IncidentReportFactory(hamlet=hamlet_a, created_at=local(*later.timetuple()[:3], 9))
+    query = f"period=custom&from={first.isoformat()}&to={last.isoformat()}"
+    page = _login(client, party_office).get(f"/?{query}").content.decode()
+    assert 'data-testid="elapsed-note"' in page
+    assert f"{first:%d/%m/%Y} – {today:%d/%m/%Y}" in page
+    assert f"{year_ago.first:%d/%m/%Y} – {year_ago.last:%d/%m/%Y}" in page
+    scope = selectors.scope_for(party_office, {})
+    period = selectors.period_from(
+        {"period": "custom", "from": first.isoformat(), "to": last.isoformat()}
+    )
+    data = selectors.dashboard(party_office, selectors.LEADERSHIP, scope, period)
+    assert data["received"] == (1, 1)
+    assert data["valuable"] == (0, 1)
+    trend = selectors.leadership_trend(data)
+    assert len(trend) >= 12
+    assert trend[-1]["total"] == 1 and trend[-1]["before_total"] == 1
