@@ -426,9 +426,9 @@ def leadership_dashboard(user: User, scope: Scope, period: Period) -> dict[str, 
         "reviews": [(review, latest.get(review.pk)) for review in reviews],
         "awaiting": awaiting,
         "links": {
-            "received": _api_query(period, hamlet),
-            "valuable": _api_query(period, hamlet, valuable_tip="true"),
-            "solved": _api_query(period, hamlet, solved_by_tip="true"),
+            "received": _figures_query(period, hamlet),
+            "valuable": _figures_query(period, hamlet, valuable_tip="true"),
+            "solved": _figures_query(period, hamlet, solved_by_tip="true"),
             "postings": _query(
                 **{"from": period.first.isoformat(), "to": period.last.isoformat()},
                 hamlet=hamlet,
@@ -437,7 +437,7 @@ def leadership_dashboard(user: User, scope: Scope, period: Period) -> dict[str, 
     }
 
 
-def _api_query(period: Period, hamlet: int | None, **extra: Any) -> str:
+def _figures_query(period: Period, hamlet: int | None, **extra: Any) -> str:
     return _query(
         received_from=period.first.isoformat(),
         received_to=period.last.isoformat(),

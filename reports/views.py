@@ -38,6 +38,7 @@ from groups.access import hamlets_for
 from groups.models import Hamlet
 
 from . import exports, visibility
+from .filters import IncidentReportFilter
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -52,11 +53,13 @@ from .forms import (
 from .models import (
     Attachment,
     Category,
+    Channel,
     IncidentReport,
     Informant,
     InformantReveal,
     ReportEvent,
     Status,
+    Urgency,
 )
 from .services import (
     attachment_add,
@@ -205,6 +208,69 @@ def _my_reports(request: HttpRequest) -> HttpResponse:
     )
     page = _page(Paginator(reports, QUEUE_PAGE_SIZE), request)
     return render(request, "reports/incidentreport_mine.html", {"page": page})
+
+
+# --- the figures' list: what a dashboard's count is made of, for who reads figures only -------
+
+
+@login_required
+def report_figures(request: HttpRequest) -> HttpResponse:
+    """The reports behind a figure of the leadership's dashboard, with the same filters as the
+    count (the API's FilterSet, so the two can never disagree) and only the fields every
+    reader of reports may see: code, day, hamlet, category, channel, status and, for who reads
+    the yearly review, its marks. Never a word of the text, never the informant."""
+    require_perm(request, visibility.VIEW)
+    found = IncidentReportFilter(
+        request.GET, queryset=IncidentReport.objects.visible_to(request.user), request=request
+    )
+    if not found.is_valid():
+        return render(request, "reports/incidentreport_figures.html", {"errors": found.errors})
+    reports = found.qs.select_related("hamlet").only(*FIGURE_COLUMNS)
+    page = _page(CappedCountPaginator(reports, QUEUE_PAGE_SIZE), request)
+    context = {
+        "page": page,
+        "count_capped": page.paginator.capped,
+        "filters": _filters_shown(request.user, found.form.cleaned_data),
+        "marks": visibility.fields_for(request.user) >= visibility.REVIEW_MARKS,
+    }
+    return render(request, "reports/incidentreport_figures.html", context)
+
+
+FIGURE_COLUMNS = (
+    "id", "code", "created_at", "hamlet__name", "category", "channel", "status", "valuable_tip",
+    "solved_by_tip",
+)  # fmt: skip
+
+
+def _filters_shown(user: User, data: dict[str, Any]) -> list[str]:
+    """The filters in force, in words: the list says what it counts."""
+    shown = []
+    first, last = data.get("received_from"), data.get("received_to")
+    if first or last:
+        shown.append(
+            _("received from %(first)s to %(last)s")
+            % {
+                "first": f"{first:%d/%m/%Y}" if first else "…",
+                "last": f"{last:%d/%m/%Y}" if last else "…",
+            }
+        )
+    if data.get("hamlet"):
+        shown += hamlets_for(user).filter(pk=data["hamlet"]).values_list("name", flat=True)
+    for name, choices in (
+        ("category", Category),
+        ("status", Status),
+        ("channel", Channel),
+        ("urgency", Urgency),
+    ):
+        if data.get(name):
+            shown.append(str(choices(data[name]).label))
+    for name, yes, no in (
+        ("valuable_tip", _("valuable tips"), _("not marked as valuable")),
+        ("solved_by_tip", _("cases solved thanks to a tip"), _("not marked as solved by a tip")),
+    ):
+        if data.get(name) is not None:
+            shown.append(str(yes if data[name] else no))
+    return shown
 
 
 # --- filing --------------------------------------------------------------------------------

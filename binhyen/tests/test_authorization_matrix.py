@@ -260,6 +260,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "reports:report-create": page("reports.add_incidentreport"),
     "reports:queue-assign": signed_in(NOT_ALLOWED),  # POST only
     "reports:queue-export": page(TRIAGE),
+    "reports:report-figures": page("reports.view_incidentreport"),
     "reports:reveal-log": page("reports.view_informantreveal"),
     "reports:report-detail": page("reports.view_incidentreport"),
     "reports:report-comment": signed_in(NOT_ALLOWED),  # POST only

@@ -64,3 +64,38 @@ def test_each_dashboard_on_a_phone_and_a_desktop(
         person.shot(f"{size}-print")
         person.page.emulate_media(media="screen")
         assert errors == [], "\n".join(errors)
+
+
+def test_the_leaders_figures_open_vietnamese_lists_of_the_same_count(
+    journey, watch_errors, personas, hamlet_a, hamlet_b
+) -> None:
+    """Every linked figure of the leadership's dashboard opens one of our pages (never the
+    API's developer page) that counts the same, on a phone and on an office screen."""
+    world(personas["police"], personas["officer_a"], personas["head_b"], [hamlet_a, hamlet_b])
+    leader = personas["leader"]
+    person = journey(viewport=DESKTOP, name="leader-figures")
+    errors = watch_errors(person.page)
+    person.login(leader.username)
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        person.page.set_viewport_size(viewport)
+        person.goto("/?period=year")
+        figures = person.page.locator("a[data-figure][data-count]")
+        links = [
+            (figures.nth(i).get_attribute("href"), figures.nth(i).get_attribute("data-count"))
+            for i in range(figures.count())
+        ]
+        assert len(links) >= 4
+        for href, count in links:
+            assert not href.startswith("/api/"), href
+            person.goto(href)
+            assert person.page.locator("html").get_attribute("lang") == "vi"
+            shown = person.page.locator('[data-testid="count"], [data-testid="totals"]').first
+            listed = shown.get_attribute("data-count") or shown.get_attribute("data-on-time")
+            if listed is None:  # the coverage page counts members
+                listed = shown.get_attribute("data-members")
+            assert listed == count, (href, listed, count)
+            scroll = person.page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= viewport["width"], (href, scroll)
+        person.goto(next(href for href, _count in links if "/reports/figures/" in href))
+        person.shot(f"{size}-figures")
+    assert errors == [], "\n".join(errors)

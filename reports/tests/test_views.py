@@ -576,3 +576,32 @@ def test_the_queue_names_an_assignee_who_can_no_longer_be_assigned(
         "Cán bộ đã chuyển công tác"
     ]
     assert "Cán bộ đã chuyển công tác" not in dict(response.context["officers"]).values()
+
+
+# --- the figures' list (what the leadership's counts open) --------------------------------------
+
+
+def test_figures_list_counts_what_the_filters_say_and_shows_no_text(
+    client, leader, police, hamlet_a, hamlet_b, hamlet_elsewhere
+) -> None:
+    secret = file_report(
+        police, hamlet_a, title=f"{MARKER} title", description=f"{MARKER} text", informant=INFORMANT
+    )
+    IncidentReport.objects.filter(pk=secret.pk).update(valuable_tip=True)
+    IncidentReportFactory(hamlet=hamlet_b)
+    IncidentReportFactory(hamlet=hamlet_elsewhere)
+    client.force_login(leader)
+    page = client.get("/reports/figures/").content.decode()
+    assert (
+        'data-testid="count" data-count="2"' in page and page.count('data-testid="report-row"') == 2
+    )
+    assert MARKER not in page and INFORMANT["phone"] not in page
+    assert secret.code in page
+    page = client.get(f"/reports/figures/?valuable_tip=true&hamlet={hamlet_a.pk}").content.decode()
+    assert 'data-count="1"' in page and hamlet_a.name in page and "Tin có giá trị" in page
+    # Another commune's hamlet is not a way in: nothing matches.
+    page = client.get(f"/reports/figures/?hamlet={hamlet_elsewhere.pk}").content.decode()
+    assert 'data-count="0"' in page and 'data-testid="empty"' in page
+    # A filter that cannot be read says so in Vietnamese, instead of counting everything.
+    page = client.get("/reports/figures/?received_from=hôm-qua").content.decode()
+    assert 'data-testid="filter-errors"' in page and 'data-testid="count"' not in page
