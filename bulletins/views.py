@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
+from accounts.selectors import who_can
 from binhyen.dates import parse_day
 from binhyen.files import private_file_response
 from binhyen.pagination import CappedCountPaginator
@@ -203,6 +205,7 @@ def bulletin_detail(request: HttpRequest, bulletin_id: int) -> HttpResponse:
     }
     if bulletin.status == Status.APPROVED and context["can_approve"]:
         context["warnings"] = volume_warnings(bulletin)
+    context.update(_next_step(user, bulletin, context["can_approve"]))
     if user.has_perm("bulletins.view_posting"):
         postings = (
             Posting.objects.visible_to(user)
@@ -213,6 +216,23 @@ def bulletin_detail(request: HttpRequest, bulletin_id: int) -> HttpResponse:
         context["postings"] = postings
         context["progress"] = postings.aggregate(**posting_counts())
     return render(request, "bulletins/bulletin_detail.html", context)
+
+
+APPROVE = "bulletins.approve_bulletin"
+
+
+def _next_step(user: User, bulletin: Bulletin, can_approve: bool) -> dict:
+    """Who the bulletin waits on when it is not this user: approval by someone who neither
+    wrote nor changed it, then publishing by whoever approves."""
+    if bulletin.status == Status.SUBMITTED:
+        cannot = [bulletin.author_id, *bulletin.editors.values_list("pk", flat=True)]
+        if can_approve and user.pk not in cannot:
+            return {}
+        step = _("approval (by someone who did not write or change it)")
+        return {"who_can": who_can(APPROVE, bulletin.commune_id, besides=cannot), "step": step}
+    if bulletin.status == Status.APPROVED and not can_approve:
+        return {"who_can": who_can(APPROVE, bulletin.commune_id), "step": _("publishing")}
+    return {}
 
 
 @login_required

@@ -31,6 +31,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.selectors import WhoCan, roles_with
 from binhyen.files import download_response, private_file_response
 from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
@@ -51,6 +52,7 @@ from .forms import (
     TransitionForm,
 )
 from .models import (
+    OPEN_STATUSES,
     Attachment,
     Category,
     Channel,
@@ -61,6 +63,7 @@ from .models import (
     Status,
     Urgency,
 )
+from .officers import triagers_for
 from .services import (
     attachment_add,
     informant_identity,
@@ -379,8 +382,20 @@ def _detail(request: HttpRequest, report: IncidentReport, **forms: Any) -> HttpR
             initial={"assignee": report.assigned_to_id},
         )
         context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(instance=report)
+    elif filer and report.status in OPEN_STATUSES:
+        context.update(who_can=_handlers(report), step=_("handling the report"))
     status = 400 if forms else 200
     return render(request, "reports/incidentreport_detail.html", context, status=status)
+
+
+def _handlers(report: IncidentReport) -> WhoCan:
+    """Who handles an open report, for whoever filed it: its officer once assigned, else the
+    roles that triage and the officers whose scope holds its hamlet."""
+    roles = roles_with(TRIAGE)
+    if report.assigned_to_id:
+        return WhoCan(roles=roles, people=[str(report.assigned_to)])
+    officers = triagers_for([report.hamlet_id], report.commune_id)[:10]
+    return WhoCan(roles=roles, people=[str(officer) for officer in officers])
 
 
 def _act(

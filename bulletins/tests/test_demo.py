@@ -23,3 +23,26 @@ def test_seed_demo_adds_a_year_of_bulletins_once() -> None:
     assert ProcedureQuestion.objects.exists()
     call_command("seed_demo", verbosity=0)
     assert Posting.objects.count() == total
+
+
+def test_a_newcomer_takes_a_demo_bulletin_through_its_whole_life() -> None:
+    """The demo has two commune police officers: one writes and submits, the other approves
+    and publishes (nobody approves their own bulletin)."""
+    from accounts.models import User
+    from bulletins.services import (
+        Content,
+        bulletin_approve,
+        bulletin_create,
+        bulletin_publish,
+        bulletin_submit,
+    )
+
+    call_command("seed_demo", verbosity=0)
+    writer, approver = User.objects.get(username="congan"), User.objects.get(username="congan2")
+    bulletin = bulletin_create(
+        actor=writer, content=Content(title="Cảnh giác lừa đảo", theme=Theme.values[0], body="x")
+    )
+    bulletin_submit(actor=writer, bulletin=bulletin)
+    bulletin_approve(actor=approver, bulletin=bulletin, security_check=True)
+    bulletin = bulletin_publish(actor=approver, bulletin=bulletin, confirm_over_limit=True)
+    assert bulletin.status == "published" and bulletin.postings.exists()

@@ -103,6 +103,32 @@ def test_the_author_sees_no_approve_button(police: User, groups) -> None:
     assert Bulletin.objects.get(pk=bulletin.pk).status == Status.SUBMITTED
 
 
+def who_can_text(page: str) -> str:
+    found = re.search(r'data-testid="who-can">(.*?)</p>', page, re.S)
+    return re.sub(r"<[^>]+>|\s+", " ", found[1]) if found else ""
+
+
+def test_a_waiting_bulletin_names_who_approves_it(
+    police: User, approver: User, officer_a: User, hamlet_a: Hamlet, groups
+) -> None:
+    """The author, an editor and the officers who may not approve are told who can: the role
+    and its people, never the author or an editor themselves."""
+    bulletin = reach(BulletinFactory(author=police, status=Status.SUBMITTED), hamlet_a)
+    shown = who_can_text(client_for(police).get(url("bulletin-detail", bulletin.pk)).text)
+    assert "Công an xã" in shown and str(approver) in shown and str(police) not in shown
+    bulletin.editors.add(approver)
+    shown = who_can_text(client_for(approver).get(url("bulletin-detail", bulletin.pk)).text)
+    assert "Công an xã" in shown and str(approver) not in shown and str(police) not in shown
+    bulletin.editors.clear()
+    page = client_for(approver).get(url("bulletin-detail", bulletin.pk)).text
+    assert 'data-testid="who-can"' not in page and 'value="approved"' in page  # it is them
+    Bulletin.objects.filter(pk=bulletin.pk).update(
+        status=Status.APPROVED, security_checked=True, approved_by=approver
+    )
+    shown = who_can_text(client_for(officer_a).get(url("bulletin-detail", bulletin.pk)).text)
+    assert str(police) in shown and str(approver) in shown and str(officer_a) not in shown
+
+
 def test_an_area_officer_cannot_approve(officer_a: User, police: User, hamlet_a, groups) -> None:
     bulletin = reach(BulletinFactory(author=police, status=Status.SUBMITTED), hamlet_a)
     response = client_for(officer_a).post(

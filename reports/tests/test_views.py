@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -29,7 +30,7 @@ from reports.models import (
     ReportEvent,
     Status,
 )
-from reports.services import report_comment, report_transition
+from reports.services import report_assign, report_comment, report_transition
 from reports.tests.factories import INFORMANT, MARKER, IncidentReportFactory, file_report
 
 pytestmark = pytest.mark.django_db
@@ -605,3 +606,17 @@ def test_figures_list_counts_what_the_filters_say_and_shows_no_text(
     # A filter that cannot be read says so in Vietnamese, instead of counting everything.
     page = client.get("/reports/figures/?received_from=hôm-qua").content.decode()
     assert 'data-testid="filter-errors"' in page and 'data-testid="count"' not in page
+
+
+def test_the_filer_is_told_who_handles_their_report(head_b, police, officer_a, hamlet_b) -> None:
+    """An open report names who acts next: the roles that triage and the officers whose scope
+    holds the hamlet, then its officer once assigned; a closed one waits on nobody."""
+    report = file_report(head_b, hamlet_b)
+    page = client_of(head_b).get(detail(report)).content.decode()
+    shown = re.search(r'data-testid="who-can">(.*?)</p>', page, re.S)[1]
+    assert "Công an xã" in shown and str(police) in shown
+    assert str(officer_a) not in shown  # hamlet A's officer does not handle hamlet B
+    report_assign(actor=police, reports=[report], assignee=police)
+    page = client_of(head_b).get(detail(report)).content.decode()
+    assert str(police) in re.search(r'data-testid="who-can">(.*?)</p>', page, re.S)[1]
+    assert 'data-testid="who-can"' not in client_of(police).get(detail(report)).content.decode()

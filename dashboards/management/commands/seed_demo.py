@@ -71,15 +71,16 @@ class Command(AuditedCommand):
 
     def print_logins(self) -> None:
         self.stdout.write(f"Demo logins (password for all: {settings.DEMO_PASSWORD}):")
-        shown = ("congan", "cskv", "truongap", "vanphong", "lanhdao")
+        shown = ("congan", "congan2", "cskv", "truongap", "vanphong", "lanhdao")
         for row in demo.read_csv("users.csv"):
             if row["username"] in shown:
                 self.stdout.write(f"  {row['username']:<10} {Role(row['role']).label}")
         self.stdout.write("  (also cskv2-cskv4 and truongap02-truongap12 for the other hamlets)")
         if settings.DEBUG and TOTPDevice.objects.filter(name=accounts_demo.DEMO_DEVICE).exists():
             self.stdout.write(
-                f"  congan needs a second factor: add the key {settings.DEMO_TOTP_KEY} to an "
-                "authenticator app, or run `python manage.py demo_code` for the current code."
+                "  congan and congan2 need a second factor: add the key "
+                f"{settings.DEMO_TOTP_KEY} to an authenticator app, or run "
+                "`python manage.py demo_code` for the current code."
             )
         if not settings.DEBUG:
             self.stdout.write(self.style.WARNING("DEBUG is off: the demo password is refused."))
