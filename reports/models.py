@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from binhyen import storage as private_storage
 from binhyen.dates import local_midnight
@@ -495,7 +496,7 @@ class Attachment(models.Model):
         _("file"), upload_to=attachment_path, storage=get_private_storage, max_length=200
     )
     original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("content type"), max_length=50)
+    content_type = models.CharField(pgettext_lazy("file", "content type"), max_length=50)
     size = models.PositiveIntegerField(_("size (bytes)"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
