@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.services import notification_send
-from conftest import PHONE
+from conftest import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -155,8 +155,9 @@ def test_an_officer_works_the_posting_checklist_on_a_phone(
     assert errors == [], "\n".join(errors)
 
 
+@pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_the_party_office_downloads_a_review_pdf(
-    journey, watch_errors, party_office, commune, settings, tmp_path
+    journey, watch_errors, party_office, commune, settings, tmp_path, size
 ) -> None:
     import shutil
     import subprocess
@@ -173,7 +174,9 @@ def test_the_party_office_downloads_a_review_pdf(
         build = reviews.build_request(actor=None, review=review)
     assert reviews.build_run(build.pk).status == "done"
 
-    office = journey(name="review-pdf-party-office")
+    office = journey(
+        viewport=PHONE if size == "phone" else DESKTOP, name=f"review-pdf-party-office-{size}"
+    )
     errors = watch_errors(office.page)
     office.login("party")
     if requires_two_factor(party_office):  # finalising a review needs the second factor
@@ -204,4 +207,41 @@ def test_the_party_office_downloads_a_review_pdf(
             ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(path), first],
             check=True,
         )
+    assert errors == [], "\n".join(errors)
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_an_anonymous_tip_from_the_form_to_its_tracking_page(
+    journey, watch_errors, commune, hamlet_a, size
+) -> None:
+    """The public tip form on a phone and an office screen: nothing is chosen for the tipster,
+    a missing category is said in Vietnamese, the code opens the tip's status page."""
+    person = journey(viewport=PHONE if size == "phone" else DESKTOP, name=f"tip-{size}")
+    errors = watch_errors(person.page)
+    person.goto(f"/tip/{commune.code}/")
+    assert person.page.input_value("select[name=category]") == ""
+    person.shot("form")
+    person.page.select_option("select[name=hamlet]", label=hamlet_a.name)
+    person.page.fill("textarea[name=description]", "Có người lạ hay lảng vảng ở cuối ấp ban đêm.")
+    person.page.click("form button[type=submit]")
+    person.page.wait_for_load_state()
+    # Refused by the server (the form is novalidate: every browser gets the same words), the
+    # description kept, the category asked for in Vietnamese.
+    assert person.page.locator("#id_category.is-invalid").count() == 1
+    assert "bắt buộc" in person.page.inner_text("form").lower()
+    assert "lảng vảng" in person.page.input_value("textarea[name=description]")
+    person.shot("missing-category")
+    errors.clear()  # the 400 of the refused form is the answer we asked for
+    person.page.select_option("select[name=category]", index=1)
+    person.page.click("form button[type=submit]")
+    person.page.wait_for_selector("[data-testid=tracking-code]")
+    code = person.page.inner_text("[data-testid=tracking-code]").strip()
+    person.shot("code")
+    assert person.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    person.goto("/tip/track/")
+    person.page.fill("input[name=code]", code.lower())
+    person.page.click("form button[type=submit]")
+    person.page.wait_for_load_state()
+    assert "Mới tiếp nhận" in person.page.inner_text("main")
+    person.shot("status")
     assert errors == [], "\n".join(errors)
