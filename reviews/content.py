@@ -21,7 +21,7 @@ from bulletins.models import Procedure, Theme
 from reports.models import Category, Channel
 
 from .figures import compute_figures
-from .models import NARRATIVE_FIELDS, AnnualReview, Commendation, ReviewSettings
+from .models import AnnualReview, Commendation, ReviewSettings
 
 Data = dict[str, Any]
 Value = int | float | str | None
@@ -78,12 +78,32 @@ def commendations_data(review: AnnualReview) -> list[Data]:
     return sorted(rows, key=lambda row: not row["individual"])
 
 
-def review_data(review: AnnualReview) -> Data:
-    """The snapshot of a finalised review; for a draft, the same computed now."""
+@dataclass
+class ReviewState:
+    """What a review's documents print (`data`) and, for a draft, the edited narrative sections
+    whose figures have changed since (`stale`, narrative.Stale) and the writer of its sentences
+    from the same figures."""
+
+    data: Data
+    stale: list[Any] = field(default_factory=list)
+    writer: Any = None
+    generated: dict[str, Any] = field(default_factory=dict)
+
+
+def review_state(review: AnnualReview) -> ReviewState:
+    """A finalised review: its frozen snapshot, nothing else. A draft: the figures computed
+    once, now, and the narrative written from those same figures (narrative.py), so that the
+    text and the tables cannot disagree."""
     if review.is_final and review.snapshot:
-        return review.snapshot
+        return ReviewState(review.snapshot)
+    from . import narrative  # narrative.py formats its numbers with this module's vn_number
+
     with translation.override("vi"):
-        return {
+        figures = compute_figures(review.commune, kind=review.period_kind, year=review.year)
+        commendations = commendations_data(review)
+        writer = narrative.Writer(figures, review.commune, commendations)
+        generated = writer.sentences()
+        data = {
             "final": False,
             "commune": review.commune.name,
             "year": review.year,
@@ -91,10 +111,16 @@ def review_data(review: AnnualReview) -> Data:
             "number": None,
             "issued_on": None,
             "settings": settings_data(ReviewSettings.for_commune(review.commune)),
-            "figures": compute_figures(review.commune, kind=review.period_kind, year=review.year),
-            "narrative": {name: getattr(review, name) for name in NARRATIVE_FIELDS},
-            "commendations": commendations_data(review),
+            "figures": figures,
+            "narrative": narrative.texts(review, generated),
+            "commendations": commendations,
         }
+        return ReviewState(data, narrative.stale(review, writer), writer, generated)
+
+
+def review_data(review: AnnualReview) -> Data:
+    """The snapshot of a finalised review; for a draft, the same computed now."""
+    return review_state(review).data
 
 
 # --- header lines --------------------------------------------------------------------------

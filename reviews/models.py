@@ -182,6 +182,12 @@ class AnnualReview(models.Model):
     lessons = models.TextField(_("Lessons learnt"), blank=True)
     directions = models.TextField(_("Directions and tasks"), blank=True)
     proposals = models.TextField(_("Proposals and recommendations"), blank=True)
+    # The generated sentences each narrative section was written from, with the figures they
+    # state (reviews/narrative.py): a section still as generated is written again from the
+    # figures when the documents are built; an edited one is flagged when its figures change.
+    narrative_basis = models.JSONField(
+        _("figures the text was written from"), default=dict, blank=True, editable=False
+    )
     number = models.PositiveIntegerField(_("document number"), null=True, blank=True)
     issued_on = models.DateField(_("issued on"), null=True, blank=True)
     # Everything the documents print, frozen when the review is finalised (None while a draft).
@@ -550,6 +556,10 @@ class SafetyCheck(models.Model):
 
 # Audited like the register: who changed a review, a nomination or an assessment, and when.
 auditlog.register(ReviewSettings)
-auditlog.register(AnnualReview, exclude_fields=["snapshot", "updated_at"], m2m_fields={"editors"})
+auditlog.register(
+    AnnualReview,
+    exclude_fields=["snapshot", "narrative_basis", "updated_at"],
+    m2m_fields={"editors"},
+)
 auditlog.register(Commendation)
 auditlog.register(SafetyAssessment, exclude_fields=["updated_at"])
