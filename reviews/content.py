@@ -433,6 +433,56 @@ def safety_table(data: Data) -> Table:
     return table
 
 
+def safety_checks_table(data: Data) -> Table | None:
+    """Which criteria each assessed hamlet met, and which it missed (the reason it is not
+    "đạt"), by the criteria's numbers in safety_criteria_table. None for a snapshot finalised
+    before the criteria were recorded."""
+    now = _sections(data, "current")["safety"]
+    if "criteria" not in now:
+        return None
+    table = Table(
+        "Tiêu chí theo ấp",
+        _("Criteria of “An toàn về an ninh, trật tự” met by hamlet"),
+        [_("Hamlet"), _("Result"), _("Criteria met"), _("Criteria not met")],
+    )
+    for hamlet in data["figures"]["hamlets"]:
+        row = now["by_hamlet"][hamlet["id"]]
+        assessed = row["result"] != "pending"
+        table.rows.append(
+            [
+                hamlet["name"],
+                SAFETY_LABELS[row["result"]],
+                _numbers(row["met"]) if assessed else "",
+                _numbers(row["missed"]) if assessed else "",
+            ]
+        )
+    return table
+
+
+def _numbers(numbers: list[int]) -> str:
+    return ", ".join(str(number) for number in numbers) or "—"
+
+
+def safety_criteria_table(data: Data) -> Table | None:
+    """The criteria in use, numbered as safety_checks_table cites them, with how many assessed
+    hamlets met each."""
+    now = _sections(data, "current")["safety"]
+    if "criteria" not in now:
+        return None
+    table = Table(
+        "Tiêu chí ANTT",
+        _(
+            "Criteria of a residential area “An toàn về an ninh, trật tự” "
+            "(Circular 124/2021/TT-BCA)"
+        ),
+        [_("No."), _("Criterion"), _("Hamlets meeting it")],
+    )
+    rows = now["by_hamlet"].values()
+    for number, text in enumerate(now["criteria"], start=1):
+        table.rows.append([number, text, sum(1 for row in rows if number in row["met"])])
+    return table
+
+
 def commendations_table(data: Data) -> Table:
     table = Table(
         "Khen thưởng",
@@ -484,6 +534,8 @@ class Document:
     reports: list[Table]
     bulletins: list[Table]
     safety: Table
+    safety_checks: Table | None
+    safety_criteria: Table | None
     commendations: Table
     charts: list[Chart]
     tally: str
@@ -507,6 +559,8 @@ def build_document(data: Data) -> Document:
             reports=reports_tables(data),
             bulletins=bulletins_tables(data),
             safety=safety_table(data),
+            safety_checks=safety_checks_table(data),
+            safety_criteria=safety_criteria_table(data),
             commendations=commendations_table(data),
             charts=charts(data),
             tally=safety_tally(data),
@@ -523,5 +577,6 @@ def all_tables(document: Document) -> list[Table]:
         *document.reports,
         *document.bulletins,
         document.safety,
+        *[t for t in (document.safety_checks, document.safety_criteria) if t is not None],
         document.commendations,
     ]

@@ -42,6 +42,11 @@ def sections(doc: Document) -> list[Section]:
             *[("", "table", table) for table in doc.bulletins],
             ("", "table", doc.safety),
             ("", "tally", _("Safety assessment: %(tally)s.") % {"tally": doc.tally}),
+            *[
+                ("", "table", table)
+                for table in (doc.safety_checks, doc.safety_criteria)
+                if table is not None
+            ],
             (_("4. Commendations"), "h3", None),
             ("", "table", doc.commendations),
             (_("5. General assessment"), "h3", None),
@@ -144,7 +149,11 @@ def _header(document: Any, doc: Document) -> None:
 # The DOCX's text width: A4 less the margins of Hướng dẫn 36 (30 mm left, 15 mm right).
 TEXT_WIDTH_MM = 210 - 30 - 15
 # Tables whose columns are not "a label, then figures".
-COLUMN_WIDTHS_MM = {"Khen thưởng": [12, 50, 33, 70]}
+COLUMN_WIDTHS_MM = {
+    "Khen thưởng": [12, 50, 33, 70],
+    "Tiêu chí ANTT": [12, 123, 30],
+    "Tiêu chí theo ấp": [40, 30, 47.5, 47.5],
+}
 
 
 def column_widths_mm(table: Table) -> list[float]:

@@ -455,8 +455,8 @@ class Commendation(models.Model):
 
 class SafetyCriterion(models.Model):
     """A criterion of "An toàn về an ninh, trật tự" for a residential area (Circular
-    124/2021/TT-BCA, amended by 48/2025/TT-BCA). Kept as data: the commune checks the wording
-    against the official text and edits it in the admin."""
+    124/2021/TT-BCA, article 4; amended by 48/2025/TT-BCA). Kept as data, editable in the admin;
+    `to_verify` marks a wording not yet compared with the Circular's text (migration 0005)."""
 
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     text = models.TextField(_("criterion"))
