@@ -22,7 +22,7 @@ from bulletins.models import Procedure, Theme
 from reports.models import Category, Channel
 
 from .figures import compute_figures
-from .models import NARRATIVE_FIELDS, AnnualReview, Commendation, ReviewSettings
+from .models import AnnualReview, Commendation, ReviewSettings
 
 Data = dict[str, Any]
 Value = int | float | str | None
@@ -75,12 +75,32 @@ def commendations_data(review: AnnualReview) -> list[Data]:
     return sorted(rows, key=lambda row: not row["individual"])
 
 
-def review_data(review: AnnualReview) -> Data:
-    """The snapshot of a finalised review; for a draft, the same computed now."""
+@dataclass
+class ReviewState:
+    """What a review's documents print (`data`) and, for a draft, the edited narrative sections
+    whose figures have changed since (`stale`, narrative.Stale) and the writer of its sentences
+    from the same figures."""
+
+    data: Data
+    stale: list[Any] = field(default_factory=list)
+    writer: Any = None
+    generated: dict[str, Any] = field(default_factory=dict)
+
+
+def review_state(review: AnnualReview) -> ReviewState:
+    """A finalised review: its frozen snapshot, nothing else. A draft: the figures computed
+    once, now, and the narrative written from those same figures (narrative.py), so that the
+    text and the tables cannot disagree."""
     if review.is_final and review.snapshot:
-        return review.snapshot
+        return ReviewState(review.snapshot)
+    from . import narrative  # narrative.py formats its numbers with this module's vn_number
+
     with translation.override("vi"):
-        return {
+        figures = compute_figures(review.commune, kind=review.period_kind, year=review.year)
+        commendations = commendations_data(review)
+        writer = narrative.Writer(figures, review.commune, commendations)
+        generated = writer.sentences()
+        data = {
             "final": False,
             "commune": review.commune.name,
             "year": review.year,
@@ -88,10 +108,16 @@ def review_data(review: AnnualReview) -> Data:
             "number": None,
             "issued_on": None,
             "settings": settings_data(ReviewSettings.for_commune(review.commune)),
-            "figures": compute_figures(review.commune, kind=review.period_kind, year=review.year),
-            "narrative": {name: getattr(review, name) for name in NARRATIVE_FIELDS},
-            "commendations": commendations_data(review),
+            "figures": figures,
+            "narrative": narrative.texts(review, generated),
+            "commendations": commendations,
         }
+        return ReviewState(data, narrative.stale(review, writer), writer, generated)
+
+
+def review_data(review: AnnualReview) -> Data:
+    """The snapshot of a finalised review; for a draft, the same computed now."""
+    return review_state(review).data
 
 
 # --- header lines --------------------------------------------------------------------------
@@ -404,6 +430,56 @@ def safety_table(data: Data) -> Table:
     return table
 
 
+def safety_checks_table(data: Data) -> Table | None:
+    """Which criteria each assessed hamlet met, and which it missed (the reason it is not
+    "đạt"), by the criteria's numbers in safety_criteria_table. None for a snapshot finalised
+    before the criteria were recorded."""
+    now = _sections(data, "current")["safety"]
+    if "criteria" not in now:
+        return None
+    table = Table(
+        "Tiêu chí theo ấp",
+        _("Criteria of “An toàn về an ninh, trật tự” met by hamlet"),
+        [_("Hamlet"), _("Result"), _("Criteria met"), _("Criteria not met")],
+    )
+    for hamlet in data["figures"]["hamlets"]:
+        row = now["by_hamlet"][hamlet["id"]]
+        assessed = row["result"] != "pending"
+        table.rows.append(
+            [
+                hamlet["name"],
+                SAFETY_LABELS[row["result"]],
+                _numbers(row["met"]) if assessed else "",
+                _numbers(row["missed"]) if assessed else "",
+            ]
+        )
+    return table
+
+
+def _numbers(numbers: list[int]) -> str:
+    return ", ".join(str(number) for number in numbers) or "—"
+
+
+def safety_criteria_table(data: Data) -> Table | None:
+    """The criteria in use, numbered as safety_checks_table cites them, with how many assessed
+    hamlets met each."""
+    now = _sections(data, "current")["safety"]
+    if "criteria" not in now:
+        return None
+    table = Table(
+        "Tiêu chí ANTT",
+        _(
+            "Criteria of a residential area “An toàn về an ninh, trật tự” "
+            "(Circular 124/2021/TT-BCA)"
+        ),
+        [_("No."), _("Criterion"), _("Hamlets meeting it")],
+    )
+    rows = now["by_hamlet"].values()
+    for number, text in enumerate(now["criteria"], start=1):
+        table.rows.append([number, text, sum(1 for row in rows if number in row["met"])])
+    return table
+
+
 def commendations_table(data: Data) -> Table:
     table = Table(
         "Khen thưởng",
@@ -455,6 +531,8 @@ class Document:
     reports: list[Table]
     bulletins: list[Table]
     safety: Table
+    safety_checks: Table | None
+    safety_criteria: Table | None
     commendations: Table
     charts: list[Chart]
     tally: str
@@ -478,6 +556,8 @@ def build_document(data: Data) -> Document:
             reports=reports_tables(data),
             bulletins=bulletins_tables(data),
             safety=safety_table(data),
+            safety_checks=safety_checks_table(data),
+            safety_criteria=safety_criteria_table(data),
             commendations=commendations_table(data),
             charts=charts(data),
             tally=safety_tally(data),
@@ -494,5 +574,6 @@ def all_tables(document: Document) -> list[Table]:
         *document.reports,
         *document.bulletins,
         document.safety,
+        *[t for t in (document.safety_checks, document.safety_criteria) if t is not None],
         document.commendations,
     ]

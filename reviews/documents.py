@@ -42,6 +42,11 @@ def sections(doc: Document) -> list[Section]:
             *[("", "table", table) for table in doc.bulletins],
             ("", "table", doc.safety),
             ("", "tally", _("Safety assessment: %(tally)s.") % {"tally": doc.tally}),
+            *[
+                ("", "table", table)
+                for table in (doc.safety_checks, doc.safety_criteria)
+                if table is not None
+            ],
             (_("4. Commendations"), "h3", None),
             ("", "table", doc.commendations),
             (_("5. General assessment"), "h3", None),
@@ -64,14 +69,19 @@ def _labels() -> dict[str, str]:
 # --- PDF ---------------------------------------------------------------------------------
 
 
+def ending_starts(body: list[Section]) -> int:
+    """Where the report's last section (its h2 heading, then the closing paragraph) starts: from
+    there to the signature, the documents keep the text on one page."""
+    return max(index for index, (_heading, kind, _value) in enumerate(body) if kind == "h2")
+
+
 def pdf_html(doc: Document) -> str:
     body = [
         (heading, kind, charts.svg(value) if kind == "chart" else value)
         for heading, kind, value in sections(doc)
     ]
-    return render_to_string(
-        "reviews/annualreview_pdf.html", {"doc": doc, "sections": body, **_labels()}
-    )
+    context = {"doc": doc, "sections": body, "ending_starts": ending_starts(body), **_labels()}
+    return render_to_string("reviews/annualreview_pdf.html", context)
 
 
 def render_pdf(doc: Document) -> bytes:
@@ -136,10 +146,41 @@ def _header(document: Any, doc: Document) -> None:
     _line(right, doc.date_line, italic=True)
 
 
+# The DOCX's text width: A4 less the margins of Hướng dẫn 36 (30 mm left, 15 mm right).
+TEXT_WIDTH_MM = 210 - 30 - 15
+# Tables whose columns are not "a label, then figures".
+COLUMN_WIDTHS_MM = {
+    "Khen thưởng": [12, 50, 33, 70],
+    "Tiêu chí ANTT": [12, 123, 30],
+    "Tiêu chí theo ấp": [40, 30, 47.5, 47.5],
+}
+
+
+def column_widths_mm(table: Table) -> list[float]:
+    """The first column (a hamlet's name, a figure's label) wide enough to hold its text on one
+    or two lines; the figures share the rest."""
+    if table.key in COLUMN_WIDTHS_MM:
+        return COLUMN_WIDTHS_MM[table.key]
+    count = len(table.headers)
+    first = TEXT_WIDTH_MM * 0.5 if count <= 4 else 31
+    return [first] + [(TEXT_WIDTH_MM - first) / (count - 1)] * (count - 1)
+
+
+def _set_widths(grid: Any, widths_mm: list[float]) -> None:
+    """Word reads each cell's width (python-docx writes it as tcW), LibreOffice the grid's."""
+    from docx.shared import Mm
+
+    grid.autofit = False
+    for column, width in zip(grid.columns, widths_mm, strict=True):
+        column.width = Mm(width)
+        for cell in column.cells:
+            cell.width = Mm(width)
+
+
 def _docx_table(document: Any, table: Table, empty: str) -> None:
     from docx.shared import Pt
 
-    _line(document, table.title, size=12, bold=True)
+    _line(document, table.title, size=12, bold=True).paragraph_format.keep_with_next = True
     grid = document.add_table(rows=1, cols=len(table.headers))
     grid.style = "Table Grid"
     size = Pt(9 if len(table.headers) > 5 else 11)
@@ -153,23 +194,43 @@ def _docx_table(document: Any, table: Table, empty: str) -> None:
             cell.text = vn_number(value) if value != "" else ""
             for run in cell.paragraphs[0].runs:
                 run.font.size = size
+    _set_widths(grid, column_widths_mm(table))
     document.add_paragraph()
 
 
+def keep_together(paragraph: Any, *, with_next: bool = True) -> Any:
+    """Word and LibreOffice move the paragraph whole, and with the next one."""
+    paragraph.paragraph_format.keep_together = True
+    paragraph.paragraph_format.keep_with_next = with_next
+    return paragraph
+
+
+def _cant_split(row: Any) -> None:
+    """A table row that never breaks across pages (w:cantSplit: python-docx has no property)."""
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
 def _closing(document: Any, doc: Document) -> None:
+    """ "Nơi nhận" and the signature (T/M ĐẢNG ỦY, the title, the signer's name) in one row that
+    cannot split; the paragraphs before it are kept with it (render_docx)."""
     table = document.add_table(rows=1, cols=2)
     _no_borders(table)
+    _set_widths(table, [TEXT_WIDTH_MM / 2, TEXT_WIDTH_MM / 2])
+    _cant_split(table.rows[0])
     left, right = table.rows[0].cells
     left.paragraphs[0].add_run("Nơi nhận:").bold = True
     left.paragraphs[0].runs[0].italic = True
+    keep_together(left.paragraphs[0])
     for line in doc.recipients:
-        _line(left, line, size=11, center=False)
+        keep_together(_line(left, line, size=11, center=False))
     right.paragraphs[0]._element.getparent().remove(right.paragraphs[0]._element)
-    _line(right, doc.settings["signer_on_behalf"], bold=True)
-    _line(right, doc.settings["signer_title"], bold=True)
+    keep_together(_line(right, doc.settings["signer_on_behalf"], bold=True))
+    keep_together(_line(right, doc.settings["signer_title"], bold=True))
     for _blank in range(4):
-        _line(right, "")
-    _line(right, doc.settings["signer_name"], bold=True)
+        keep_together(_line(right, ""))
+    keep_together(_line(right, doc.settings["signer_name"], bold=True), with_next=False)
 
 
 def render_docx(doc: Document) -> bytes:
@@ -199,7 +260,10 @@ def render_docx(doc: Document) -> bytes:
     _line(document, doc.subject, bold=True)
     _line(document, "")
     empty = _labels()["empty_label"]
-    for heading, kind, value in sections(doc):
+    body = sections(doc)
+    ending = ending_starts(body)
+    for index, (heading, kind, value) in enumerate(body):
+        written = len(document.paragraphs)
         if kind == "h2":
             _line(document, heading, bold=True, center=False)
         elif kind == "h3":
@@ -218,6 +282,9 @@ def render_docx(doc: Document) -> bytes:
             document.add_picture(io.BytesIO(charts.png(value)), width=Cm(15))
         elif kind == "table":
             _docx_table(document, value, empty)
+        if index >= ending:  # the last section stays with the signature
+            for paragraph in document.paragraphs[written:]:
+                keep_together(paragraph)
     _closing(document, doc)
     buffer = io.BytesIO()
     document.save(buffer)
@@ -231,7 +298,6 @@ def render_xlsx(doc: Document) -> bytes:
     """One sheet per table: a title row, a header row, then the rows with numbers as numbers."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -250,14 +316,52 @@ def render_xlsx(doc: Document) -> bytes:
             for (cell,) in sheet.iter_rows(min_row=3, min_col=column + 1, max_col=column + 1):
                 cell.number_format = "0.0"
         sheet.freeze_panes = "B3"
-        sheet.column_dimensions["A"].width = 42
-        for index in range(2, len(table.headers) + 1):
-            sheet.column_dimensions[get_column_letter(index)].width = 14
+        _print_setup(sheet, table)
         if not doc.final:
             sheet.oddHeader.center.text = DRAFT_MARK
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# Column widths in characters: the first column's text on one line, up to this.
+FIRST_COLUMN_MAX = 45
+FIGURE_COLUMN = (10, 16)  # a figure column's narrowest and widest
+
+
+def _print_setup(sheet: Any, table: Table) -> None:
+    """Printed as it reads: A4 landscape, one page wide (as many pages long as it takes), the
+    title and header rows on every page, only the table printed, columns sized to their text
+    and the header row tall enough for its wrapped headers."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    first = [str(table.headers[0]), *(str(row[0]) for row in table.rows)]
+    widths = [min(FIRST_COLUMN_MAX, max(len(text) for text in first) + 2)]
+    for index, header in enumerate(table.headers[1:], start=1):
+        longest_word = max(len(word) for word in str(header).split())
+        values = [len(vn_number(row[index])) for row in table.rows]
+        low, high = FIGURE_COLUMN
+        widths.append(max(low, min(high, max([longest_word + 2, *values]))))
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for (cell,) in sheet.iter_rows(min_row=3, max_col=1):
+        if len(str(cell.value)) > widths[0] - 2:  # a long label wraps within its column
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    lines = max(
+        -(-len(str(header)) // max(1, width - 2))
+        for header, width in zip(table.headers, widths, strict=True)
+    )
+    sheet.row_dimensions[2].height = 15 * lines
+    last = f"{get_column_letter(len(table.headers))}{max(2, sheet.max_row)}"
+    sheet.print_area = f"A1:{last}"
+    sheet.print_title_rows = "1:2"
+    setup = sheet.page_setup
+    setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.fitToWidth, setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
 
 
 RENDERERS: dict[str, Callable[[Document], bytes]] = {

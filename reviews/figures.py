@@ -32,7 +32,7 @@ from groups.coverage import hamlet_coverage
 from groups.models import Commune, Hamlet, Member, ZaloGroup
 from reports.models import OPEN_STATUSES, Category, Channel, IncidentReport, ReportEvent, Status
 
-from .models import SafetyAssessment, period_bounds
+from .models import SafetyAssessment, SafetyCheck, SafetyCriterion, period_bounds
 
 Figures = dict[str, Any]
 
@@ -307,20 +307,44 @@ def bulletin_figures(scope: Scope) -> Figures:
 
 
 def safety_figures(scope: Scope) -> Figures:
-    """Each hamlet's result of the year's safety assessment and the commune's tally."""
+    """Each hamlet's result of the year's safety assessment and the commune's tally; for every
+    assessed hamlet (đạt or chưa đạt), the criteria in use it met and those it missed, by their
+    number in `criteria` (the criteria in use, in order). Three queries."""
     results = dict(
         SafetyAssessment.objects.filter(hamlet_id__in=scope.hamlet_ids, year=scope.year)
         .order_by()
         .values_list("hamlet_id", "result")
     )
-    by_hamlet = {
-        str(pk): {"result": str(results.get(pk, SafetyAssessment.Result.PENDING))}
-        for pk in scope.hamlet_ids
-    }
+    criteria = list(SafetyCriterion.objects.filter(active=True).values_list("pk", "text"))
+    number = {pk: index for index, (pk, _text) in enumerate(criteria, start=1)}
+    met: dict[int, set[int]] = defaultdict(set)
+    checks = SafetyCheck.objects.filter(
+        assessment__hamlet_id__in=scope.hamlet_ids,
+        assessment__year=scope.year,
+        criterion_id__in=number,
+        met=True,
+    ).order_by()
+    for hamlet_id, criterion_id in checks.values_list("assessment__hamlet_id", "criterion_id"):
+        met[hamlet_id].add(number[criterion_id])
+    by_hamlet = {}
+    for pk in scope.hamlet_ids:
+        result = str(results.get(pk, SafetyAssessment.Result.PENDING))
+        row: dict[str, Any] = {"result": result, "met": [], "missed": []}
+        if result == SafetyAssessment.Result.PASSED:
+            # "Đạt" is every criterion met (Circular 124, art. 4; safety_assess enforces it).
+            row["met"] = list(number.values())
+        elif result == SafetyAssessment.Result.FAILED:
+            row["met"] = sorted(met[pk])
+            row["missed"] = [n for n in number.values() if n not in met[pk]]
+        by_hamlet[str(pk)] = row
     tally = {result: 0 for result in SafetyAssessment.Result.values}
     for row in by_hamlet.values():
         tally[row["result"]] += 1
-    return {"total": {**tally, "hamlets": len(by_hamlet)}, "by_hamlet": by_hamlet}
+    return {
+        "total": {**tally, "hamlets": len(by_hamlet)},
+        "by_hamlet": by_hamlet,
+        "criteria": [text for _pk, text in criteria],
+    }
 
 
 # The sections of the review, in the order the documents print them.

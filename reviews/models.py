@@ -182,6 +182,12 @@ class AnnualReview(models.Model):
     lessons = models.TextField(_("Lessons learnt"), blank=True)
     directions = models.TextField(_("Directions and tasks"), blank=True)
     proposals = models.TextField(_("Proposals and recommendations"), blank=True)
+    # The generated sentences each narrative section was written from, with the figures they
+    # state (reviews/narrative.py): a section still as generated is written again from the
+    # figures when the documents are built; an edited one is flagged when its figures change.
+    narrative_basis = models.JSONField(
+        _("figures the text was written from"), default=dict, blank=True, editable=False
+    )
     number = models.PositiveIntegerField(_("document number"), null=True, blank=True)
     issued_on = models.DateField(_("issued on"), null=True, blank=True)
     # Everything the documents print, frozen when the review is finalised (None while a draft).
@@ -449,8 +455,8 @@ class Commendation(models.Model):
 
 class SafetyCriterion(models.Model):
     """A criterion of "An toàn về an ninh, trật tự" for a residential area (Circular
-    124/2021/TT-BCA, amended by 48/2025/TT-BCA). Kept as data: the commune checks the wording
-    against the official text and edits it in the admin."""
+    124/2021/TT-BCA, article 4; amended by 48/2025/TT-BCA). Kept as data, editable in the admin;
+    `to_verify` marks a wording not yet compared with the Circular's text (migration 0005)."""
 
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     text = models.TextField(_("criterion"))
@@ -550,6 +556,10 @@ class SafetyCheck(models.Model):
 
 # Audited like the register: who changed a review, a nomination or an assessment, and when.
 auditlog.register(ReviewSettings)
-auditlog.register(AnnualReview, exclude_fields=["snapshot", "updated_at"], m2m_fields={"editors"})
+auditlog.register(
+    AnnualReview,
+    exclude_fields=["snapshot", "narrative_basis", "updated_at"],
+    m2m_fields={"editors"},
+)
 auditlog.register(Commendation)
 auditlog.register(SafetyAssessment, exclude_fields=["updated_at"])

@@ -45,7 +45,7 @@ from groups.models import Commune, Hamlet, Member, PeopleGroup, ZaloGroup
 from groups.normalize import search_key
 
 from . import narrative
-from .content import build_document, review_data, vn_number
+from .content import build_document, review_state, vn_number
 from .documents import RENDERERS
 from .figures import Scope, compute_figures, on_time_rate, posting_outcomes, postings_due
 from .models import (
@@ -107,6 +107,7 @@ def review_create(
             code="review_exists",
         )
     figures = compute_figures(commune, kind=kind, year=year)
+    generated = narrative.sentences(figures, commune)
     review = AnnualReview(
         commune=commune,
         year=year,
@@ -115,7 +116,8 @@ def review_create(
         period_end=end,
         subject=narrative.subject(figures),
         created_by=actor,
-        **narrative.generate(figures, commune),
+        narrative_basis=narrative.basis(generated),
+        **{name: narrative.join(sentences) for name, sentences in generated.items()},
     )
     review.full_clean()
     review.save()
@@ -125,7 +127,10 @@ def review_create(
 
 @transaction.atomic
 def review_update(*, actor: User, review: AnnualReview, **fields: str) -> AnnualReview:
-    """Edit the subject and narrative of a draft."""
+    """Edit the subject and narrative of a draft. A section saved as the generated sentences of
+    now stays generated (written again from the figures at each build); a section the editor
+    changed is taken to state the figures of now (the form showed what changed); an edited
+    section saved unchanged keeps its figures, and so its flag when they have changed."""
     _require_perm(actor, "reviews.change_annualreview")
     _require_commune(actor, review.commune_id)
     _lock(review)
@@ -134,12 +139,68 @@ def review_update(*, actor: User, review: AnnualReview, **fields: str) -> Annual
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
+    state = review_state(review)
+    basis = dict(review.narrative_basis or {})
     for name, value in fields.items():
-        setattr(review, name, value.strip())
+        value = value.strip()
+        if name in NARRATIVE_FIELDS:
+            basis[name] = _saved_basis(review, state, name, value)
+        setattr(review, name, value)
+    review.narrative_basis = basis
     review.full_clean()
     review.save()
     review.editors.add(actor)  # whoever wrote it may not finalise it
     return review
+
+
+def _saved_basis(review: AnnualReview, state: Any, name: str, text: str) -> list[dict] | None:
+    generated = state.generated[name]
+    if narrative.is_generated(text, narrative.basis({name: generated})[name]):
+        return narrative.basis({name: generated})[name]
+    old = (review.narrative_basis or {}).get(name)
+    stored = getattr(review, name)
+    if text == stored:
+        return old
+    if narrative.is_generated(stored, old):
+        # The editor changed the sentences the form showed: those generated now.
+        old = narrative.basis({name: generated})[name]
+    return narrative.confirmed(old, state.writer) if old is not None else None
+
+
+def _require_current_text(state: Any) -> None:
+    """A draft whose edited text states figures that have changed is neither built nor
+    finalised: it would contradict its own tables."""
+    if state.stale:
+        raise ValidationError(
+            _(
+                "The text states figures that have changed since it was written: refresh the "
+                "generated sentences or correct the text first."
+            ),
+            code="narrative_stale",
+        )
+
+
+@transaction.atomic
+def review_narrative_refresh(*, actor: User, review: AnnualReview) -> list[str]:
+    """Bring the generated sentences of every stale section up to the figures of now (narrative.
+    refreshed): the editor's own sentences stay. Returns the labels of the sections that still
+    state changed figures in sentences the editor reworded (to correct by hand)."""
+    _require_perm(actor, "reviews.change_annualreview")
+    _require_commune(actor, review.commune_id)
+    _lock(review)
+    _require_draft(review)
+    state = review_state(review)
+    basis = dict(review.narrative_basis or {})
+    for stale in state.stale:
+        text, basis[stale.field] = narrative.refreshed(
+            getattr(review, stale.field), basis[stale.field], state.generated[stale.field]
+        )
+        setattr(review, stale.field, text)
+    review.narrative_basis = basis
+    review.full_clean()
+    review.save()
+    review.editors.add(actor)  # the text changed under this officer's hand
+    return [stale.label for stale in review_state(review).stale]
 
 
 def next_number(commune: Commune, year: int) -> int:
@@ -178,9 +239,11 @@ def review_finalise(
             _("Number %(number)d is already used this year.") % {"number": number},
             code="number_taken",
         )
+    state = review_state(review)
+    _require_current_text(state)
     with translation.override("vi"):
         snapshot = {
-            **review_data(review),
+            **state.data,
             "final": True,
             "number": number,
             "issued_on": today.isoformat(),
@@ -226,6 +289,8 @@ def build_request(*, actor: User | None, review: AnnualReview) -> ReviewBuild:
     _require_commune(actor, review.commune_id)
     with transaction.atomic():
         _lock(review)
+        if not review.is_final:
+            _require_current_text(review_state(review))
         pending = review.builds.filter(
             status__in=[ReviewBuild.Status.QUEUED, ReviewBuild.Status.RUNNING],
             final=review.is_final,
@@ -264,7 +329,10 @@ def build_run(build_id: int, *, resume: bool = False) -> ReviewBuild | None:
     build = ReviewBuild.objects.select_related("review__commune").get(pk=build_id)
     try:
         with translation.override("vi"):
-            document = build_document(review_data(build.review))
+            state = review_state(build.review)
+            # The data may have changed since the build was asked for.
+            _require_current_text(state)
+            document = build_document(state.data)
             stem = file_stem(build.review)
             for index, (kind, render) in enumerate(RENDERERS.items()):
                 _progress(build, 20 + index * 25, kind)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("reviews/<int:review_id>/", views.review_detail, name="detail"),
     path("reviews/<int:review_id>/edit/", views.review_edit, name="edit"),
     path("reviews/<int:review_id>/build/", views.review_build, name="build"),
+    path("reviews/<int:review_id>/refresh/", views.review_refresh, name="refresh"),
     path("reviews/<int:review_id>/finalise/", views.review_finalise, name="finalise"),
     path(
         "reviews/<int:review_id>/commendations/new/",

@@ -22,7 +22,7 @@ from binhyen.permissions import require_perm
 from groups.access import communes_for
 
 from . import charts, services
-from .content import build_document, review_data
+from .content import build_document, review_state
 from .forms import (
     DecisionForm,
     FinaliseForm,
@@ -105,7 +105,8 @@ def review_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id, "reviews.view_annualreview")
-    data = review_data(review)
+    state = review_state(review)
+    data = state.data
     document = build_document(data)
     assessments = (
         SafetyAssessment.objects.filter(hamlet__commune=review.commune, year=review.year)
@@ -127,6 +128,8 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "suggestions": suggestions,
         "assessments": assessments,
         "decision_form": DecisionForm(),
+        "narrative": data["narrative"],
+        "stale": state.stale,
     }
     return render(request, "reviews/annualreview_detail.html", context)
 
@@ -137,7 +140,9 @@ def review_edit(request: HttpRequest, review_id: int) -> HttpResponse:
     if review.is_final:
         messages.error(request, _("This review is finalised: it can no longer be changed."))
         return redirect("reviews:detail", review_id=review.pk)
-    form = NarrativeForm(request.POST or None, instance=review)
+    state = review_state(review)
+    # The sections still as generated show the sentences of the figures of now.
+    form = NarrativeForm(request.POST or None, instance=review, initial=state.data["narrative"])
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.fields}
         review.refresh_from_db()  # the service saves; the form only validated
@@ -148,15 +153,46 @@ def review_edit(request: HttpRequest, review_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The text of the review was saved."))
             return redirect("reviews:detail", review_id=review.pk)
-    return render(request, "reviews/annualreview_form.html", {"review": review, "form": form})
+    context = {"review": review, "form": form, "stale": state.stale}
+    return render(request, "reviews/annualreview_form.html", context)
+
+
+@login_required
+@require_POST
+def review_refresh(request: HttpRequest, review_id: int) -> HttpResponse:
+    """Bring the generated sentences of the edited text up to the figures of now."""
+    review = _review(request, review_id, "reviews.change_annualreview")
+    try:
+        by_hand = services.review_narrative_refresh(actor=request.user, review=review)
+    except ValidationError as error:
+        _errors(request, error)
+    else:
+        if by_hand:
+            messages.warning(
+                request,
+                _(
+                    "Sentences you reworded still state changed figures; correct them in: "
+                    "%(sections)s."
+                )
+                % {"sections": ", ".join(by_hand)},
+            )
+        else:
+            messages.success(request, _("The generated sentences now state the figures of now."))
+    return redirect("reviews:detail", review_id=review.pk)
 
 
 @login_required
 @require_POST
 def review_build(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id, "reviews.change_annualreview")
-    services.build_request(actor=request.user, review=review)
-    messages.info(request, _("The documents are being built; this page shows when they are ready."))
+    try:
+        services.build_request(actor=request.user, review=review)
+    except ValidationError as error:
+        _errors(request, error)
+    else:
+        messages.info(
+            request, _("The documents are being built; this page shows when they are ready.")
+        )
     return redirect("reviews:detail", review_id=review.pk)
 
 

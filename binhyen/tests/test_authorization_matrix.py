@@ -296,6 +296,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "reviews:detail": page("reviews.view_annualreview"),
     "reviews:edit": page("reviews.change_annualreview"),
     "reviews:build": signed_in(NOT_ALLOWED),  # POST only
+    "reviews:refresh": signed_in(NOT_ALLOWED),  # POST only
     "reviews:finalise": page("reviews.finalise_review"),
     "reviews:commendation-create": page("reviews.add_commendation"),
     "reviews:commendation-decide": signed_in(NOT_ALLOWED),  # POST only
