@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
+from accounts.selectors import WhoCan, roles_with, who_can
 from binhyen.files import private_file_response
 from binhyen.permissions import require_perm
 from groups.access import communes_for
@@ -74,7 +76,10 @@ def review_list(request: HttpRequest) -> HttpResponse:
     rows = [(review, latest.get(review.pk)) for review in reviews]
     can_create = request.user.has_perm("reviews.add_annualreview")
     form = ReviewCreateForm() if can_create else None
-    return render(request, "reviews/annualreview_list.html", {"rows": rows, "form": form})
+    context = {"rows": rows, "form": form}
+    if not request.user.has_perm(BUILD):  # who builds the documents they wait for
+        context["builders"] = roles_with(BUILD)
+    return render(request, "reviews/annualreview_list.html", context)
 
 
 @login_required
@@ -102,6 +107,31 @@ def review_create(request: HttpRequest) -> HttpResponse:
     return redirect("reviews:detail", review_id=review.pk)
 
 
+BUILD = "reviews.change_annualreview"
+FINALISE = "reviews.finalise_review"
+DECIDE = "reviews.approve_commendation"
+
+
+def _next_steps(
+    user: User, review: AnnualReview, builds: list, commendations: list[Commendation]
+) -> list[tuple[str, WhoCan]]:
+    """What the review waits on that this user cannot do, and who can: the documents to
+    build, the review to finalise, the nominations to decide (never by who proposed them)."""
+    if review.is_final:
+        return []
+    steps = []
+    if not builds and not user.has_perm(BUILD):
+        steps.append((_("building the documents"), who_can(BUILD, review.commune_id)))
+    if not user.has_perm(FINALISE):
+        steps.append((_("finalising the review"), who_can(FINALISE, review.commune_id)))
+    proposed = [c for c in commendations if c.status == Commendation.Status.PROPOSED]
+    proposers = {c.proposed_by_id for c in proposed}
+    if proposed and (not user.has_perm(DECIDE) or proposers == {user.pk}):
+        who = who_can(DECIDE, review.commune_id, besides=proposers)
+        steps.append((_("deciding the nominations"), who))
+    return steps
+
+
 @login_required
 def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review(request, review_id, "reviews.view_annualreview")
@@ -113,7 +143,8 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         .select_related("hamlet")
         .order_by("hamlet__code")
     )
-    commendations = review.commendations.select_related("proposed_by", "decided_by")
+    commendations = list(review.commendations.select_related("proposed_by", "decided_by"))
+    builds = list(review.builds.select_related("requested_by")[:20])
     suggestions = []
     if not review.is_final and request.user.has_perm("reviews.add_commendation"):
         suggestions = services.commendation_suggestions(review, data["figures"])
@@ -123,13 +154,14 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "tables": [document.summary, document.groups, *document.reports, *document.bulletins],
         # Drawn on the server as SVG (escaped text, no script): the same charts as the PDF.
         "charts": [(chart.title, charts.svg(chart)) for chart in document.charts],
-        "builds": review.builds.select_related("requested_by")[:20],
+        "builds": builds,
         "commendations": commendations,
         "suggestions": suggestions,
         "assessments": assessments,
         "decision_form": DecisionForm(),
         "narrative": data["narrative"],
         "stale": state.stale,
+        "next_steps": _next_steps(request.user, review, builds, commendations),
     }
     return render(request, "reviews/annualreview_detail.html", context)
 

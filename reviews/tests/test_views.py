@@ -331,3 +331,29 @@ def test_detail_query_count_is_flat(
         Hamlet.objects.create(commune=review.commune, code=f"Q{index}", name=f"Ấp Q{index}")
     with django_assert_max_num_queries(60):
         assert client.get(url).status_code == 200
+
+
+def who_can_texts(page: str) -> list[str]:
+    import re
+
+    found = re.findall(r'data-testid="who-can">(.*?)</p>', page, re.S)
+    return [re.sub(r"<[^>]+>|\s+", " ", text) for text in found]
+
+
+def test_the_review_names_who_takes_each_next_step(
+    police: User, party_office: User, review: AnnualReview, hamlet_a: Hamlet
+) -> None:
+    """The party office waits on the police for the documents and the finalising, and is told
+    so by name; the police wait on the party office for the nominations they proposed."""
+    url = reverse("reviews:detail", args=[review.pk])
+    steps = who_can_texts(client_of(party_office).get(url).text)
+    assert any("tạo văn bản" in step and str(police) in step for step in steps)
+    assert any("ban hành" in step and "Công an xã" in step for step in steps)
+    listing = client_of(party_office).get(reverse("reviews:list")).text
+    assert 'data-testid="builders"' in listing and "Công an xã" in listing
+    assert who_can_texts(client_of(police).get(url).text) == []  # they act themselves
+    assert 'data-testid="builders"' not in client_of(police).get(reverse("reviews:list")).text
+    create = reverse("reviews:commendation-create", args=[review.pk])
+    client_of(police).post(create, {"nominee": f"hamlet:{hamlet_a.pk}", "reason": "Tốt."})
+    steps = who_can_texts(client_of(police).get(url).text)
+    assert any("khen thưởng" in step and str(party_office) in step for step in steps)
