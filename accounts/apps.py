@@ -24,3 +24,6 @@ class AccountsConfig(AppConfig):
         from .middleware import session_started
 
         user_logged_in.connect(session_started, dispatch_uid="accounts.session_started")
+        from . import access
+
+        access.connect()

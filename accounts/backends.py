@@ -3,12 +3,25 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
+from .access import access_of
 from .models import User
 
 
 class PortalBackend(ModelBackend):
-    """The standard backend, except that the published demo password works only with DEBUG on:
-    a production server that was seeded by mistake still lets nobody in with it."""
+    """The standard backend, except that the published demo password works only with DEBUG on
+    (a production server that was seeded by mistake still lets nobody in with it), and that a
+    user's permissions are read once per version of them (accounts/access.py), not twice per
+    request."""
+
+    def get_user_permissions(self, user_obj: User, obj: object = None) -> set[str]:
+        if obj is not None or not user_obj.is_active or user_obj.is_anonymous:
+            return super().get_user_permissions(user_obj, obj)
+        return set(access_of(user_obj).user_permissions)
+
+    def get_group_permissions(self, user_obj: User, obj: object = None) -> set[str]:
+        if obj is not None or not user_obj.is_active or user_obj.is_anonymous:
+            return super().get_group_permissions(user_obj, obj)
+        return set(access_of(user_obj).group_permissions)
 
     def authenticate(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -11,8 +12,14 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import is_verified
+from django_otp.models import Device
 
+from .access import access_of
+from .models import User
 from .services import has_confirmed_device, requires_two_factor
 
 LAST_SEEN_KEY = "_last_seen"
@@ -68,6 +75,38 @@ class InactivityTimeoutMiddleware:
                 if last_seen is None or now - last_seen >= 60:
                     session[LAST_SEEN_KEY] = now
         return self.get_response(request)
+
+
+class VerifiedDeviceMiddleware:
+    """django-otp's OTPMiddleware (`user.otp_device`, `user.is_verified()`), except that whether
+    the session's device is still one of the user's confirmed devices is read from their cached
+    access (accounts/access.py) instead of the database on every request. Resetting or deleting
+    a device moves the user's access version: the next request finds the device gone, drops it
+    from the session and is no longer verified. The device itself is loaded only if someone
+    reads it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None:
+            request.user = SimpleLazyObject(functools.partial(self._verified, request, user))
+        return self.get_response(request)
+
+    @staticmethod
+    def _verified(request: HttpRequest, user: User) -> User:
+        user.otp_device = None
+        user.is_verified = functools.partial(is_verified, user)
+        if user.is_authenticated:
+            persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+            if persistent_id in access_of(user).devices:
+                user.otp_device = SimpleLazyObject(
+                    functools.partial(Device.from_persistent_id, persistent_id)
+                )
+            elif persistent_id is not None:
+                del request.session[DEVICE_ID_SESSION_KEY]
+        return user
 
 
 class TwoFactorMiddleware:

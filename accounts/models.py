@@ -35,6 +35,12 @@ class User(AbstractUser):
     api_token_used_at = models.DateTimeField(
         _("API token last used"), null=True, blank=True, editable=False
     )
+    # Read with the user on every request, so that what is cached of the user can be keyed by
+    # them and is never stale (accounts/access.py): access_version moves when the user's
+    # roles, permissions or second-factor devices change, inbox_version when their
+    # notifications do.
+    access_version = models.PositiveIntegerField(default=0, editable=False)
+    inbox_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -52,8 +58,10 @@ class User(AbstractUser):
 
     @cached_property
     def roles(self) -> list[Role]:
-        """The user's portal roles, in the order Role declares them (read once per request)."""
-        names = {group.name for group in self.groups.all()}
+        """The user's portal roles, in the order Role declares them (from the cached access)."""
+        from .access import access_of
+
+        names = access_of(self).group_names
         return [role for role in Role if role.value in names]
 
     @property
@@ -67,7 +75,13 @@ class User(AbstractUser):
 auditlog.register(
     User,
     m2m_fields={"groups", "hamlets"},
-    exclude_fields=["password", "last_login", "api_token_used_at"],
+    exclude_fields=[
+        "password",
+        "last_login",
+        "api_token_used_at",
+        "access_version",
+        "inbox_version",
+    ],
 )
 
 

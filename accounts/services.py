@@ -36,6 +36,7 @@ from binhyen.celery import enqueue, enqueue_on_commit
 from groups.access import communes_for, users_for
 from groups.models import Hamlet
 
+from .access import inbox_changed
 from .models import EnrolmentCode, Notification, User
 from .roles import STAFF_ROLES, Role
 
@@ -441,6 +442,7 @@ def notification_send(
             notification.save()
     except IntegrityError:
         return None
+    inbox_changed([user.pk])
     if notification.email_wanted:
         from .tasks import send_notification_email
 
@@ -542,7 +544,9 @@ def _insert_notifications(batch: list[Notification]) -> dict[tuple[int, str], in
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {(user_id, key): pk for pk, user_id, key in cursor.fetchall()}
+        inserted = {(user_id, key): pk for pk, user_id, key in cursor.fetchall()}
+    inbox_changed({user_id for user_id, _key in inserted})
+    return inserted
 
 
 def _enqueue_emails(ids: list[int]) -> None:
@@ -559,7 +563,10 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None) ->
     unread = Notification.objects.filter(user=actor).unread()
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
-    return unread.update(read_at=timezone.now())
+    changed = unread.update(read_at=timezone.now())
+    if changed:
+        inbox_changed([actor.pk])
+    return changed
 
 
 # --- API tokens ---------------------------------------------------------------------------

@@ -158,6 +158,9 @@ def main() -> None:
         help="print the CPU time of each template tag, changelist step, SQL compilation and run",
     )
     parser.add_argument(
+        "--sql", action="store_true", help="print the SQL of each page's last request"
+    )
+    parser.add_argument(
         "--dump", type=Path, help="write each page's HTML (CSRF tokens blanked) to this folder"
     )
     args = parser.parse_args()
@@ -181,7 +184,7 @@ def main() -> None:
     # slows every page alike, so their ratios hold better than their times.
     cpu = {key: [] for key in keys}
     wall = {key: [] for key in keys}
-    queries = {}
+    queries, statements = {}, {}
     for _ in range(args.repeat):
         for key in keys:
             with CaptureQueriesContext(connection) as captured:
@@ -190,6 +193,7 @@ def main() -> None:
                 cpu[key].append(time.process_time() - began_cpu)
                 wall[key].append(time.perf_counter() - began)
             queries[key] = len(captured)
+            statements[key] = [query["sql"] for query in captured.captured_queries]
     results = {}
     for key in keys:
         label, path, _persona = PAGES[key]
@@ -232,6 +236,8 @@ def main() -> None:
             print(sampled(functools.partial(client.get, path), 20, args.sample))
         if args.stages:
             print(stage_times(functools.partial(client.get, path), args.repeat))
+        if args.sql:
+            print("\n".join(f"  {n}. {sql[:300]}" for n, sql in enumerate(statements[key], 1)))
     common.write_results("profile_pages", {"repeat": args.repeat, "pages": results})
 
 

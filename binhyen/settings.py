@@ -108,7 +108,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.InactivityTimeoutMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.VerifiedDeviceMiddleware",  # django-otp's, from the cached access
     "accounts.middleware.TwoFactorMiddleware",
     "auditlog.middleware.AuditlogMiddleware",  # records the acting user on audit entries
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -200,6 +200,14 @@ else:
         "store_processed": False,
         "polling_interval": 0.1,
     }
+
+# Each worker's own memory, for what is keyed by a version read on every request anyway
+# (accounts/access.py: a user's permissions, roles, devices and unread count).
+CACHES["access"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "access",
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 
 # --- Celery -------------------------------------------------------------------------------
 CELERY_RESULT_BACKEND = "django-db"
