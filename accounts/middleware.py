@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -23,6 +24,7 @@ from .models import User
 from .services import has_confirmed_device, requires_two_factor
 
 LAST_SEEN_KEY = "_last_seen"
+WRITE_MARK_SECONDS = 3600  # longer than anything keyed by it is cached
 STARTED_KEY = "_started"
 # Set at login for a user who enrolled a second factor without having to: they verify it too.
 ENROLLED_KEY = "_two_factor_enrolled"
@@ -139,3 +141,26 @@ class TwoFactorMiddleware:
             return resolve(request.path_info).view_name
         except Resolver404:
             return None
+
+
+def wrote_mark(user: User) -> int:
+    """When the user last wrote something over HTTP (0: not lately): part of the key of what
+    is cached of their reads, so that a page never shows them figures older than their own
+    last change (they file a report, the dashboard counts it on the next request)."""
+    return cache.get(f"wrote:{user.pk}", 0)
+
+
+class WriteMarkMiddleware:
+    """After a write by a signed-in user (a method other than GET/HEAD/OPTIONS answered below
+    400, from a page, the API or the admin), moves their write mark (wrote_mark)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                cache.set(f"wrote:{user.pk}", time.time_ns(), WRITE_MARK_SECONDS)
+        return response

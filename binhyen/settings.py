@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "accounts.middleware.VerifiedDeviceMiddleware",  # django-otp's, from the cached access
     "accounts.middleware.TwoFactorMiddleware",
     "auditlog.middleware.AuditlogMiddleware",  # records the acting user on audit entries
+    "accounts.middleware.WriteMarkMiddleware",  # what a user changed, their next page shows
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused for too many failures into the lockout page.

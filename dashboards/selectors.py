@@ -10,7 +10,8 @@ Periods are days of the portal's time zone (Asia/Ho_Chi_Minh), both ends include
 23:30 local time on the last day of a month belongs to that month.
 
 The result of a dashboard is cached for `CACHE_SECONDS` under a key made of the user, their
-scope (the hamlets in it), the period and the hamlet filter: a new report shows within a minute.
+scope (the hamlets in it), the period, the hamlet filter and the user's last write: what others
+change shows within a minute, what the user changed on their next request.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.middleware import wrote_mark
 from binhyen.dates import local_midnight, parse_day
 from bulletins.models import RELEASED_STATUSES, Bulletin, Posting, published_in
 from groups.access import hamlets_for
@@ -468,6 +470,7 @@ def cache_key(user: User, kind: str, scope: Scope, period: Period) -> str:
             period.first.isoformat(),
             period.last.isoformat(),
             timezone.localdate().isoformat(),  # "today" moves the due-today and overdue counts
+            str(wrote_mark(user)),  # what the user just changed is counted at once
         ]
     )
 

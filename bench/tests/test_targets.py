@@ -12,7 +12,14 @@ def test_each_row_carries_its_verdict(capsys) -> None:
     table.add("roster throughput", 50.0, "req/s", ratio_at_least(0.6, "floor"), 0.31)
     table.add("member import", 4.0, "s", ratio_at_most(3, "bare COPY"), 8.2)
     table.add("reminder run", 1.0, "s", NO_TARGET)
-    assert [row["verdict"] for row in table.rows] == ["met", "missed", "met", "missed", "missed", ""]
+    assert [row["verdict"] for row in table.rows] == [
+        "met",
+        "missed",
+        "met",
+        "missed",
+        "missed",
+        "",
+    ]
     assert table.rows[2]["target"] == "≥ 0.6 floor"
     table.print()
     out = capsys.readouterr().out

@@ -412,3 +412,20 @@ def test_leadership_compares_like_with_like(client: Client, party_office, hamlet
     trend = selectors.leadership_trend(data)
     assert len(trend) >= 12
     assert trend[-1]["total"] == 1 and trend[-1]["before_total"] == 1
+
+
+def test_what_the_user_just_did_is_counted_on_the_next_request(
+    client: Client, head_b, hamlet_b
+) -> None:
+    """The dashboard is cached, but never past the user's own last change: a hamlet head who
+    files a report sees it counted on the next page."""
+    _login(client, head_b)
+    mine = lambda: {name: c for _h, name, c in figures(client.get("/").text)}["mine"]  # noqa: E731
+    assert mine() == 0
+    response = client.post(
+        "/reports/new/",
+        {"hamlet": hamlet_b.pk, "category": "crime", "title": "Mất trộm xe",
+         "description": "Mất xe máy trước nhà.", "urgency": "normal"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content[:500]
+    assert mine() == 1
