@@ -144,6 +144,7 @@ def broker_at(url: str) -> Iterator[None]:
 def on_own_redis(own_redis: OwnRedis, settings) -> Iterator[OwnRedis]:
     """Cache and broker of this process on our own Redis, configured as in production."""
     settings.CACHES = {
+        **settings.CACHES,  # the workers' own memory (accounts.access) stays as it is
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": own_redis.url,
@@ -153,7 +154,7 @@ def on_own_redis(own_redis: OwnRedis, settings) -> Iterator[OwnRedis]:
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
             },
-        }
+        },
     }
     settings.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     with broker_at(own_redis.url):

@@ -83,6 +83,7 @@ def test_choosing_recipients_does_not_grow_with_the_commune(
     from conftest import make_user
 
     report = file_report(head_b, hamlet_b)
+    new_report_recipients(report)  # the candidates' access read once (accounts.access)
     for size in (5, 40):
         for n in range(User.objects.count(), size):
             make_user(f"head{n}", Role.HAMLET_HEAD, commune, [hamlet_b])
