@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 
 from binhyen.numbers import share
@@ -128,10 +128,17 @@ def hamlet_coverage(
     """Coverage of each hamlet of `hamlets` (two queries), in the queryset's order: today's, or
     on the day `as_of` by the members' joining and leaving dates. The households recorded and
     the groups' status are today's (the register keeps no history of them)."""
+    # A subquery, not a join with Count: a query with GROUP BY ignores the model's ordering
+    # (Django since 3.1), and the hamlets must come in the queryset's order.
+    active_groups = (
+        ZaloGroup.objects.filter(hamlet=OuterRef("pk"), status=ZaloGroup.Status.ACTIVE)
+        .order_by()
+        .values("hamlet")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     rows = list(
-        hamlets.select_related("commune").annotate(
-            n_groups=Count("zalo_groups", filter=Q(zalo_groups__status=ZaloGroup.Status.ACTIVE))
-        )
+        hamlets.select_related("commune").annotate(n_groups=Coalesce(Subquery(active_groups), 0))
     )
     counts = _member_counts(
         Member.objects.filter(group__hamlet__in=hamlets.values("pk")), "group__hamlet", as_of
