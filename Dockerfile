@@ -36,7 +36,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # Serif the metrics of Times New Roman for party documents. postgresql-client: manage.py backup.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-dejavu-core \
         fonts-liberation2 postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 

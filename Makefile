@@ -8,10 +8,11 @@ PORT   ?= 8000
 export PORT
 
 # Debian packages: Pango and fonts for WeasyPrint's PDFs (Times-compatible Liberation Serif for
-# party documents; HarfBuzz's subsetter makes the review PDF about a quarter faster),
+# party documents; HarfBuzz's subsetter makes the review PDF about a quarter faster), Cairo for
+# the web app's icons (drawn from our SVG),
 # poppler-utils for the tests that read those PDFs back, chromium for the browser journeys
 # (Playwright drives Debian's build: its own download is not reachable).
-DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-dejavu-core \
 	fonts-liberation2 poppler-utils chromium
 # `make bench` only: wrk, the HTTP load generator of the page benchmarks.
 BENCH_PACKAGES := wrk

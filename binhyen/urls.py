@@ -8,6 +8,7 @@ from bulletins.api import router as bulletins_router
 from groups.api import router as groups_router
 from reports.api import router as reports_router
 
+from . import webapp
 from .health import healthz
 
 admin.site.site_header = _("Bình Yên administration")
@@ -30,6 +31,12 @@ urlpatterns = [
     path("", include("bulletins.urls")),
     path("", include("reviews.urls")),
     path("healthz", healthz, name="healthz"),
+    # The installable web app: from the root, where a service worker's scope is the whole site.
+    path("manifest.webmanifest", webapp.manifest, name="manifest"),
+    path("sw.js", webapp.service_worker, name="service-worker"),
+    path("offline/", webapp.offline, name="offline"),
+    path("icons/<int:size>.png", webapp.icon, name="icon"),
+    path("icons/maskable-<int:size>.png", webapp.icon, {"maskable": True}, name="icon-maskable"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -305,6 +305,12 @@ EXPECTATIONS: dict[str, Rule] = {
     "reviews:download": page("reviews.view_annualreview"),
     # infrastructure
     "healthz": public(),
+    # the installable web app: the same for everyone (the manifest's start URL is the user's)
+    "manifest": public(),
+    "service-worker": public(),
+    "offline": public(),
+    "icon": public(),
+    "icon-maskable": public(),
     "set_language": public(REDIRECT),  # back to the page (or /), the language set by POST
     # the admin site
     "admin:index": admin_site(OK),

@@ -245,3 +245,34 @@ def test_an_anonymous_tip_from_the_form_to_its_tracking_page(
     assert "Mới tiếp nhận" in person.page.inner_text("main")
     person.shot("status")
     assert errors == [], "\n".join(errors)
+
+
+def test_the_portal_installs_and_shows_its_offline_page_without_a_connection(
+    journey, watch_errors, head_b
+) -> None:
+    """On a 360 px phone: Chromium finds nothing that stops installing the portal (manifest,
+    icons, service worker), and with the connection gone a page opens as the offline page."""
+    person = journey(viewport={"width": 360, "height": 800}, name="installable-app")
+    errors = watch_errors(person.page)
+    person.login(head_b.username)
+    person.goto("/")
+    person.page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    person.page.reload()  # now under the worker's control
+    person.page.wait_for_function("navigator.serviceWorker.controller !== null")
+    session = person.page.context.new_cdp_session(person.page)
+    found = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # The test's browser context is an incognito one: that is the browser's, not the site's.
+    assert [e for e in found if e["errorId"] != "in-incognito"] == [], found
+    manifest = session.send("Page.getAppManifest")
+    assert not manifest.get("errors"), manifest["errors"]
+    person.shot("online")
+    person.page.context.set_offline(True)
+    person.goto("/reports/")
+    assert person.page.locator("[data-testid=offline]").is_visible()
+    assert "Không có kết nối" in person.page.inner_text("main")
+    person.shot("offline")
+    person.page.context.set_offline(False)
+    person.goto("/reports/")
+    assert person.page.locator("[data-testid=offline]").count() == 0
+    errors[:] = [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e]
+    assert errors == [], "\n".join(errors)

@@ -419,6 +419,8 @@ def _choices(route: Route) -> dict[str, list[str]]:
     for param in route.params:
         if param == "format":
             choices[param] = ["json"]
+        elif param == "size":  # the web app's icons (binhyen/webapp.py)
+            choices[param] = ["192"]
         elif param == "url" and getattr(route.callback, "__name__", "") == "catch_all_view":
             choices[param] = [MISSING_ADMIN_PAGE]
     return choices
