@@ -254,8 +254,15 @@ def test_the_portal_installs_and_shows_its_offline_page_without_a_connection(
     icons, service worker), and with the connection gone a page opens as the offline page."""
     person = journey(viewport={"width": 360, "height": 800}, name="installable-app")
     errors = watch_errors(person.page)
+    # What the page asks for the app's badge (headless Chromium shows none).
+    person.page.add_init_script(
+        "navigator.setAppBadge = (n) => { window.appBadge = n; return Promise.resolve(); };"
+        "navigator.clearAppBadge = () => { window.appBadge = 0; return Promise.resolve(); };"
+    )
+    notification_send(user=head_b, key="badge", kind="test", title="Có phản hồi mới")
     person.login(head_b.username)
     person.goto("/")
+    assert person.page.evaluate("window.appBadge") == 1  # the unread count as the badge
     person.page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     person.page.reload()  # now under the worker's control
     person.page.wait_for_function("navigator.serviceWorker.controller !== null")
