@@ -451,6 +451,9 @@ class ReportEvent(models.Model):
         default=False,
         help_text=_("Otherwise internal: police only."),
     )
+    # When the filer was told of this event (a reply or a change of status: reports.tasks.
+    # notify_report_event); stamped once, by whichever of the task and the scan runs first.
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ReportEventQuerySet.as_manager()
 
