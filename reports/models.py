@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from binhyen import storage as private_storage
 from binhyen.dates import local_midnight
@@ -44,7 +45,8 @@ class Category(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    ZALO_GROUP = "zalo_group", _("Zalo group")
+    # A label standing alone ("Nhóm Zalo"); the field name "Zalo group" is lower case ("nhóm Zalo").
+    ZALO_GROUP = "zalo_group", pgettext_lazy("choice", "Zalo group")
     ZALO_PRIVATE = "zalo_private", _("Private Zalo message")
     IN_PERSON = "in_person", _("In person")
     PHONE = "phone", _("By phone")
