@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from binhyen.files import download_response
+from binhyen.forms import EmptyChoiceMixin
 
 from .importing import (
     CLEAR_MARK,
@@ -46,7 +47,7 @@ SESSION_KEY: Final = "member_import"
 _TOKEN: Final = re.compile(r"[0-9a-f]{32}")
 
 
-class MemberImportForm(forms.Form):
+class MemberImportForm(EmptyChoiceMixin, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File (.xlsx or .csv)"),
         help_text=gettext_lazy("At most 5 MB. Download the template for the columns."),
