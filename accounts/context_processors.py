@@ -2,6 +2,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from .access import unread_count
+from .middleware import second_factor_owed
 
 
 def notifications(request: HttpRequest) -> dict:
@@ -15,3 +16,12 @@ def notifications(request: HttpRequest) -> dict:
         return unread_count(user)
 
     return {"unread_notifications": SimpleLazyObject(count)}
+
+
+def second_factor(request: HttpRequest) -> dict:
+    """`second_factor_owed`: the signed-in user has passed the password but not yet the second
+    factor. The navigation (templates/includes/nav.html) then shows only the logo and logout:
+    none of the pages it lists would open before the code is verified."""
+    if not hasattr(request, "user"):
+        return {"second_factor_owed": False}
+    return {"second_factor_owed": second_factor_owed(request)}

@@ -41,6 +41,18 @@ TWO_FACTOR_OPEN = {
 }
 
 
+def second_factor_owed(request: HttpRequest) -> bool:
+    """Whether the signed-in user must still pass the second factor in this session (who needs
+    it, or enrolled one): until then the middleware opens them only TWO_FACTOR_OPEN, and the
+    pages show them no navigation (accounts.context_processors.second_factor)."""
+    user = request.user
+    return bool(
+        user.is_authenticated
+        and not user.is_verified()
+        and (request.session.get(ENROLLED_KEY) or requires_two_factor(user))
+    )
+
+
 def session_started(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:
     """At login, the session's start and last request are now (saved with the login itself)."""
     if request is not None and hasattr(request, "session"):
@@ -122,10 +134,8 @@ class TwoFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if (
-            user.is_authenticated
-            and not user.is_verified()
-            and not request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/"))
-            and (request.session.get(ENROLLED_KEY) or requires_two_factor(user))
+            not request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/"))
+            and second_factor_owed(request)
             and self._url_name(request) not in TWO_FACTOR_OPEN
         ):
             if request.path_info.startswith("/api/"):

@@ -12,19 +12,39 @@ from django.db.models import BLANK_CHOICE_DASH
 EMPTY_CHOICE = "—"
 
 
+_DASHES = BLANK_CHOICE_DASH[0][1]
+# The admin's action menu starts with this instead of Django's BLANK_CHOICE_DASH.
+EMPTY_ACTION_CHOICE = [("", EMPTY_CHOICE)]
+
+
+def empty_choice_shown(field: forms.Field | None) -> forms.Field | None:
+    """The field, with its select's empty choice shown as EMPTY_CHOICE instead of Django's
+    dashes. A field given its own empty label (e.g. "— choose —") keeps it."""
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == _DASHES:
+            field.empty_label = EMPTY_CHOICE
+    elif isinstance(field, forms.ChoiceField):
+        field.choices = [
+            (value, EMPTY_CHOICE if value == "" and label == _DASHES else label)
+            for value, label in field.choices
+        ]
+    return field
+
+
 class EmptyChoiceMixin:
-    """Shows a select's empty choice as EMPTY_CHOICE instead of Django's dashes. A field given
-    its own empty label (e.g. "— choose —") keeps it."""
+    """A form whose selects show their empty choice as EMPTY_CHOICE (empty_choice_shown)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        dashes = BLANK_CHOICE_DASH[0][1]
         for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField):
-                if field.empty_label == dashes:
-                    field.empty_label = EMPTY_CHOICE
-            elif isinstance(field, forms.ChoiceField):
-                field.choices = [
-                    (value, EMPTY_CHOICE if value == "" and label == dashes else label)
-                    for value, label in field.choices
-                ]
+            empty_choice_shown(field)
+
+
+class EmptyChoiceAdminMixin:
+    """The same in a ModelAdmin or inline of ours: its form fields and its action menu."""
+
+    def formfield_for_dbfield(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        return empty_choice_shown(super().formfield_for_dbfield(db_field, request, **kwargs))
+
+    def get_action_choices(self, request: Any, default_choices: Any = None) -> list:
+        return super().get_action_choices(request, default_choices=EMPTY_ACTION_CHOICE)

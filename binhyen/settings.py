@@ -133,6 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.notifications",
+                "accounts.context_processors.second_factor",
             ],
             # Our own template libraries that belong to no app.
             "libraries": {"numbers": "binhyen.templatetags.numbers"},

@@ -21,6 +21,7 @@ from accounts.audit import actor_label, audit_entries_visible_to, origin_label
 from accounts.models import User
 from accounts.roles import Role
 from binhyen.admin_services import ServiceAdminMixin, ServiceInlineMixin
+from binhyen.forms import EmptyChoiceAdminMixin, EmptyChoiceMixin
 from binhyen.pagination import CappedCountPaginator
 
 from .access import hamlets_for, users_for
@@ -78,9 +79,10 @@ class RegisterServices:
         register_delete(actor=request.user, instance=obj)
 
 
-class ScopedAdmin(ScopedHistoryMixin, ServiceAdminMixin, admin.ModelAdmin):
+class ScopedAdmin(EmptyChoiceAdminMixin, ScopedHistoryMixin, ServiceAdminMixin, admin.ModelAdmin):
     """Lists and edits only what `hamlets_for(user)` covers; anything else reads as missing.
-    Saves and deletes go through the app's services (`service_*`, binhyen/admin_services)."""
+    Saves and deletes go through the app's services (`service_*`, binhyen/admin_services).
+    An empty choice reads "—", as on every page of ours (binhyen.forms)."""
 
     # Links (Zalo invites, posting proofs) are https; also what Django 6 assumes for a link
     # typed without a scheme.
@@ -103,7 +105,7 @@ class ScopedAdmin(ScopedHistoryMixin, ServiceAdminMixin, admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class ScopedInlineMixin(ServiceInlineMixin):
+class ScopedInlineMixin(EmptyChoiceAdminMixin, ServiceInlineMixin):
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         choices = scoped_choices(db_field.name, request.user)
         if choices is not None:
@@ -302,7 +304,7 @@ class LeaveForm(forms.Form):
     )
 
 
-class MoveForm(forms.Form):
+class MoveForm(EmptyChoiceMixin, forms.Form):
     to_group = forms.ModelChoiceField(label=_("Move to group"), queryset=ZaloGroup.objects.none())
 
     def __init__(self, *args, user: User, **kwargs) -> None:

@@ -26,8 +26,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from binhyen.files import download_response
+from binhyen.forms import EmptyChoiceMixin
 
 from .importing import (
+    CLEAR_MARK,
     XLSX_TYPE,
     ImportReport,
     RowStatus,
@@ -38,13 +40,14 @@ from .importing import (
 from .models import ZaloGroup
 
 MAX_UPLOAD_BYTES: Final = 5 * 1024 * 1024
-PREVIEW_ROWS_SHOWN: Final = 500  # all error rows are shown; other rows up to this many
+# All rows in error or needing confirmation are shown; other rows up to this many.
+PREVIEW_ROWS_SHOWN: Final = 500
 UPLOAD_MAX_AGE_SECONDS: Final = 24 * 3600
 SESSION_KEY: Final = "member_import"
 _TOKEN: Final = re.compile(r"[0-9a-f]{32}")
 
 
-class MemberImportForm(forms.Form):
+class MemberImportForm(EmptyChoiceMixin, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File (.xlsx or .csv)"),
         help_text=gettext_lazy("At most 5 MB. Download the template for the columns."),
@@ -169,12 +172,26 @@ class MemberImportMixin:
         form = MemberImportForm(user=request.user, initial={"group": group})
         try:
             report = self._import_run(
-                request, stored.read_bytes(), pending["name"], group, commit=True
+                request,
+                stored.read_bytes(),
+                pending["name"],
+                group,
+                commit=True,
+                # the box the preview shows when rows remove values or change consent dates
+                confirmed=request.POST.get("confirm_changes") == "1",
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return self._import_render(request, form=form, report=None, token="")
-        if not report.saved:  # the register changed since the preview: show what is wrong now
+        if report.unconfirmed:
+            messages.error(
+                request,
+                _(
+                    "Nothing was saved: this file removes stored values or changes consent "
+                    "dates. Check them in red below, tick the confirmation box and import again."
+                ),
+            )
+        if not report.saved:  # unconfirmed, or the register changed since the preview
             return self._import_render(request, form=form, report=report, token=pending["token"])
         self._import_forget(request)
         counts = report.counts
@@ -193,6 +210,7 @@ class MemberImportMixin:
         group: ZaloGroup | None,
         *,
         commit: bool,
+        confirmed: bool = False,
     ) -> ImportReport:
         rows = read_rows(io.BytesIO(data), name)
         return member_import(
@@ -200,6 +218,7 @@ class MemberImportMixin:
             rows=rows,
             default_group=group,
             commit=commit,
+            confirmed=confirmed,
             source=PurePath(name).name,
         )
 
@@ -216,7 +235,10 @@ class MemberImportMixin:
             shown = [
                 row
                 for index, row in enumerate(report.errors_first())
-                if row.status == RowStatus.ERROR or index < PREVIEW_ROWS_SHOWN
+                # every removal is shown, however many rows there are
+                if row.status == RowStatus.ERROR
+                or row.needs_confirmation
+                or index < PREVIEW_ROWS_SHOWN
             ]
         context = {
             **self.admin_site.each_context(request),
@@ -230,6 +252,7 @@ class MemberImportMixin:
             "shown_rows": shown,
             "hidden_rows": len(report.rows) - len(shown) if report else 0,
             "token": token,
+            "clear_mark": CLEAR_MARK,
             "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
         }
         return TemplateResponse(request, self.member_import_template, context)

@@ -37,7 +37,7 @@ from binhyen.spreadsheets import check_xlsx, read_limited
 
 from .models import Member, PeopleGroup, ZaloGroup
 from .normalize import InvalidPhone, format_phone_local, normalize_phone, search_key
-from .services import member_check, member_import_save
+from .services import member_changes_to_confirm, member_check, member_import_save
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -98,6 +98,32 @@ _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _ESCAPED_START: Final = (*_FORMULA_START, "'")
 
 
+# A blank cell keeps the stored value; a cell holding this mark (in any case, with or without
+# its diacritic) removes it. Written in Vietnamese whatever the interface language, like the
+# headers. A text that is the mark itself is exported with a leading apostrophe (_literal).
+CLEAR_MARK: Final = "XÓA"
+_CLEAR_KEY: Final = search_key(CLEAR_MARK)
+
+
+class _Clear:
+    """What a cell holding CLEAR_MARK reads as: remove the stored value."""
+
+    def __repr__(self) -> str:
+        return "CLEAR"
+
+    def __str__(self) -> str:
+        return CLEAR_MARK
+
+
+CLEAR: Final = _Clear()
+# Columns a row must fill (or, for the role, may leave blank to keep it): never cleared.
+_NOT_CLEARABLE: Final = ("group", "full_name", "phone", "role")
+
+
+def is_clear_mark(text: str) -> bool:
+    return len(text) == len(CLEAR_MARK) and search_key(text) == _CLEAR_KEY
+
+
 class RowStatus(models.TextChoices):
     NEW = "new", gettext_lazy("New")
     UPDATED = "updated", gettext_lazy("Updated")
@@ -113,6 +139,9 @@ class RowResult:
     status: RowStatus = RowStatus.NEW
     reasons: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)  # field labels, for "updated"
+    # What an update removes or alters that needs the importer's confirmation:
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (field label, stored value)
+    altered: list[tuple[str, str, str]] = field(default_factory=list)  # (label, before, after)
     group_code: str = ""
     full_name: str = ""
     phone: str = ""
@@ -121,11 +150,18 @@ class RowResult:
     def reason(self) -> str:
         return " ".join(self.reasons)
 
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.removed or self.altered)
+
 
 @dataclass
 class ImportReport:
     rows: list[RowResult]
     saved: bool = False
+    # Saving was asked for, but the rows remove values or change consent dates and the
+    # importer did not confirm that: nothing was saved.
+    unconfirmed: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -142,8 +178,25 @@ class ImportReport:
     def has_errors(self) -> bool:
         return self.error_count > 0
 
+    @property
+    def removal_count(self) -> int:
+        return sum(len(result.removed) for result in self.rows)
+
+    @property
+    def altered_count(self) -> int:
+        """Values changed that need confirmation although not removed (consent dates)."""
+        return sum(len(result.altered) for result in self.rows)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return any(result.needs_confirmation for result in self.rows)
+
     def errors_first(self) -> list[RowResult]:
-        return sorted(self.rows, key=lambda r: (r.status != RowStatus.ERROR, r.row))
+        """Rows in error, then those needing confirmation, then the others."""
+        return sorted(
+            self.rows,
+            key=lambda r: (r.status != RowStatus.ERROR, not r.needs_confirmation, r.row),
+        )
 
 
 # --- Reading files ------------------------------------------------------------------------
@@ -254,8 +307,12 @@ def _cell(value: object) -> object:
         return int(value)  # a number typed in Excel: 5.0 is 5
     if isinstance(value, str):
         value = unicodedata.normalize("NFC", value).strip()
+        if is_clear_mark(value):
+            return CLEAR
         if value[:1] == "'" and value[1:2] in _ESCAPED_START:
             value = value[1:]
+        if value[:1] == "'" and is_clear_mark(value[1:].lstrip("'")):
+            value = value[1:]  # the mark as text (_literal)
     return "" if value is None else value
 
 
@@ -284,6 +341,7 @@ class _Context:
     default_group: ZaloGroup | None
     people_groups: dict[tuple[int, str], PeopleGroup]
     roles: dict[str, str]
+    people_group_names: dict[int, str] = field(default_factory=dict)
     active: dict[tuple[int, str], Member] = field(default_factory=dict)
     left: dict[tuple[int, str, datetime.date], Member] = field(default_factory=dict)
     claimed: set[int] = field(default_factory=set)
@@ -296,6 +354,7 @@ def member_import(
     rows: Sequence[Mapping[str, object]],
     default_group: ZaloGroup | None = None,
     commit: bool,
+    confirmed: bool = False,
     source: str = "",
 ) -> ImportReport:
     """Check rows from `read_rows` against the register and, if `commit` and no row is in error,
@@ -308,6 +367,10 @@ def member_import(
     exactly like a code that does not exist. `default_group` serves rows without a group code.
     `actor` None is the command line run by someone with access to the server: every group,
     audited without a user. `source` (e.g. the file name) is recorded on the audit entries.
+
+    A blank cell keeps the stored value; CLEAR_MARK removes it. A row that removes a stored
+    value or changes a consent date lists it (RowResult.removed, .consent_change), and the
+    import is saved only if the importer `confirmed` them (else report.unconfirmed).
     """
     if actor is not None and not actor.has_perms(["groups.add_member", "groups.change_member"]):
         raise PermissionDenied
@@ -327,7 +390,10 @@ def member_import(
             plan.append(change)
     report = ImportReport(rows=[row.result for row in parsed])
     if commit and not report.has_errors:
-        member_import_save(actor=actor, plan=plan, source=source)
+        if report.needs_confirmation and not confirmed:
+            report.unconfirmed = True
+            return report
+        member_import_save(actor=actor, plan=plan, source=source, confirmed=confirmed)
         report.saved = True
     return report
 
@@ -351,6 +417,7 @@ def _context(
         for pg in PeopleGroup.objects.filter(hamlet__in={g.hamlet_id for g in involved})
     }
     context = _Context(found, default_group, people_groups, _role_keys())
+    context.people_group_names = {pg.pk: pg.name for pg in people_groups.values()}
     # One query for every member of the groups involved, however long the file.
     for member in Member.objects.filter(group__in=[g.pk for g in involved]):
         if member.left_on is None:
@@ -371,11 +438,16 @@ def _role_keys() -> dict[str, str]:
 
 
 def _parse(raw: Mapping[str, object], number: int, context: _Context) -> _Row:
+    """Read one row. Only the cells that say something become values: a blank cell keeps the
+    stored value (a new member gets the field's default), CLEAR_MARK gives the empty value."""
     result = RowResult(row=int(str(raw.get("row", number))))
     row = _Row(result=result)
+    raw = _refuse_clearing_required(raw, result)
     for name in TEXT_FIELDS:
-        if name in raw:
-            row.values[name] = _text(raw[name])
+        if raw.get(name) is CLEAR:
+            row.values[name] = ""
+        elif text := _text(raw.get(name)):
+            row.values[name] = text
     result.full_name = str(row.values.get("full_name", ""))
     if not result.full_name:
         result.reasons.append(_("The full name is missing."))
@@ -384,12 +456,24 @@ def _parse(raw: Mapping[str, object], number: int, context: _Context) -> _Row:
     _parse_role(raw, row, context)
     _parse_people_group(raw, row, context)
     for name in DATE_FIELDS:
-        if name in raw:
+        if raw.get(name) is CLEAR:
+            row.values[name] = None
+        elif _text(raw.get(name)):
             row.values[name] = _parse_date(raw[name], COLUMNS[name], result)
-    joined, left = row.values.get("joined_on"), row.values.get("left_on")
-    if isinstance(joined, datetime.date) and isinstance(left, datetime.date) and left < joined:
-        result.reasons.append(_("The leaving date is before the joining date."))
     return row
+
+
+def _refuse_clearing_required(raw: Mapping[str, object], result: RowResult) -> dict:
+    """The row with the mark taken out of the columns it cannot clear, each named in an error."""
+    raw = dict(raw)
+    for name in _NOT_CLEARABLE:
+        if raw.get(name) is CLEAR:
+            result.reasons.append(
+                _("The column “%(column)s” cannot be cleared with “%(mark)s”.")
+                % {"column": COLUMNS[name], "mark": CLEAR_MARK}
+            )
+            raw[name] = ""
+    return raw
 
 
 def _text(value: object) -> str:
@@ -435,12 +519,11 @@ def _parse_role(raw: Mapping[str, object], row: _Row, context: _Context) -> None
 
 
 def _parse_people_group(raw: Mapping[str, object], row: _Row, context: _Context) -> None:
-    if "people_group" not in raw:
-        return
-    typed = _text(raw["people_group"])
-    if not typed:
+    if raw.get("people_group") is CLEAR:
         row.values["people_group"] = None
-    elif row.group is not None:
+        return
+    typed = _text(raw.get("people_group"))
+    if typed and row.group is not None:
         found = context.people_groups.get((row.group.hamlet_id, search_key(typed)))
         row.values["people_group"] = found
         if found is None:
@@ -496,22 +579,56 @@ def _plan_row(
     if member is None:
         member = Member(group=row.group)
     changed = _apply(member, row.values)
+    if member.joined_on and member.left_on and member.left_on < member.joined_on:
+        # with the stored date when the row leaves one of them blank
+        result.reasons.append(_("The leaving date is before the joining date."))
     try:
         member.clean_fields(exclude=_CHECKED_ALREADY)
         member_check(member, row.group)  # the rules of every door, from the service
     except ValidationError as exc:
         result.reasons.extend(_field_errors(exc))
+    if result.reasons:
         result.status = RowStatus.ERROR
         return None
     if before is None:
         result.status = RowStatus.NEW
     elif changed:
         result.status = RowStatus.UPDATED
-        result.changed = [str(Member._meta.get_field(name).verbose_name) for name in changed]
+        result.changed = [_label(name) for name in changed]
+        _note_confirmations(result, before, member, context)
     else:
         result.status = RowStatus.UNCHANGED
         return None
     return before, member
+
+
+def _label(name: str) -> str:
+    return str(Member._meta.get_field(name).verbose_name)
+
+
+def _note_confirmations(
+    result: RowResult, before: Member, after: Member, context: _Context
+) -> None:
+    """List on the row what it removes and which consent date it sets or changes (the
+    service's member_changes_to_confirm decides which), for the preview and its confirmation."""
+    for name in member_changes_to_confirm(before, after):
+        old, new = _shown(before, name, context), _shown(after, name, context)
+        if new:
+            result.altered.append((_label(name), old, new))
+        else:
+            result.removed.append((_label(name), old))
+
+
+def _shown(member: Member, name: str, context: _Context) -> str:
+    """A field's value as the file writes it; no query (the people's groups are in context)."""
+    if name == "people_group":
+        return context.people_group_names.get(member.people_group_id or 0, "")
+    value = getattr(member, name)
+    if isinstance(value, datetime.date):
+        return value.strftime(DATE_FORMAT)
+    if name == "role":
+        return ROLE_LABELS.get(value, value)
+    return "" if value is None else str(value)
 
 
 def _match(row: _Row, context: _Context) -> Member | None:
@@ -614,6 +731,23 @@ def _instructions(sheet: Worksheet) -> str:
         sheet.append([header, required.get(name, _("No")), explained.get(name, "")])
     sheet.append([])
     sheet.append([_("A phone number already in the group updates that member.")])
+    sheet.append(
+        [
+            _(
+                "A blank cell keeps the stored value. To remove a stored value, write "
+                "%(mark)s in its cell (not in the group code, full name, phone or role)."
+            )
+            % {"mark": CLEAR_MARK}
+        ]
+    )
+    sheet.append(
+        [
+            _(
+                "The preview lists every value to be removed and every consent date to be "
+                "set or changed; nothing is saved until you confirm them."
+            )
+        ]
+    )
     sheet.append([])
     sheet.append([_("Roles")])
     first = sheet.max_row + 1
@@ -657,18 +791,24 @@ def _export_rows(queryset: models.QuerySet[Member]) -> Iterator[list[object]]:
     members = queryset.select_related("group", "people_group").iterator(chunk_size=2000)
     for m in members:
         yield [
-            m.group.code,
-            m.full_name,
+            _literal(m.group.code),
+            _literal(m.full_name),
             format_phone_local(m.phone),
-            m.zalo_name,
+            _literal(m.zalo_name),
             ROLE_LABELS.get(m.role, m.role),
-            m.household,
-            m.people_group.name if m.people_group else "",
+            _literal(m.household),
+            _literal(m.people_group.name) if m.people_group else "",
             m.joined_on,
             m.left_on,
             m.consent_on,
-            m.notes,
+            _literal(m.notes),
         ]
+
+
+def _literal(text: str) -> str:
+    """Text that an import would read as CLEAR_MARK gets a leading apostrophe: a note that
+    says "Xóa" is exported as that text, and importing the export again clears nothing."""
+    return "'" + text if is_clear_mark(text.lstrip("'")) else text
 
 
 def _export_xlsx(rows: Iterable[list[object]]) -> bytes:

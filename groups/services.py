@@ -173,16 +173,67 @@ def member_move(*, actor: User, members: MemberQuerySet, to_group: ZaloGroup) ->
     return len(chosen)
 
 
+# Fields whose every change (set, change or clear) on a stored member an import makes only with
+# the importer's explicit confirmation: the date of consent is the legal ground for keeping a
+# person's data, and a spreadsheet edited by hand is an easy way to alter it unnoticed.
+CONFIRMED_FIELDS: Final = ("consent_on",)
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or value == ""
+
+
+def member_removed_fields(before: Member, after: Member) -> list[str]:
+    """The names of the fields whose stored value `after` removes (a value becomes empty)."""
+    return [
+        f.name
+        for f in Member._meta.concrete_fields
+        if f.editable
+        and _is_empty(getattr(after, f.attname))
+        and not _is_empty(getattr(before, f.attname))
+    ]
+
+
+def member_changes_to_confirm(before: Member | None, after: Member) -> list[str]:
+    """The fields that an import changes on a stored member only with the importer's
+    confirmation: every value it removes, and any change of CONFIRMED_FIELDS. A new member
+    (`before` None) removes nothing."""
+    if before is None:
+        return []
+    removed = member_removed_fields(before, after)
+    changed = [
+        name
+        for name in CONFIRMED_FIELDS
+        if name not in removed and getattr(before, name) != getattr(after, name)
+    ]
+    return removed + changed
+
+
 @transaction.atomic
 def member_import_save(
-    *, actor: User | None, plan: list[tuple[Member | None, Member]], source: str
+    *,
+    actor: User | None,
+    plan: list[tuple[Member | None, Member]],
+    source: str,
+    confirmed: bool = False,
 ) -> None:
     """Save an import's checked rows (groups.importing.member_import), all or nothing: each
     row's state before (None for a new member) and the state to save. The rules of every door
     are checked again here (member_check), against the groups as they stand now, locked until
     the end: a group archived since the rows were checked refuses the whole import. The rows are
     written in bulk (a file can hold thousands), with the audit entries auditlog's signals
-    would have written, recording `actor` and `source`."""
+    would have written, recording `actor` and `source`.
+
+    A row that removes a stored value or changes a consent date (member_changes_to_confirm)
+    is saved only when the importer `confirmed` it: otherwise nothing is saved."""
+    if not confirmed and any(member_changes_to_confirm(before, after) for before, after in plan):
+        raise ValidationError(
+            _(
+                "This import removes stored values or changes consent dates, and that was not "
+                "confirmed. Nothing was saved."
+            ),
+            code="unconfirmed",
+        )
     groups = ZaloGroup.objects.select_for_update().in_bulk({m.group_id for _b, m in plan})
     refused = []
     for _before, after in plan:

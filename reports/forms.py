@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
@@ -32,6 +32,7 @@ from .models import (
     Urgency,
 )
 from .officers import queue_choices, triagers_for
+from .pending import PendingUpload
 from .services import filing_channels
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -101,10 +102,14 @@ class ReportForm(EmptyChoiceMixin, forms.ModelForm):
             "urgency": forms.RadioSelect,
         }
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: User, pending: list[PendingUpload] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.triager = user.has_perm("reports.triage_report")
+        # Files chosen on a submission that was refused, sent with this one (reports/pending.py)
+        self.pending_uploads = list(pending)
         hamlets = hamlets_for(user).order_by("name")
         self.fields["hamlet"].queryset = hamlets
         self.fields["hamlet"].empty_label = None if hamlets.count() == 1 else "—"
@@ -148,12 +153,16 @@ class ReportForm(EmptyChoiceMixin, forms.ModelForm):
                     *self.INFORMANT_FIELDS,
                 )
             )
-        parts += ["photos", Submit("submit", _("Send the report"), css_class="w-100")]
+        parts += [
+            HTML('{% include "reports/_pending_uploads.html" %}'),
+            "photos",
+            Submit("submit", _("Send the report"), css_class="w-100"),
+        ]
         return Layout(*parts)
 
     def clean_photos(self) -> list[UploadedFile]:
         photos = self.cleaned_data.get("photos") or []
-        if len(photos) > Attachment.MAX_PER_REPORT:
+        if len(photos) + len(self.pending_uploads) > Attachment.MAX_PER_REPORT:
             raise forms.ValidationError(
                 _("A report has at most %(max)d attachments."),
                 params={"max": Attachment.MAX_PER_REPORT},

@@ -45,7 +45,8 @@ class Category(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    ZALO_GROUP = "zalo_group", _("Zalo group")
+    # A label standing alone ("Nhóm Zalo"); the field name "Zalo group" is lower case ("nhóm Zalo").
+    ZALO_GROUP = "zalo_group", pgettext_lazy("choice", "Zalo group")
     ZALO_PRIVATE = "zalo_private", _("Private Zalo message")
     IN_PERSON = "in_person", _("In person")
     PHONE = "phone", _("By phone")
@@ -452,6 +453,9 @@ class ReportEvent(models.Model):
         default=False,
         help_text=_("Otherwise internal: police only."),
     )
+    # When the filer was told of this event (a reply or a change of status: reports.tasks.
+    # notify_report_event); stamped once, by whichever of the task and the scan runs first.
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ReportEventQuerySet.as_manager()
 

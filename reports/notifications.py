@@ -13,6 +13,9 @@ Who:
   commune with reports.view_informantreveal, the permission that lets them read the reveal log
   (accounts/roles.py gives it to the commune police role; a commune that names one lead grants
   it to that person only). Nothing is sent on a day without overdue reports.
+- **A reply or a change of status** goes to *whoever filed the report* (a hamlet head), when
+  someone else comments on it for them (a shared comment; internal notes never) or moves it
+  along the workflow, while the report is still in their scope. Anonymous tips have no filer.
 
 What: a notification says *which* report (its code), what kind, where, how urgent, how it came
 in and when it is due — never its title, description, informant or, for a tip, its tracking
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -43,10 +46,12 @@ from groups.access import users_in_commune
 from groups.models import Commune
 
 from . import visibility
-from .models import IncidentReport, Urgency
+from .models import IncidentReport, ReportEvent, Status, Urgency
 
 KIND_NEW_REPORT = "report_new"
 KIND_OVERDUE_DIGEST = "report_overdue_digest"
+KIND_REPLY = "report_reply"
+KIND_STATUS = "report_status"
 DIGEST_MAX_LINES = 50
 # The report fields (reports/visibility.py) each message shows; the figures and the deadline
 # for a new report, and the handling for the digest of the overdue ones.
@@ -54,6 +59,7 @@ NEW_REPORT_FIELDS = frozenset({"code", "category", "hamlet", "urgency", "channel
                                "due_at"})  # fmt: skip
 DIGEST_FIELDS = frozenset({"code", "hamlet", "category", "status", "due_at", "is_overdue",
                            "assigned_to"})  # fmt: skip
+FILER_FIELDS = frozenset({"code", "category", "hamlet", "status"})
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,38 @@ def new_report_recipients(report: IncidentReport) -> list[User]:
     ]
     chosen = officers or [user for user in triage if _can_triage_the_commune(user)]
     return [user for user in may_read(chosen, NEW_REPORT_FIELDS) if user.pk != report.filed_by_id]
+
+
+def filer_news() -> Q:
+    """The events whose filer is told (module docstring), as a filter of ReportEvent: the
+    services enqueue these, and the periodic scan finds those whose task was lost."""
+    return (
+        (Q(kind=ReportEvent.Kind.STATUS_CHANGED) | Q(kind=ReportEvent.Kind.COMMENT, shared=True))
+        & Q(report__filed_by__isnull=False, actor__isnull=False)
+        & ~Q(actor=F("report__filed_by"))
+    )
+
+
+def tells_filer(event: ReportEvent) -> bool:
+    """filer_news() for one event in hand."""
+    filer_id = event.report.filed_by_id
+    if filer_id is None or event.actor_id is None or event.actor_id == filer_id:
+        return False
+    return event.kind == ReportEvent.Kind.STATUS_CHANGED or (
+        event.kind == ReportEvent.Kind.COMMENT and event.shared
+    )
+
+
+def filer_recipients(event: ReportEvent) -> list[User]:
+    """The filer of the event's report, if the event is news for them and the report is still
+    in their scope (module docstring)."""
+    report = event.report
+    if not tells_filer(event) or report.filed_by is None:
+        return []
+    filer = report.filed_by
+    if not IncidentReport.objects.visible_to(filer).filter(pk=report.pk).exists():
+        return []
+    return may_read([filer], FILER_FIELDS)
 
 
 def police_leads(commune: Commune | int) -> list[User]:
@@ -140,6 +178,36 @@ def new_report_message(report: IncidentReport) -> Message:
             _("Read and handle it in the portal."),
         ]
     return Message(title=title, body="\n".join(lines), url=report_url(report))
+
+
+def filer_message(event: ReportEvent) -> Message:
+    """What the filer is told of a reply or a change of status: which report and, for a change,
+    its new status; never the comment or the report's text (read in the portal)."""
+    report = event.report
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "code": report.code,
+            "category": report.get_category_display(),
+            "hamlet": report.hamlet.name,
+        }
+        if event.kind == ReportEvent.Kind.STATUS_CHANGED:
+            status = Status(event.to_status).label if event.to_status in Status.values else ""
+            title = _("Your report %(code)s is now “%(status)s”") % {**values, "status": status}
+            news = _("The police changed the status of your report to “%(status)s”.") % {
+                "status": status
+            }
+        else:
+            title = _("Reply to your report %(code)s: %(category)s, %(hamlet)s") % values
+            news = _("The police replied to your report.")
+        lines = [
+            news,
+            "",
+            _("Hamlet: %(hamlet)s") % values,
+            _("Category: %(category)s") % values,
+            "",
+            _("Read it in the portal."),
+        ]
+    return Message(title=str(title), body="\n".join(lines), url=report_url(report))
 
 
 def overdue_digest_message(

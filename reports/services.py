@@ -2,7 +2,8 @@
 
 Every service checks the acting user's permission and scope (groups/access.py) and raises
 PermissionDenied for either: to a view, out of scope reads as missing. A new report notifies
-its officers after commit (reports/tasks.py, reports/notifications.py).
+its officers after commit, and a reply or change of status its filer (reports/tasks.py,
+reports/notifications.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from binhyen.sniff import EXTENSIONS, sniff
 from groups.access import hamlets_for
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
-from . import crypto
+from . import crypto, notifications
 from .models import (
     DEFAULT_DEADLINE_HOURS,
     Attachment,
@@ -72,6 +73,15 @@ def _event(report: IncidentReport, *, kind: str, actor: User | None, **fields: A
     event.full_clean()
     event.save()
     return event
+
+
+def _tell_filer(event: ReportEvent) -> None:
+    """A reply or a change of status is news for whoever filed the report (a hamlet head, who
+    otherwise sees only a badge): told after commit, once (reports/notifications.py)."""
+    from .tasks import notify_report_event  # tasks import this module
+
+    if notifications.tells_filer(event):
+        enqueue_on_commit(notify_report_event, event.pk)
 
 
 # --- filing -------------------------------------------------------------------------------
@@ -261,7 +271,7 @@ def report_transition(
         report.closed_at = timezone.now()
     report.full_clean()
     report.save()
-    _event(
+    event = _event(
         report,
         kind=ReportEvent.Kind.STATUS_CHANGED,
         actor=actor,
@@ -269,6 +279,7 @@ def report_transition(
         to_status=to_status,
         text=note.strip(),
     )
+    _tell_filer(event)
     return report
 
 
@@ -316,7 +327,9 @@ def report_comment(*, actor: User, report: IncidentReport, text: str, shared: bo
     text = text.strip()
     if not text:
         raise ValidationError(_("The comment is empty."), code="comment_empty")
-    return _event(report, kind=ReportEvent.Kind.COMMENT, actor=actor, text=text, shared=shared)
+    event = _event(report, kind=ReportEvent.Kind.COMMENT, actor=actor, text=text, shared=shared)
+    _tell_filer(event)
+    return event
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.services import notification_send
 
 from . import notifications
-from .models import IncidentReport
+from .models import IncidentReport, ReportEvent
 from .services import informants_erase_expired
 
 logger = logging.getLogger(__name__)
@@ -65,10 +65,67 @@ def notify_new_report(report_id: int) -> int:
     return sent
 
 
+@shared_task(name="reports.notify_report_event")
+def notify_report_event(event_id: int) -> int:
+    """Tell the filer of a report about a reply or a change of status, once (see
+    reports/notifications.py): claimed by stamping the event's `notified_at`, like
+    notify_new_report. Returns how many users were notified (0 or 1)."""
+    with transaction.atomic():
+        claimed = ReportEvent.objects.filter(pk=event_id, notified_at=None).update(
+            notified_at=timezone.now()
+        )
+        if not claimed:
+            return 0
+        event = ReportEvent.objects.select_related("report__hamlet", "report__filed_by").get(
+            pk=event_id
+        )
+        message = notifications.filer_message(event)
+        kind = (
+            notifications.KIND_STATUS
+            if event.kind == ReportEvent.Kind.STATUS_CHANGED
+            else notifications.KIND_REPLY
+        )
+        sent = 0
+        for user in notifications.filer_recipients(event):
+            notification = notification_send(
+                user=user,
+                key=f"report-event:{event.pk}",
+                kind=kind,
+                title=message.title,
+                body=message.body,
+                url=message.url,
+                email=True,
+            )
+            sent += notification is not None
+    logger.info("Report event #%s: %d users notified", event_id, sent)
+    return sent
+
+
+def _notify_pending_events(now: datetime.datetime) -> int:
+    pending = (
+        ReportEvent.objects.filter(
+            notified_at=None,
+            created_at__lt=now - NOTIFY_GRACE,
+            created_at__gte=now - NOTIFY_HORIZON,
+        )
+        .filter(notifications.filer_news())
+        .order_by("created_at", "pk")
+    )
+    done = 0
+    for event_id in list(pending.values_list("pk", flat=True)[:500]):
+        try:
+            notify_report_event(event_id)
+            done += 1
+        except Exception:
+            logger.exception("Report event #%s not notified; left for the next scan", event_id)
+    return done
+
+
 @shared_task(name="reports.notify_pending_reports")
 def notify_pending_reports() -> int:
-    """Every 2 minutes: notify the reports whose task never ran (the broker was down when they
-    were filed, or the message was lost). Returns how many reports were notified."""
+    """Every 2 minutes: notify the reports, and the replies and changes of status for their
+    filers, whose task never ran (the broker was down when they were made, or the message was
+    lost). Returns how many reports and events were notified."""
     now = timezone.now()
     pending = IncidentReport.objects.filter(
         notified_at=None,
@@ -82,7 +139,7 @@ def notify_pending_reports() -> int:
             done += 1
         except Exception:
             logger.exception("Report #%s not notified; left for the next scan", report_id)
-    return done
+    return done + _notify_pending_events(now)
 
 
 @shared_task(name="reports.send_overdue_digest")

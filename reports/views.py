@@ -64,6 +64,13 @@ from .models import (
     Urgency,
 )
 from .officers import triagers_for
+from .pending import (
+    PendingUpload,
+    pending_files,
+    pending_forget,
+    pending_keep,
+    pending_list,
+)
 from .services import (
     attachment_add,
     informant_identity,
@@ -290,27 +297,46 @@ def report_create_page(request: HttpRequest) -> HttpResponse:
     require_perm(request, "reports.add_incidentreport")
     if not hamlets_for(request.user).exists():
         raise PermissionDenied  # no hamlet to file for
-    form = ReportForm(request.POST or None, request.FILES or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    user_id = request.user.pk
+    if request.method != "POST":
+        pending_forget(request.session, user_id)  # a new form starts with no file chosen
+        return render(request, "reports/incidentreport_form.html", {"form": _form(request)})
+    dropped = set(request.POST.getlist("drop_pending"))
+    pending = [u for u in pending_list(request.session, user_id) if u.token not in dropped]
+    form = _form(request, pending)
+    if form.is_valid():
         report = _file(request, form)
         if report is not None:
+            pending_forget(request.session, user_id)
             messages.success(
                 request,
                 _("Report %(code)s was sent. You can follow it here.") % {"code": report.code},
             )
             return redirect("reports:report-detail", report_id=report.pk)
+    # Refused: the files chosen are kept for the next submission, shown on the form.
+    form.pending_uploads = pending_keep(
+        request.session, user_id, pending, request.FILES.getlist("photos")
+    )
     return render(request, "reports/incidentreport_form.html", {"form": form})
+
+
+def _form(request: HttpRequest, pending: list[PendingUpload] = ()) -> ReportForm:
+    if request.method != "POST":
+        return ReportForm(user=request.user)
+    return ReportForm(request.POST, request.FILES, user=request.user, pending=pending)
 
 
 @sensitive_variables()
 def _file(request: HttpRequest, form: ReportForm) -> IncidentReport | None:
-    """The report and its files in one transaction: a refused file saves nothing (and the
-    files already written for it are removed). Errors go onto the form."""
+    """The report and its files (those kept from a refused submission, then those chosen now)
+    in one transaction: a refused file saves nothing (and the files already written for it are
+    removed). Errors go onto the form."""
     saved: list[Attachment] = []
     try:
         with transaction.atomic():
             report = report_create(actor=request.user, **form.service_values())
-            for upload in form.cleaned_data["photos"]:
+            uploads = pending_files(form.pending_uploads) + form.cleaned_data["photos"]
+            for upload in uploads:
                 saved.append(
                     attachment_add(actor=request.user, report=report, uploaded_file=upload)
                 )

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from binhyen import storage as private_storage
 from binhyen.storage import PrivateStorage
@@ -326,7 +327,7 @@ class Commendation(models.Model):
         MEMBER = "member", _("Member of a group")
         OFFICER = "officer", _("Police officer")
         HAMLET_HEAD = "hamlet_head", _("Hamlet head")
-        ZALO_GROUP = "zalo_group", _("Zalo group")
+        ZALO_GROUP = "zalo_group", pgettext_lazy("choice", "Zalo group")
         HAMLET = "hamlet", _("Hamlet")
         PEOPLE_GROUP = "people_group", _("People's group")
 

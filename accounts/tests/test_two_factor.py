@@ -380,3 +380,23 @@ def test_using_the_last_recovery_code_says_none_is_left(client, police) -> None:
     )
     page = response.content.decode()
     assert "Đã hết mã dự phòng" in page and "Chỉ còn 0" not in page
+
+
+def assert_no_navigation(html: str) -> None:
+    assert 'id="main-nav"' not in html and "data-nav=" not in html
+    assert reverse("reports:report-list") not in html and reverse("admin:index") not in html
+    assert 'data-testid="owed-logout"' in html and 'name="language"' in html
+
+
+def test_no_navigation_before_the_second_factor_is_verified(client, police) -> None:
+    """Password passed, code not yet: the enrolment and verification pages show the logo,
+    logout and the language only; once verified, the menu is back (#19 item 17)."""
+    log_in(client, police)
+    assert_no_navigation(client.get(reverse("two-factor-setup")).content.decode())  # enrolment
+    device = TOTPDevice.objects.create(user=police, name="phone", confirmed=True)
+    for page in ("two-factor-verify", "two-factor-setup", "two-factor-recovery", "home"):
+        response = client.get(reverse(page), follow=True)
+        assert_no_navigation(response.content.decode())
+    client.post(reverse("two-factor-verify"), {"otp_token": code(device), "next": "/"})
+    html = client.get(reverse("two-factor-setup")).content.decode()
+    assert 'id="main-nav"' in html and 'data-testid="owed-logout"' not in html

@@ -26,6 +26,17 @@ INLINE_SCRIPT = re.compile(
 HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)
 STYLE_ATTRIBUTE = re.compile(r"<[a-z][^>]*\sstyle\s*=", re.I)
 STYLE_BLOCK = re.compile(r"<style\b", re.I)
+# Django's empty choice, where ours reads "—" (binhyen.forms): in a select or a table cell.
+DASHES = re.compile(r">\s*-{9}\s*<")
+# The admin's pages of our own models and views (ScopedAdmin, the member import): held to it
+# like the rest; the pages of third-party apps' models keep Django's.
+OUR_ADMIN = re.compile(r"^/admin/(accounts|groups|reports|bulletins|reviews)/")
+
+
+def shows_dashes(url: str, html: str) -> bool:
+    return (not url.startswith("/admin/") or bool(OUR_ADMIN.match(url))) and bool(
+        DASHES.search(html)
+    )
 
 
 def project_templates() -> list[Path]:
@@ -110,7 +121,7 @@ def test_every_page_served_carries_the_policy_and_no_inline_code(
                 if STYLE_BLOCK.search(html):
                     problems.append(f"{target.url}: <style> block")
                 # Our pages name an empty choice "—" or "— choose —", never Django's dashes.
-                if not target.url.startswith("/admin/") and ">---------<" in html:
+                if shows_dashes(target.url, html):
                     problems.append(f"{target.url}: an empty choice shown as ---------")
     assert checked > (1 if persona == "anonymous" else 50)
     assert not problems, "\n".join(problems)

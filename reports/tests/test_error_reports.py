@@ -39,8 +39,11 @@ def test_filing_a_report_with_an_informant(rf, head_b, hamlet_b) -> None:
         "informant_address": INFORMANT["address"],
         "informant_relation": INFORMANT["relation_to_case"],
     }
+    from django.contrib.sessions.backends.db import SessionStore
+
     request = rf.post("/reports/new/", data)
     request.user = head_b
+    request.session = SessionStore()  # the form keeps chosen files in it (reports/pending.py)
     with mock.patch.object(views, "report_create", side_effect=RuntimeError("boom")):
         text = _report_of(lambda: views.report_create_page(request), request)
     assert "boom" in text and "informant_name" in text  # the report was made, names kept

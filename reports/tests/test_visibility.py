@@ -248,7 +248,7 @@ def _body(hamlet: Hamlet, channel: str) -> dict:
     [
         ("anonymous_tip", "Tin báo ẩn danh chỉ được gửi qua trang gửi tin báo ẩn danh."),
         ("phone", "Bạn không được lập tin báo với kênh tiếp nhận “Qua điện thoại”."),
-        ("zalo_group", "Bạn không được lập tin báo với kênh tiếp nhận “nhóm Zalo”."),
+        ("zalo_group", "Bạn không được lập tin báo với kênh tiếp nhận “Nhóm Zalo”."),
     ],
 )
 def test_a_hamlet_head_files_through_the_api_on_their_web_form_only(

@@ -35,6 +35,11 @@ class Command(AuditedCommand):
         )
         parser.add_argument("--commit", action="store_true", help="Save, when no row is in error.")
         parser.add_argument(
+            "--confirm-changes",
+            action="store_true",
+            help="Confirm the removals (cells holding “XÓA”) and consent date changes listed.",
+        )
+        parser.add_argument(
             "--as",
             dest="username",
             metavar="USERNAME",
@@ -42,7 +47,14 @@ class Command(AuditedCommand):
         )
 
     def handle(
-        self, *, path: str, group: str | None, commit: bool, username: str | None, **options
+        self,
+        *,
+        path: str,
+        group: str | None,
+        commit: bool,
+        confirm_changes: bool,
+        username: str | None,
+        **options,
     ) -> None:
         actor = self._actor(username)
         audit_actor_set(actor)  # the changes are the --as user's, made by this command
@@ -55,6 +67,7 @@ class Command(AuditedCommand):
                 rows=rows,
                 default_group=default_group,
                 commit=commit,
+                confirmed=confirm_changes,
                 source=f"manage.py import_members {Path(path).name}",
             )
         except OSError as exc:
@@ -71,6 +84,15 @@ class Command(AuditedCommand):
         if report.has_errors:
             raise CommandError(
                 _("Rows in error: %(count)d. Nothing was saved.") % {"count": report.error_count}
+            )
+        if report.unconfirmed:
+            raise CommandError(
+                _(
+                    "Nothing was saved: the file removes %(removed)d stored values and sets or "
+                    "changes %(altered)d consent dates. Check them and run again with "
+                    "--confirm-changes."
+                )
+                % {"removed": report.removal_count, "altered": report.altered_count}
             )
         if report.saved:
             self.stdout.write(self.style.SUCCESS(_("Saved.")))
@@ -100,6 +122,10 @@ class Command(AuditedCommand):
             detail = row.reason or ", ".join(row.changed)
             line = f"{_('Row')} {row.row:>5}  {row.status.label!s:<12} {row.full_name} {row.phone}"
             self.stdout.write(styles.get(row.status, str)(f"{line}  {detail}".rstrip()))
+            for label, value in row.removed:
+                self.stdout.write(self.style.ERROR(f"        - {label}: {value}"))
+            for label, old, new in row.altered:
+                self.stdout.write(self.style.WARNING(f"        ! {label}: {old or '—'} → {new}"))
         counts = report.counts
         self.stdout.write(
             ", ".join(f"{status.label}: {counts[status.value]}" for status in RowStatus)
