@@ -7,18 +7,37 @@ these is written by a spreadsheet program, so `check_xlsx` refuses them from the
 directory and a linear scan of each part, before openpyxl parses anything. openpyxl itself parses
 through defusedxml (installed, so openpyxl uses it), a second line behind this one.
 
+An .xls file (Excel 97–2003) is an OLE2 compound document of binary records, read by xlrd, which
+parses no XML. `check_xls` refuses anything that is not OLE2 before xlrd sees it; `read_xls`
+opens it with ragged rows, so a record far to the right or below does not make xlrd pad every
+row: what xlrd holds stays in proportion to the cells the file has (at most 65,536 rows of 256
+columns, the format's own limit). It also returns the font name of each text cell: rosters typed
+in the legacy Vietnamese fonts (.VnTime, VNI-Times) are found by their font
+(binhyen.legacy_text).
+
+`decode_csv` reads a CSV file's bytes as text, choosing the encoding itself: UTF-8 (with or without
+a byte order mark), UTF-16 (with one), else 8-bit, as Windows-1258 or, when the bytes read as a
+legacy Vietnamese font, as Windows-1252, the same characters a workbook gives for such text.
+
 `read_limited` bounds what is read of any upload. A new kind of file gets its own `check_...`.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
+import os
+import unicodedata
 import zipfile
 import zlib
+from dataclasses import dataclass
 from typing import IO, Final
 
+import xlrd
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from . import legacy_text
 
 MAX_FILE_BYTES: Final = 20 * 1024 * 1024  # what any door reads of a file (the admin's is lower)
 MAX_PARTS: Final = 1_000
@@ -113,3 +132,145 @@ def _scan_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
                     code="forbidden_markup",
                 )
             tail = window[-_OVERLAP:]
+
+
+# --- Excel 97–2003 (.xls) -------------------------------------------------------------------
+
+OLE2_SIGNATURE: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass(frozen=True)
+class XlsSheet:
+    """The first sheet of an .xls workbook. `rows`: one tuple of cell values per row (None for
+    an empty cell, str, float, bool, datetime for a date). `cell_fonts`: the same shape, the font
+    name of each text cell (None for others). `column_fonts`: per column, the font names of its
+    text cells, runs of rich text included."""
+
+    rows: list[tuple[object, ...]]
+    cell_fonts: list[tuple[str | None, ...]]
+    column_fonts: list[frozenset[str]]
+
+
+def check_xls(data: bytes) -> None:
+    """Raise ValidationError (Vietnamese) unless `data` is an OLE2 document of a plausible size."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationError(
+            _("The file is larger than %(size)d MB.") % {"size": MAX_FILE_BYTES // (1024 * 1024)},
+            code="too_large",
+        )
+    if not data.startswith(OLE2_SIGNATURE):
+        raise ValidationError(
+            _(
+                "The file is not an Excel 97–2003 workbook (.xls). If it was saved by a newer "
+                "Excel, choose the .xlsx file."
+            ),
+            code="not_xls",
+        )
+
+
+def read_xls(data: bytes) -> XlsSheet:
+    """The first sheet of the .xls workbook `data`, with the fonts of its text cells.
+    ValidationError (Vietnamese) for a file that is not one, damaged or encrypted."""
+    check_xls(data)
+    try:
+        with open(os.devnull, "w") as quiet:  # xlrd writes its warnings to a log file
+            book = xlrd.open_workbook(
+                file_contents=data,
+                formatting_info=True,
+                on_demand=True,
+                ragged_rows=True,
+                logfile=quiet,
+            )
+            try:
+                return _xls_sheet(book, book.sheet_by_index(0))
+            finally:
+                book.release_resources()
+    except ValidationError:
+        raise
+    except Exception as exc:  # xlrd raises many kinds for damaged or encrypted files
+        raise _unreadable() from exc
+
+
+def _xls_sheet(book: xlrd.Book, sheet: xlrd.sheet.Sheet) -> XlsSheet:
+    fonts = [font.name for font in book.font_list]
+    rows: list[tuple[object, ...]] = []
+    cell_fonts: list[tuple[str | None, ...]] = []
+    column_fonts: list[set[str]] = []
+    runs = sheet.rich_text_runlist_map
+    for rowx in range(sheet.nrows):
+        values: list[object] = []
+        names: list[str | None] = []
+        for colx in range(sheet.row_len(rowx)):
+            kind = sheet.cell_type(rowx, colx)
+            values.append(_xls_value(book, kind, sheet.cell_value(rowx, colx)))
+            name = None
+            if kind == xlrd.XL_CELL_TEXT:
+                xf = book.xf_list[sheet.cell_xf_index(rowx, colx)]
+                name = fonts[xf.font_index]
+                used = {name, *(fonts[font] for _offset, font in runs.get((rowx, colx), ()))}
+                while len(column_fonts) <= colx:
+                    column_fonts.append(set())
+                column_fonts[colx] |= used
+            names.append(name)
+        rows.append(tuple(values))
+        cell_fonts.append(tuple(names))
+    return XlsSheet(rows, cell_fonts, [frozenset(names) for names in column_fonts])
+
+
+def _xls_value(book: xlrd.Book, kind: int, value: object) -> object:
+    if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return None
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return bool(value)
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            return xlrd.xldate.xldate_as_datetime(value, book.datemode)
+        except (xlrd.xldate.XLDateError, OverflowError, ValueError):
+            return value  # a number formatted as a date that is none: the number
+    return value
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+# Windows-1252 leaves five bytes undefined; a legacy font's text never uses them, but a file
+# holding one must still read, so they keep their Latin-1 meaning.
+_CP1252: Final = {
+    byte: codecs.decode(bytes([byte]), "cp1252", errors="ignore") or chr(byte)
+    for byte in range(0x80, 0xA0)
+}
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """(text, encoding) of a CSV file's bytes; the encoding is Python's name for the one read:
+    "utf-8-sig", "utf-16", "utf-8", "cp1258" (tone marks combined to NFC) or "cp1252" (bytes
+    of a legacy Vietnamese font, to be converted per column by binhyen.legacy_text)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return _decoded(data, "utf-8-sig"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decoded(data, "utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # 8-bit: Excel's plain "CSV" on a Vietnamese Windows writes Windows-1258, tone marks as
+    # combining characters; a list typed in a legacy font holds the font's bytes instead.
+    vietnamese = unicodedata.normalize("NFC", data.decode("cp1258", errors="replace"))
+    western = data.decode("latin-1").translate(_CP1252)
+    lines = western.splitlines()
+    found = legacy_text.detect(lines)
+    if found.encoding in ("tcvn3", "vni") and found.confidence > legacy_text.vietnamese_share(
+        vietnamese.splitlines()
+    ):
+        return western, "cp1252"
+    return vietnamese, "cp1258"
+
+
+def _decoded(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            _("The file is not valid %(encoding)s text; save it again as CSV UTF-8.")
+            % {"encoding": "UTF-16" if encoding == "utf-16" else "UTF-8"},
+            code="bad_encoding",
+        ) from exc

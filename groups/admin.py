@@ -220,7 +220,7 @@ class PeopleGroupInline(RegisterServices, ScopedInlineMixin, admin.TabularInline
 class HamletAdmin(RegisterServices, ScopedAdmin):
     list_display = ("name", "code", "commune", "households", "population", "head", "officers")
     list_filter = ("commune",)
-    search_fields = ("name", "code")
+    search_fields = ("name", "code", "former_names")
     list_select_related = ("commune", "head")
     readonly_fields = ("officers",)
     inlines = [PeopleGroupInline]

@@ -82,6 +82,14 @@ class Hamlet(models.Model):
         _("households"), default=0, help_text=_("Number of households: the base of coverage.")
     )
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    former_names = models.TextField(
+        _("also known as / formerly"),
+        blank=True,
+        help_text=_(
+            "Other and former names of the hamlet, one per line (e.g. its name before a "
+            "merger): old lists that use them are matched to this hamlet."
+        ),
+    )
     head = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -106,6 +114,10 @@ class Hamlet(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def former_name_list(self) -> list[str]:
+        """The lines of `former_names`, trimmed, without blank ones."""
+        return [line.strip() for line in self.former_names.splitlines() if line.strip()]
 
 
 class PeopleGroupQuerySet(models.QuerySet):
