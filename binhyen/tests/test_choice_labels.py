@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +18,14 @@ from django.utils import translation
 
 
 def our_apps() -> list:
-    base = Path(settings.BASE_DIR).resolve()
+    """The apps of this repository: under BASE_DIR but not in the virtualenv (which `make`
+    creates inside it, .venv)."""
+    base, venv = Path(settings.BASE_DIR).resolve(), Path(sys.prefix).resolve()
     return [
         config
         for config in apps.get_app_configs()
         if Path(config.path).resolve().is_relative_to(base)
+        and not Path(config.path).resolve().is_relative_to(venv)
     ]
 
 
