@@ -152,3 +152,19 @@ def test_the_form_shows_an_example_made_by_the_same_function(police, groups):
     html = logged_in(police).get(reverse("bulletins:bulletin-create")).content.decode()
     assert 'data-testid="body-howto"' in html
     assert "<ul><li>" in html and "Bà con lưu ý:\n- " in html
+
+
+def test_a_guide_typed_in_the_admin_keeps_its_paragraphs_and_lists(commune):
+    superuser = User.objects.create_superuser("root", password="x", commune=commune)
+    Guide.objects.filter(procedure="residence").delete()
+    data = {
+        "procedure": "residence",
+        "title": "Cư trú",
+        "body": TYPED_DIRTY,
+        "zalo_text": "Đọc kỹ",  # required in the admin's form
+        "needs_verification": "on",
+    }
+    response = logged_in(superuser).post("/admin/bulletins/guide/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    guide = Guide.objects.get(procedure="residence")
+    assert guide.body == STORED_CLEAN
