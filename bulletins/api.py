@@ -135,7 +135,13 @@ class BulletinWriteSerializer(serializers.Serializer):
     theme = serializers.ChoiceField(choices=Theme.choices)
     procedure = serializers.ChoiceField(choices=Procedure.choices, required=False, allow_blank=True)
     directive = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    body = serializers.CharField(max_length=20_000)
+    body = serializers.CharField(
+        max_length=20_000,
+        help_text=_(
+            "Typed text (a blank line starts a paragraph, “- ” or “1. ” lines make a list) or "
+            "simple HTML; sanitised either way."
+        ),
+    )
     zalo_text = serializers.CharField(
         max_length=Bulletin.ZALO_TEXT_MAX,
         required=False,

@@ -12,16 +12,26 @@ from groups.access import hamlets_for
 from groups.models import ZaloGroup
 
 from .models import Bulletin, Posting, ProcedureQuestion, Theme
+from .sanitize import body_html, body_text
 from .services import Content
+
+BODY_EXAMPLE = _(
+    "Dear residents, please note:\n"
+    "- Never give your OTP code to anyone.\n"
+    "- Call 113 when you are in danger.\n"
+    "\n"
+    "More on https://dichvucong.gov.vn"
+)
 
 
 class BulletinForm(EmptyChoiceMixin, forms.ModelForm):
     body = forms.CharField(
         label=_("Body"),
-        widget=forms.Textarea(attrs={"rows": 10}),
+        widget=forms.Textarea(attrs={"rows": 12}),
         max_length=20_000,
         help_text=_(
-            "Simple HTML: paragraphs, bold, italic, lists, links. Anything else is removed."
+            "Type as usual: a blank line starts a new paragraph, lines starting with “- ” or "
+            "“1. ” make a list, web addresses become links."
         ),
     )
     zalo_text = forms.CharField(
@@ -70,11 +80,19 @@ class BulletinForm(EmptyChoiceMixin, forms.ModelForm):
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        # The stored body is HTML; the officer edits it as the text they typed (or a guide's).
+        if self.initial.get("body"):
+            self.initial["body"] = body_text(self.initial["body"])
         hamlets = hamlets_for(user).filter(commune_id=user.commune_id)
         self.fields["target_hamlets"].queryset = hamlets
         self.fields["target_groups"].queryset = (
             ZaloGroup.objects.active().filter(hamlet__in=hamlets).select_related("hamlet")
         )
+
+    def body_example(self) -> tuple[str, str]:
+        """An example of typed text and the body made from it, by the same function."""
+        text = str(BODY_EXAMPLE)
+        return text, body_html(text)
 
     def clean(self) -> dict:
         data = super().clean()

@@ -42,7 +42,7 @@ from .models import (
     Status,
     TargetMode,
 )
-from .sanitize import clean_html, zalo_text_from_html
+from .sanitize import body_html, zalo_text_from_html
 
 # --- checks -------------------------------------------------------------------------------
 
@@ -158,7 +158,7 @@ def _apply(bulletin: Bulletin, content: Content) -> None:
     bulletin.title = content.title.strip()
     bulletin.theme = content.theme
     bulletin.procedure = content.procedure or ""
-    bulletin.body = clean_html(content.body)
+    bulletin.body = body_html(content.body)  # typed text or HTML, cleaned either way
     # An empty Zalo text is derived from the (clean) body; an edited one is kept as typed.
     bulletin.zalo_text = content.zalo_text.strip() or zalo_text_from_html(bulletin.body)
     bulletin.directive = content.directive.strip()
@@ -692,8 +692,9 @@ def question_record(
 
 def guide_clean(guide: Guide) -> None:
     """A guide's body is shown marked safe, like a bulletin's: stored sanitised, whatever the
-    door (admin, data migration, seed). An empty Zalo text is derived from the body."""
-    guide.body = clean_html(guide.body)
+    door (admin, data migration, seed), typed text made into paragraphs and lists as for a
+    bulletin. An empty Zalo text is derived from the body."""
+    guide.body = body_html(guide.body)
     guide.zalo_text = guide.zalo_text.strip() or zalo_text_from_html(guide.body)
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bulletins.sanitize import clean_html, zalo_text_from_html
+from bulletins.sanitize import body_html, body_text, clean_html, zalo_text_from_html
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -85,3 +85,92 @@ def test_zalo_text_keeps_lines_emoji_and_links() -> None:
 
 def test_zalo_text_of_plain_text_is_the_text() -> None:
     assert zalo_text_from_html("Chỉ là chữ <3 & vui") == "Chỉ là chữ <3 & vui"
+
+
+# --- typed text: paragraphs and lists as typed, the same cleaning -------------------------------
+
+TYPED = (
+    "Bà con lưu ý:\n"
+    "- Không chuyển tiền cho người lạ\n"
+    "- Gọi 113 khi cần 📞\n"
+    "\n"
+    "Đoạn hai, dòng một\n"
+    "dòng hai: https://dichvucong.gov.vn. Giá <3 & rẻ\n"
+    "1. Đến Công an xã\n"
+    "   mang theo CCCD\n"
+    "2. Nhận giấy hẹn <b>đúng giờ</b>"
+)
+TYPED_HTML = (
+    "<p>Bà con lưu ý:</p>"
+    "<ul><li>Không chuyển tiền cho người lạ</li><li>Gọi 113 khi cần 📞</li></ul>"
+    "<p>Đoạn hai, dòng một<br>dòng hai: "
+    '<a href="https://dichvucong.gov.vn" rel="noopener noreferrer nofollow">'
+    "https://dichvucong.gov.vn</a>. Giá &lt;3 &amp; rẻ</p>"
+    "<ol><li>Đến Công an xã<br>mang theo CCCD</li><li>Nhận giấy hẹn <b>đúng giờ</b></li></ol>"
+)
+
+
+def test_typed_text_keeps_its_paragraphs_line_breaks_and_lists() -> None:
+    assert body_html(TYPED) == TYPED_HTML
+    assert body_html(TYPED.replace("\n", "\r\n")) == TYPED_HTML  # as a browser posts it
+    assert body_html(TYPED.replace("\n1. ", "\n \n1. ")) == TYPED_HTML  # a blank line before
+
+
+def test_typed_text_reads_the_same_in_zalo() -> None:
+    assert zalo_text_from_html(body_html(TYPED)) == (
+        "Bà con lưu ý:\n\n"
+        "• Không chuyển tiền cho người lạ\n• Gọi 113 khi cần 📞\n\n"
+        "Đoạn hai, dòng một\ndòng hai: https://dichvucong.gov.vn. Giá <3 & rẻ\n\n"
+        "1. Đến Công an xã\nmang theo CCCD\n2. Nhận giấy hẹn đúng giờ"
+    )
+
+
+def test_the_edit_form_shows_the_body_as_it_was_typed() -> None:
+    assert body_text(body_html(TYPED)) == TYPED
+    assert body_text(TYPED_HTML) == TYPED
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_typed_text_is_cleaned_like_html(hostile: str) -> None:
+    cleaned = body_html(f"Trước\n\n{hostile}\n\nSau")
+    assert not ACTIVE.search(cleaned), cleaned
+    assert "Trước" in cleaned and "Sau" in cleaned
+
+
+def test_html_is_kept_as_html_and_cleaned() -> None:
+    """Older bodies, the guides and API clients give HTML: its own line breaks mean nothing."""
+    body = '<p>Một\ndòng</p><p onclick="x()">Hai</p><h3>Ba</h3><script>alert(1)</script>'
+    assert body_html(body) == "<p>Một\ndòng</p><p>Hai</p><h3>Ba</h3>"
+
+
+def test_html_that_text_cannot_say_is_edited_as_html() -> None:
+    for body in (
+        "<h3>Tiêu đề</h3><p>Chữ</p>",
+        "<blockquote>Trích</blockquote>",
+        "<ul><li>Một<ul><li>Con</li></ul></li></ul>",
+        "<p>- không phải danh sách</p>",
+    ):
+        assert body_text(body) == body
+        assert body_html(body_text(body)) == clean_html(body)
+
+
+def test_every_guide_and_demo_body_comes_back_from_its_text() -> None:
+    from bulletins.demo import SAMPLES
+    from bulletins.guide_texts import GUIDES
+
+    bodies = [guide["body"] for guide in GUIDES] + [body for _, body in SAMPLES.values()]
+    for body in map(clean_html, bodies):
+        assert "<" not in body_text(body).replace("<strong>", "").replace("</strong>", "")
+        assert body_html(body_text(body)) == body
+
+
+def test_a_link_with_its_own_text_stays_a_tag_and_entities_read_as_letters() -> None:
+    body = clean_html(
+        '<p>Xem <a href="https://a.vn/?x=1&amp;y=2" title="Cổng">cổng</a> &amp; '
+        "&lt;b&gt; không đậm</p>"
+    )
+    text = body_text(body)
+    assert (
+        text == 'Xem <a href="https://a.vn/?x=1&amp;y=2" title="Cổng">cổng</a> & &lt;b> không đậm'
+    )
+    assert body_html(text) == body
