@@ -303,6 +303,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "reviews:download": page("reviews.view_annualreview"),
     # infrastructure
     "healthz": public(),
+    "favicon": public(REDIRECT),  # to the static icon
     "set_language": public(REDIRECT),  # back to the page (or /), the language set by POST
     # the admin site
     "admin:index": admin_site(OK),
