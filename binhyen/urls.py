@@ -17,7 +17,6 @@ admin.site.site_title = _("Bình Yên administration")
 admin.site.index_title = _("Zalo kết nối bình yên")
 
 
-
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
     """Browsers ask for /favicon.ico on pages that link no icon (the admin's audit history, a
     file they display): our icon, not a 404. Not permanent: the icon's hashed name changes."""

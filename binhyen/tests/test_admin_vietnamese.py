@@ -60,9 +60,9 @@ SINGLE_WORDS = {
 }  # fmt: skip
 # Text that may stay English, removed from the pages before the check: names, each with why.
 ALLOWED = {
-    # Django names the link table of users and their roles after the Python classes, on the
-    # superuser's pages only ("liên kết User-Group"); it is a code, not a word to translate.
-    "User-Group",
+    # Django names the link table of users and their roles after the Python model names, on the
+    # superuser's delete pages only ("liên kết User-group"): a code, not a word to translate.
+    "User-group",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{[^}]*\}|<[^>]+>")
 WORD = re.compile(r"[A-Za-z][A-Za-z’']*")
