@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import dateformat, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -197,7 +198,7 @@ def _changes(entry: LogEntry, names: dict) -> list[Change]:
         field = fields.get(name)
         if field is None:
             continue
-        label = str(field.verbose_name)
+        label = str(capfirst(field.verbose_name))
         if isinstance(values, dict):  # many-to-many: {"type": "m2m", "operation", "objects"}
             sign = "+" if values.get("operation") == "add" else "−"
             objects = [str(o) for o in values.get("objects", [])]
@@ -216,7 +217,8 @@ def _changes(entry: LogEntry, names: dict) -> list[Change]:
 def changed_fields(entry: LogEntry) -> list[str]:
     """The labels of the fields an entry changed (no values, no query)."""
     fields = shown_fields(model_of(entry))
-    return [str(fields[n].verbose_name) for n in (entry.changes_dict or {}) if n in fields]
+    names = [name for name in (entry.changes_dict or {}) if name in fields]
+    return [str(capfirst(fields[name].verbose_name)) for name in names]
 
 
 def audit_rows(entries: Iterable[LogEntry]) -> list[AuditRow]:

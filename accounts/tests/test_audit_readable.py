@@ -55,7 +55,7 @@ def test_the_page_reads_like_a_record_not_a_dump(client, police, changed_report)
     assert "Ấp Thuận Hòa → Ấp Thuận Phú 1" in table  # the hamlets by their names
     assert "Không → Có" in table  # the valuable tip
     assert "Đang xử lý" in table  # the status by its label
-    assert "hạn xử lý" in table  # due_at by its label
+    assert "Hạn xử lý" in table  # due_at by its label
     assert ">ID<" not in table and "ID:" not in table  # the primary key is no change
 
 
