@@ -125,6 +125,15 @@ def shown_fields(model: type[models.Model] | None) -> dict[str, models.Field]:
     }
 
 
+def field_label(field: models.Field) -> str:
+    """A field's label as a heading. A relation declared without a verbose_name is named by
+    Django after the field ("people group", English): the related model's name is used."""
+    name = field.verbose_name
+    if field.is_relation and name == field.name.replace("_", " "):
+        name = field.related_model._meta.verbose_name
+    return str(capfirst(name))
+
+
 def _is_empty(value: object) -> bool:
     return value is None or value in ("None", "")
 
@@ -198,7 +207,7 @@ def _changes(entry: LogEntry, names: dict) -> list[Change]:
         field = fields.get(name)
         if field is None:
             continue
-        label = str(capfirst(field.verbose_name))
+        label = field_label(field)
         if isinstance(values, dict):  # many-to-many: {"type": "m2m", "operation", "objects"}
             sign = "+" if values.get("operation") == "add" else "−"
             objects = [str(o) for o in values.get("objects", [])]
@@ -218,7 +227,7 @@ def changed_fields(entry: LogEntry) -> list[str]:
     """The labels of the fields an entry changed (no values, no query)."""
     fields = shown_fields(model_of(entry))
     names = [name for name in (entry.changes_dict or {}) if name in fields]
-    return [str(capfirst(fields[name].verbose_name)) for name in names]
+    return [field_label(fields[name]) for name in names]
 
 
 def audit_rows(entries: Iterable[LogEntry]) -> list[AuditRow]:
