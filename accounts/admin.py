@@ -1,19 +1,41 @@
 from axes.admin import AccessAttemptAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
+from django_celery_beat.admin import (
+    ClockedScheduleAdmin,
+    CrontabScheduleAdmin,
+    IntervalScheduleAdmin,
+    PeriodicTaskAdmin,
+    PeriodicTaskInline,
+    SolarScheduleAdmin,
+)
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.admin import TokenAdmin
@@ -23,12 +45,63 @@ from groups.access import users_for
 
 from . import services
 from .models import User
+from .roles import Role
 
 # Second factors are not edited as rows (their admin would list every commune's devices): a lost
 # phone is handled by the "reset two-factor authentication" action on users, scoped like them.
 for model in (TOTPDevice, StaticDevice, AccessFailureLog):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
+
+
+def role_label(group: Group) -> str:
+    """A role (an auth group) by its Vietnamese name; a group that is no role by its name."""
+    return str(dict(Role.choices).get(group.name, group.name))
+
+
+# Django names its built-in permissions in English when they are created ("Can add member").
+BUILTIN_PERMISSIONS = {
+    "add": _("May add %(model)s"),
+    "change": _("May change %(model)s"),
+    "delete": _("May delete %(model)s"),
+    "view": _("May view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """A permission as the superuser's form lists it, in the active language: the built-in
+    ones by their action on the model, ours by their (translated) name."""
+    model = permission.content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if model is not None and action in BUILTIN_PERMISSIONS and model_name == model._meta.model_name:
+        text = BUILTIN_PERMISSIONS[action] % {"model": model._meta.verbose_name}
+    else:
+        text = _(permission.name)  # our own permissions' names are msgids
+    return f"{permission.content_type} | {text}"
+
+
+# Bookkeeping tables of django-axes and django-celery-beat, with no name of their own: nobody is
+# given a permission on them, so the permission lists leave them out.
+INTERNAL_MODELS = Q(
+    content_type__app_label="axes", content_type__model="accessattemptexpiration"
+) | Q(content_type__app_label="django_celery_beat", content_type__model="periodictasks")
+
+
+def permission_choices() -> QuerySet:
+    return Permission.objects.exclude(INTERNAL_MODELS).select_related("content_type")
+
+
+class RoleFilter(admin.SimpleListFilter):
+    """Accounts by role, named in Vietnamese (the groups filter would list the roles' codes)."""
+
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return list(Role.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(groups__name=self.value()) if self.value() else queryset
 
 
 # Fields only a superuser sets: the form of anyone else has none of them, so a request that
@@ -44,10 +117,18 @@ class UserAdmin(DjangoUserAdmin):
     their commune's hamlets) and only accounts holding no more rights than they do; every save
     goes through accounts.services (user_create, user_update), which checks the same again."""
 
-    list_display = ("username", "full_name", "commune", "is_active", "is_staff", "last_login")
+    list_display = (
+        "username",
+        "full_name",
+        "role_names",
+        "commune",
+        "is_active",
+        "is_staff",
+        "last_login",
+    )
     # Only the communes of the accounts listed (another commune's name is not for the police).
     list_filter = (
-        "groups",
+        RoleFilter,
         ("commune", admin.RelatedOnlyFieldListFilter),
         "is_active",
         "is_staff",
@@ -94,7 +175,12 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """The accounts of the own commune; another commune's read as missing."""
-        return super().get_queryset(request) & users_for(request.user)
+        accounts = super().get_queryset(request) & users_for(request.user)
+        return accounts.prefetch_related("groups")
+
+    @admin.display(description=_("Roles"))
+    def role_names(self, obj: User) -> str:
+        return ", ".join(str(role.label) for role in obj.roles) or "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         if request.user.is_superuser:
@@ -114,8 +200,16 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> tuple:
         if request.user.is_superuser:
-            return super().get_fieldsets(request, obj)
-        return self.commune_fieldsets if obj else self.commune_add_fieldsets
+            fieldsets = super().get_fieldsets(request, obj)
+        else:
+            fieldsets = self.commune_fieldsets if obj else self.commune_add_fieldsets
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read only, the roles print as text: by their names, not the groups' codes.
+            fieldsets = tuple(
+                (title, {**options, "fields": _renamed(options["fields"], "groups", "role_names")})
+                for title, options in fieldsets
+            )
+        return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
         if request.user.is_superuser:
@@ -123,11 +217,21 @@ class UserAdmin(DjangoUserAdmin):
         return ("last_login", "date_joined")
 
     def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        labels = None
         if db_field.name == "groups":
             kwargs["queryset"] = services.grantable_roles(request.user)
+            kwargs["label"] = _("Roles")
+            kwargs["help_text"] = _("Each role gives the permissions of its work.")
+            labels = role_label
         elif db_field.name == "hamlets":
             kwargs["queryset"] = services.assignable_hamlets(request.user).select_related("commune")
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        elif db_field.name == "user_permissions":
+            kwargs["queryset"] = permission_choices()
+            labels = permission_label
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and labels is not None:
+            field.label_from_instance = labels  # the choices' labels, as a subclass would
+        return field
 
     @method_decorator(sensitive_post_parameters())
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None):
@@ -300,16 +404,92 @@ for model in (AccessAttempt, AccessLog):
         admin.site.unregister(model)
 
 
+class LoginRecordNames:
+    """django-axes names its rows in English ("Access Log for clerk @ 2026-12-04 20:33:37+00:00"):
+    the admin's pages name them in Vietnamese, local time (record_label), through the views'
+    context, the selection checkbox and the delete summary; templates/admin/axes/ print the
+    breadcrumbs with it."""
+
+    record_text = _("%(username)s at %(time)s")
+
+    def record_label(self, obj) -> str:
+        when = dateformat.format(timezone.localtime(obj.attempt_time), "d/m/Y H:i")
+        return self.record_text % {"username": obj.username, "time": when}
+
+    def _named(self, request: HttpRequest, object_id: str, extra_context: dict | None) -> dict:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return extra_context or {}
+        label = self.record_label(obj)
+        return {**(extra_context or {}), "record_label": label, "record_pk": obj.pk}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = self._named(request, object_id, extra_context)
+        context.setdefault("subtitle", context.get("record_label"))
+        return super().change_view(request, object_id, form_url, context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        context = self._named(request, object_id, extra_context)
+        if "record_label" in context:
+            context["object"] = context["record_label"]
+            context["title"] = _("Change history: %s") % context["record_label"]
+        return super().history_view(request, object_id, context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        context = self._named(request, object_id, extra_context)
+        if "record_label" in context:
+            context["object"] = context["record_label"]
+        return super().delete_view(request, object_id, context)
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        _deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        opts = self.model._meta
+        deleted = [
+            format_html(
+                '{}: <a href="{}">{}</a>',
+                capfirst(opts.verbose_name),
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]),
+                self.record_label(obj),
+            )
+            for obj in objs
+        ]
+        return deleted, counts, perms_needed, protected
+
+    def action_checkbox(self, obj):
+        """Django's selection checkbox, labelled with record_label."""
+        label = format_html(_("Select this object for an action - {}"), self.record_label(obj))
+        checkbox = forms.CheckboxInput({"class": "action-select", "aria-label": label})
+        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+
+
+def _renamed(names, old: str, new: str) -> list:
+    return [new if name == old else name for name in names]
+
+
 @admin.register(AccessAttempt)
-class ScopedAccessAttemptAdmin(AccessAttemptAdmin):
-    """Failed logins; deleting a row lifts that username + address's lockout at once."""
+class ScopedAccessAttemptAdmin(LoginRecordNames, AccessAttemptAdmin):
+    """Failed logins; deleting a row lifts that username + address's lockout at once.
+
+    django-axes's "expiration" column is labelled by its related model, which has no name
+    (the admin prints "access attempt expiration"): the same value as "lockout_ends"."""
+
+    list_display = _renamed(AccessAttemptAdmin.list_display, "expiration", "lockout_ends")
+    readonly_fields = _renamed(AccessAttemptAdmin.readonly_fields, "expiration", "lockout_ends")
+    fieldsets = [
+        (title, {**options, "fields": _renamed(options["fields"], "expiration", "lockout_ends")})
+        for title, options in AccessAttemptAdmin.fieldsets
+    ]
+
+    @admin.display(description=_("Lockout ends"))
+    def lockout_ends(self, obj: AccessAttempt):
+        return self.expiration(obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return _commune_usernames(request, super().get_queryset(request))
 
 
 @admin.register(AccessLog)
-class ScopedAccessLogAdmin(AccessLogAdmin):
+class ScopedAccessLogAdmin(LoginRecordNames, AccessLogAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return _commune_usernames(request, super().get_queryset(request))
 
@@ -328,3 +508,66 @@ class RevokingTokenAdmin(TokenAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for token in queryset.select_related("user"):
             self.delete_model(request, token)
+
+
+# Roles are auth groups: the superuser's group pages name them and their permissions in Vietnamese.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(DjangoGroupAdmin):
+    list_display = ("name", "role_name")
+
+    @admin.display(description=_("Role"))
+    def role_name(self, obj: Group) -> str:
+        return role_label(obj)
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "permissions":
+            kwargs["queryset"] = permission_choices()
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "permissions" and field is not None:
+            field.label_from_instance = permission_label
+        return field
+
+
+class TaskNameFilter(admin.AllValuesFieldListFilter):
+    """django-celery-beat names its task field in plain English ("Task Name", no msgid)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = _("Task Name")
+
+
+if admin.site.is_registered(PeriodicTask):
+    admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class NamedPeriodicTaskAdmin(PeriodicTaskAdmin):
+    list_filter = ["enabled", "one_off", ("task", TaskNameFilter), "start_time", "last_run_at"]
+
+
+class NamedPeriodicTaskInline(PeriodicTaskInline):
+    """The tasks of a schedule, their task field labelled in Vietnamese (see TaskNameFilter)."""
+
+    fields = ("name", "task_name", "args", "kwargs")
+    readonly_fields = fields
+
+    @admin.display(description=_("Task Name"))
+    def task_name(self, obj: PeriodicTask) -> str:
+        return obj.task
+
+
+for _model, _base in (
+    (ClockedSchedule, ClockedScheduleAdmin),
+    (CrontabSchedule, CrontabScheduleAdmin),
+    (SolarSchedule, SolarScheduleAdmin),
+    (IntervalSchedule, IntervalScheduleAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(
+        _model, type(_base.__name__, (_base,), {"inlines": [NamedPeriodicTaskInline]})
+    )

@@ -9,7 +9,8 @@ no scope shows to superusers only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -17,11 +18,14 @@ from auditlog.context import auditlog_value, set_extra_data
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils import dateformat, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from groups.access import users_for
 
@@ -67,34 +71,190 @@ class Change:
     text: str
 
 
-def changes_of(entry: LogEntry) -> Iterator[Change]:
-    """Each changed field as "old → new" (or "+ added / − removed" for many-to-many), with the
-    field's verbose name and choice labels, without a query per entry."""
-    model = entry.content_type.model_class()
-    for name, values in (entry.changes_dict or {}).items():
-        label, choices = name, {}
-        if model is not None:
-            try:
-                field = model._meta.get_field(name)
-                label = str(getattr(field, "verbose_name", name))
-                choices = {str(k): str(v) for k, v in (getattr(field, "choices", None) or [])}
-            except FieldDoesNotExist:
-                pass
-        if isinstance(values, dict):  # many-to-many: {"type": "m2m", "operation", "objects"}
-            sign = "+" if values.get("operation") == "add" else "−"
-            names = [str(o) for o in values.get("objects", [])]
-            if model is User and name == "groups":  # role groups by their label
-                labels = dict(Role.choices)
-                names = [f"{labels[n]} ({n})" if n in labels else n for n in names]
-            objects = ", ".join(names)
-            yield Change(label, f"{sign} {objects}")
-            continue
-        shown = [choices.get(str(v), "—" if v in (None, "None", "") else str(v)) for v in values]
-        yield Change(label, " → ".join(shown))
+@dataclass(frozen=True)
+class AuditRow:
+    """One entry as a person reads it: when (local time), who, what was done, to which record
+    and the changes, each field by its label and each value as the portal shows it."""
+
+    entry: LogEntry
+    when: datetime.datetime
+    actor: str
+    action: str
+    model: str
+    changes: list[Change]
+
+
+# The actions by the words an official uses, not auditlog's "create/update/delete".
+ACTION_LABELS = {
+    LogEntry.Action.CREATE: pgettext_lazy("audit action", "Created"),
+    LogEntry.Action.UPDATE: pgettext_lazy("audit action", "Changed"),
+    LogEntry.Action.DELETE: pgettext_lazy("audit action", "Deleted"),
+    LogEntry.Action.ACCESS: pgettext_lazy("audit action", "Viewed"),
+}
+ACTION_CHOICES = list(ACTION_LABELS.items())
+EMPTY = "—"
+
+
+def model_of(entry: LogEntry) -> type[models.Model] | None:
+    """The entry's model, from the content types' cache (no query per entry)."""
+    return ContentType.objects.get_for_id(entry.content_type_id).model_class()
 
 
 def action_label(entry: LogEntry) -> str:
-    return str(dict(LogEntry.Action.choices).get(entry.action, _("other")))
+    return str(ACTION_LABELS.get(entry.action, _("other")))
+
+
+def shown_fields(model: type[models.Model] | None) -> dict[str, models.Field]:
+    """The fields of a model an entry may show: its own columns and declared many-to-many
+    fields, never its primary key, reverse relations (auditlog records those of a new or
+    deleted row as "reports.InformantReveal.None") or fields auditlog was told to leave out
+    (entries written before they were left out still hold them)."""
+    if model is None:
+        return {}
+    excluded = (
+        set(auditlog.get_model_fields(model)["exclude_fields"])
+        if auditlog.contains(model)
+        else set()
+    )
+    return {
+        field.name: field
+        for field in model._meta.get_fields()
+        if (field.concrete or (field.many_to_many and not field.auto_created))
+        and not getattr(field, "primary_key", False)
+        and field.name not in excluded
+    }
+
+
+def field_label(field: models.Field) -> str:
+    """A field's label as a heading. A relation declared without a verbose_name is named by
+    Django after the field ("people group", English): the related model's name is used."""
+    name = field.verbose_name
+    if field.is_relation and name == field.name.replace("_", " "):
+        name = field.related_model._meta.verbose_name
+    return str(capfirst(name))
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or value in ("None", "")
+
+
+def _related_names(entries: list[LogEntry]) -> dict[tuple[type[models.Model], str], str]:
+    """The names (str) of the rows the entries' foreign keys point at: one query per related
+    model whatever the number of entries, following the non-null foreign keys their names may
+    read (a Zalo group is named with its hamlet)."""
+    wanted: dict[type[models.Model], set[str]] = {}
+    for entry in entries:
+        fields = shown_fields(model_of(entry))
+        for name, values in (entry.changes_dict or {}).items():
+            field = fields.get(name)
+            if field is None or (not field.many_to_one and not field.one_to_one):
+                continue
+            if isinstance(values, list):
+                wanted.setdefault(field.related_model, set()).update(
+                    str(v) for v in values if not _is_empty(v)
+                )
+    names = {}
+    for model, pks in wanted.items():
+        valid = []
+        for pk in pks:
+            try:
+                valid.append(model._meta.pk.to_python(pk))
+            except ValidationError:
+                continue
+        for obj in model._base_manager.select_related().filter(pk__in=valid):
+            names[(model, str(obj.pk))] = str(obj)
+    return names
+
+
+def _local_time(text: str, *, field: models.Field) -> str:
+    """A stored date or time as the portal prints it. auditlog stores date-times in UTC without
+    an offset ("2026-12-01 10:34:00"): shown in the portal's time zone (17:34)."""
+    try:
+        value = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if isinstance(field, models.DateTimeField):
+        if timezone.is_naive(value):
+            value = value.replace(tzinfo=datetime.UTC)
+        return dateformat.format(timezone.localtime(value), "d/m/Y H:i")
+    if isinstance(field, models.DateField):
+        return dateformat.format(value.date(), "d/m/Y")
+    return text
+
+
+def _value(value: object, field: models.Field, names: dict) -> str:
+    if _is_empty(value):
+        return EMPTY
+    text = str(value)
+    choices = {str(k): str(v) for k, v in (field.flatchoices or [])} if field.choices else {}
+    if text in choices:
+        return choices[text]
+    if isinstance(field, models.BooleanField):
+        return str(_("Yes")) if text == "True" else str(_("No")) if text == "False" else text
+    if field.many_to_one or field.one_to_one:
+        name = names.get((field.related_model, text))
+        return name if name is not None else _("#%(id)s (deleted)") % {"id": text}
+    if isinstance(field, (models.DateTimeField, models.DateField)):
+        return _local_time(text, field=field)
+    return text
+
+
+def _changes(entry: LogEntry, names: dict) -> list[Change]:
+    model = model_of(entry)
+    fields = shown_fields(model)
+    changes = []
+    for name, values in (entry.changes_dict or {}).items():
+        field = fields.get(name)
+        if field is None:
+            continue
+        label = field_label(field)
+        if isinstance(values, dict):  # many-to-many: {"type": "m2m", "operation", "objects"}
+            sign = "+" if values.get("operation") == "add" else "−"
+            objects = [str(o) for o in values.get("objects", [])]
+            if model is User and name == "groups":  # roles by their names, not their codes
+                labels = dict(Role.choices)
+                objects = [str(labels.get(o, o)) for o in objects]
+            changes.append(Change(label, f"{sign} {', '.join(objects)}"))
+            continue
+        shown = [_value(v, field, names) for v in values]
+        if len(set(shown)) == 1 and len(shown) == 2:
+            continue  # the same to a person (a time re-saved to the microsecond)
+        changes.append(Change(label, " → ".join(shown)))
+    return changes
+
+
+def changed_fields(entry: LogEntry) -> list[str]:
+    """The labels of the fields an entry changed (no values, no query)."""
+    fields = shown_fields(model_of(entry))
+    names = [name for name in (entry.changes_dict or {}) if name in fields]
+    return [field_label(fields[name]) for name in names]
+
+
+def audit_rows(entries: Iterable[LogEntry]) -> list[AuditRow]:
+    """The entries as people read them (the audit page, its exports, a member's history, the
+    admin's history), with a fixed number of queries whatever their number. The entries come
+    with their content type and actor (select_related)."""
+    entries = list(entries)
+    names = _related_names(entries)
+    rows = []
+    for entry in entries:
+        model = model_of(entry)
+        rows.append(
+            AuditRow(
+                entry=entry,
+                when=timezone.localtime(entry.timestamp),
+                actor=actor_label(entry),
+                action=action_label(entry),
+                model=str(model._meta.verbose_name).capitalize() if model else _("(removed)"),
+                changes=_changes(entry, names),
+            )
+        )
+    return rows
+
+
+def changes_of(entry: LogEntry) -> list[Change]:
+    """One entry's changes (a query per related model: for one entry; pages use audit_rows)."""
+    return audit_rows([entry])[0].changes
 
 
 # Who made a change. During a request AuditlogMiddleware opens the audit context with the session's

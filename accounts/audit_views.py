@@ -21,19 +21,14 @@ from binhyen.pagination import capped_total
 from groups.access import users_for
 from groups.importing import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
 
-from .audit import (
-    action_label,
-    actor_label,
-    audit_entries_visible_to,
-    audited_models,
-    changes_of,
-)
+from .audit import AuditRow, audit_entries_visible_to, audit_rows, audited_models
 from .forms import AuditFilterForm
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000  # the total stops counting here ("more than 1,000")
 MAX_PAGE = 10_000
 EXPORT_LIMIT = 50_000  # rows in one export: narrow the filters for more
+EXPORT_CHUNK = 2000
 
 
 def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[LogEntry]]:
@@ -63,18 +58,6 @@ def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[LogEntry]
     return form, entries.select_related("content_type", "actor").order_by("-timestamp", "-pk")
 
 
-def _row(entry: LogEntry) -> dict:
-    model = entry.content_type.model_class()
-    return {
-        "entry": entry,
-        "when": timezone.localtime(entry.timestamp),
-        "actor": actor_label(entry),
-        "action": action_label(entry),
-        "model": str(model._meta.verbose_name).capitalize() if model else entry.content_type.model,
-        "changes": list(changes_of(entry)),
-    }
-
-
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     """Every change the user may read (the register, reports, users' roles…), newest first."""
@@ -101,7 +84,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {
         "form": form,
-        "rows": [_row(entry) for entry in rows],
+        "rows": audit_rows(rows),
         "count": count,
         "count_exact": exact,
         "page": number,
@@ -122,12 +105,20 @@ HEADERS = (
 
 
 def _export(entries: QuerySet[LogEntry], fmt: str) -> HttpResponse:
+    def cells(row: AuditRow) -> list[str]:
+        changes = "; ".join(f"{c.field}: {c.text}" for c in row.changes)
+        when = row.when.strftime("%d/%m/%Y %H:%M:%S")
+        return [when, row.actor, row.action, row.model, row.entry.object_repr, changes]
+
     def rows():
-        for entry in entries[:EXPORT_LIMIT].iterator(chunk_size=2000):
-            row = _row(entry)
-            changes = "; ".join(f"{c.field}: {c.text}" for c in row["changes"])
-            when = row["when"].strftime("%d/%m/%Y %H:%M:%S")
-            yield [when, row["actor"], row["action"], row["model"], entry.object_repr, changes]
+        # In chunks, each read like a page (audit_rows: a fixed number of queries per chunk).
+        chunk: list[LogEntry] = []
+        for entry in entries[:EXPORT_LIMIT].iterator(chunk_size=EXPORT_CHUNK):
+            chunk.append(entry)
+            if len(chunk) == EXPORT_CHUNK:
+                yield from (cells(row) for row in audit_rows(chunk))
+                chunk = []
+        yield from (cells(row) for row in audit_rows(chunk))
 
     headers = [str(header) for header in HEADERS]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -60,9 +60,9 @@ class AuditFilterForm(forms.Form):
         ]
         self.fields["actor"].queryset = actors
         self.fields["actor"].empty_label = _("Anyone")
-        from auditlog.models import LogEntry
+        from .audit import ACTION_CHOICES
 
-        self.fields["action"].choices = [("", _("All")), *LogEntry.Action.choices]
+        self.fields["action"].choices = [("", _("All")), *ACTION_CHOICES]
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select" if select else "form-control"

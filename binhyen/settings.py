@@ -84,10 +84,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "auditlog",
-    "axes",
+    "accounts.renamed_apps.LoginLockoutConfig",  # django-axes, under a Vietnamese name in the admin
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "accounts.renamed_apps.TOTPDevicesConfig",  # django_otp.plugins.otp_totp, likewise
+    "accounts.renamed_apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static, likewise
     "csp",
     "accounts",
     "groups",

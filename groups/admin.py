@@ -14,10 +14,17 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from accounts.audit import actor_label, audit_entries_visible_to, origin_label
+from accounts.audit import (
+    actor_label,
+    audit_entries_visible_to,
+    audit_rows,
+    changed_fields,
+    origin_label,
+)
 from accounts.models import User
 from accounts.roles import Role
 from binhyen.admin_services import ServiceAdminMixin, ServiceInlineMixin
@@ -432,3 +439,20 @@ class ScopedLogEntryAdmin(LogEntryAdmin):
         origin = origin_label(obj)
         link = super().user_url(obj)
         return format_html("{} ({})", link, origin) if origin else link
+
+    # auditlog's own columns print "2 changes: due_at, status" and raw values: ours read as the
+    # audit page reads (accounts.audit), with the fields' labels.
+    @admin.display(description=_("Changes"))
+    def msg_short(self, obj: LogEntry) -> str:
+        return ", ".join(changed_fields(obj))
+
+    @admin.display(description=_("Changes"))
+    def msg(self, obj: LogEntry) -> str:
+        changes = audit_rows([obj])[0].changes
+        return format_html_join(
+            mark_safe("<br>"), "<strong>{}</strong>: {}", ((c.field, c.text) for c in changes)
+        )
+
+    @admin.display(description=_("Correlation ID"))
+    def cid_url(self, obj: LogEntry) -> str:
+        return super().cid_url(obj)

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from accounts.audit import action_label, actor_label, audit_entries_visible_to, changes_of
+from accounts.audit import audit_entries_visible_to, audit_rows
 from binhyen.files import download_response
 from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
@@ -132,14 +132,5 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
         .select_related("actor", "content_type")
         .order_by("-timestamp", "-pk")
     )
-    history = [
-        {
-            "entry": entry,
-            "actor": actor_label(entry),
-            "action": action_label(entry),
-            "changes": list(changes_of(entry)),
-        }
-        for entry in entries
-    ]
-    context = {"member": member, "history": history}
+    context = {"member": member, "history": audit_rows(entries)}
     return render(request, "groups/member_detail.html", context)

@@ -311,6 +311,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "offline": public(),
     "icon": public(),
     "icon-maskable": public(),
+    "favicon": public(REDIRECT),  # to the static icon
     "set_language": public(REDIRECT),  # back to the page (or /), the language set by POST
     # the admin site
     "admin:index": admin_site(OK),
