@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -66,6 +67,12 @@ LIST_PAGES = [
 ]
 
 
+# The audit page names the rows its entries point at with one query per related model
+# (accounts.audit._related_names): its count follows which models the page's 50 entries touch,
+# which the schema bounds, not the amount of data.
+SCHEMA_BOUND = {("police", "/audit/")}
+
+
 def _people() -> dict[str, User]:
     code = Commune.objects.order_by("pk").first().code
     return {
@@ -102,7 +109,12 @@ def test_list_pages_run_as_many_queries_on_ten_times_the_data():
     small = _counts()
     call_command(SeedScale(), "--reset", *SHAPE, *LARGE)
     large = _counts()
-    grown = {page: (small[page], large[page]) for page in small if large[page] > small[page]}
+    grown = {
+        page: (small[page], large[page])
+        for page in small
+        if large[page] > small[page]
+        and not (page in SCHEMA_BOUND and large[page] <= small[page] + len(apps.get_models()))
+    }
     assert not grown, f"queries grow with the data (small, large): {grown}"
 
 
