@@ -48,18 +48,12 @@ def notify_new_report(report_id: int) -> int:
             return 0
         report = IncidentReport.objects.select_related("hamlet").get(pk=report_id)
         message = notifications.new_report_message(report)
-        sent = 0
-        for user in notifications.new_report_recipients(report):
-            notification = notification_send(
-                user=user,
-                key=f"report-new:{report.pk}",
-                kind=notifications.KIND_NEW_REPORT,
-                title=message.title,
-                body=message.body,
-                url=message.url,
-                email=True,
-            )
-            sent += notification is not None
+        sent = _send(
+            notifications.new_report_recipients(report),
+            key=f"report-new:{report.pk}",
+            kind=notifications.KIND_NEW_REPORT,
+            message=message,
+        )
     # Only the report's number: never its text, informant or tracking code.
     logger.info("Report #%s: %d users notified", report_id, sent)
     return sent
@@ -85,19 +79,30 @@ def notify_report_event(event_id: int) -> int:
             if event.kind == ReportEvent.Kind.STATUS_CHANGED
             else notifications.KIND_REPLY
         )
-        sent = 0
-        for user in notifications.filer_recipients(event):
-            notification = notification_send(
-                user=user,
-                key=f"report-event:{event.pk}",
-                kind=kind,
-                title=message.title,
-                body=message.body,
-                url=message.url,
-                email=True,
-            )
-            sent += notification is not None
+        sent = _send(
+            notifications.filer_recipients(event),
+            key=f"report-event:{event.pk}",
+            kind=kind,
+            message=message,
+        )
     logger.info("Report event #%s: %d users notified", event_id, sent)
+    return sent
+
+
+def _send(recipients, *, key: str, kind: str, message) -> int:
+    """Notify each recipient once under `key` (and by e-mail); how many were notified."""
+    sent = 0
+    for user in recipients:
+        notification = notification_send(
+            user=user,
+            key=key,
+            kind=kind,
+            title=message.title,
+            body=message.body,
+            url=message.url,
+            email=True,
+        )
+        sent += notification is not None
     return sent
 
 
