@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from binhyen.dates import local_midnight
 from binhyen.files import download_response
 from binhyen.pagination import capped_total
+from binhyen.spreadsheets import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
 from groups.access import users_for
-from groups.importing import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
 
 from .audit import AuditRow, audit_entries_visible_to, audit_rows, audited_models
 from .forms import AuditFilterForm

@@ -20,24 +20,36 @@ a byte order mark), UTF-16 (with one), else 8-bit, as Windows-1258 or, when the 
 legacy Vietnamese font, as Windows-1252, the same characters a workbook gives for such text.
 
 `read_limited` bounds what is read of any upload. A new kind of file gets its own `check_...`.
+
+`table_xlsx` and `table_csv` write every export of the portal (members, reports, the audit log):
+dates as dates, and text a spreadsheet would run as a formula kept as text.
+
+openpyxl and xlrd are imported inside the functions that use them: every web worker loads this
+module, and most never read or write a spreadsheet (openpyxl alone is 14 MB).
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
+import datetime
 import io
 import os
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import IO, Final
+from typing import IO, TYPE_CHECKING, Final
 
-import xlrd
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from . import legacy_text
+
+if TYPE_CHECKING:
+    import xlrd
+    from openpyxl.cell import WriteOnlyCell
 
 MAX_FILE_BYTES: Final = 20 * 1024 * 1024  # what any door reads of a file (the admin's is lower)
 MAX_PARTS: Final = 1_000
@@ -171,6 +183,8 @@ def check_xls(data: bytes) -> None:
 def read_xls(data: bytes) -> XlsSheet:
     """The first sheet of the .xls workbook `data`, with the fonts of its text cells.
     ValidationError (Vietnamese) for a file that is not one, damaged or encrypted."""
+    import xlrd  # here, not at the top: most web workers never read a spreadsheet
+
     check_xls(data)
     try:
         with open(os.devnull, "w") as quiet:  # xlrd writes its warnings to a log file
@@ -192,6 +206,8 @@ def read_xls(data: bytes) -> XlsSheet:
 
 
 def _xls_sheet(book: xlrd.Book, sheet: xlrd.sheet.Sheet) -> XlsSheet:
+    import xlrd
+
     fonts = [font.name for font in book.font_list]
     rows: list[tuple[object, ...]] = []
     cell_fonts: list[tuple[str | None, ...]] = []
@@ -218,6 +234,8 @@ def _xls_sheet(book: xlrd.Book, sheet: xlrd.sheet.Sheet) -> XlsSheet:
 
 
 def _xls_value(book: xlrd.Book, kind: int, value: object) -> object:
+    import xlrd
+
     if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
         return None
     if kind == xlrd.XL_CELL_BOOLEAN:
@@ -274,3 +292,82 @@ def _decoded(data: bytes, encoding: str) -> str:
             % {"encoding": "UTF-16" if encoding == "utf-16" else "UTF-8"},
             code="bad_encoding",
         ) from exc
+
+
+# --- Writing: the tables of every export -----------------------------------------------------
+
+XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE: Final = "text/csv; charset=utf-8"
+DATE_FORMAT: Final = "%d/%m/%Y"
+# Spreadsheet programs run a cell starting with these as a formula ("CSV injection"): exports
+# write such text with a leading apostrophe, which imports remove again.
+FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+# Text that itself begins with that apostrophe gets one more on export, so that an import gives
+# back exactly what was exported ("'=1" stays "'=1"; found by groups/tests/test_properties.py).
+ESCAPED_START: Final = (*FORMULA_START, "'")
+
+
+def table_xlsx(
+    headers: Iterable[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    title: str,
+    widths: Sequence[int] = (),
+) -> bytes:
+    """A workbook of one sheet: bold headers, frozen first row, dates as dates, and text that
+    starts with "=" kept as text (never a formula). Shared by every export of the portal."""
+    import openpyxl
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_styled(sheet, header, font=bold) for header in headers])
+    for row in rows:
+        sheet.append([_xlsx_value(sheet, value) for value in row])
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def _styled(sheet: object, value: object, **style: object) -> WriteOnlyCell:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def _xlsx_value(sheet: object, value: object) -> object:
+    if isinstance(value, datetime.date):
+        return _styled(sheet, value, number_format="DD/MM/YYYY")
+    if isinstance(value, str) and value[:1] == "'" and value[1:2] in ESCAPED_START:
+        value = "'" + value
+    if isinstance(value, str) and value.startswith("="):
+        return _styled(sheet, value, data_type="s")  # text, never a formula
+    return value
+
+
+def table_csv(headers: Iterable[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """UTF-8 CSV with a byte order mark (Excel then shows Vietnamese); a cell that a spreadsheet
+    would run as a formula is prefixed with an apostrophe."""
+    output = io.StringIO()
+    output.write("\ufeff")
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(_csv_value(value) for value in row)
+    return output.getvalue().encode("utf-8")
+
+
+def _csv_value(value: object) -> str:
+    if isinstance(value, datetime.date):
+        return value.strftime(DATE_FORMAT)
+    text = "" if value is None else str(value)
+    escape = text.startswith(FORMULA_START) or (text[:1] == "'" and text[1:2] in ESCAPED_START)
+    return "'" + text if escape else text

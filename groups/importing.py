@@ -3,6 +3,10 @@
 An export has the columns of an import, so a roster can be exported, edited in Excel and imported
 again. The admin (groups/admin_import.py) and `manage.py import_members` both call
 `member_import`; neither repeats its steps.
+
+openpyxl is imported inside the functions that read or write a workbook: every web worker loads
+this module (the admin registers its import page), and most never touch a spreadsheet, so they
+do not carry openpyxl's 14 MB (and Pillow's, which it loads).
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, TYPE_CHECKING, Final
 
-import openpyxl
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -27,20 +30,27 @@ from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 
-from binhyen.spreadsheets import check_xlsx, read_limited
+from binhyen.spreadsheets import (
+    CSV_TYPE,
+    DATE_FORMAT,
+    ESCAPED_START,
+    XLSX_TYPE,
+    check_xlsx,
+    read_limited,
+    table_csv,
+    table_xlsx,
+)
 
 from .models import Member, PeopleGroup, ZaloGroup
 from .normalize import InvalidPhone, format_phone_local, normalize_phone, search_key
 from .services import member_changes_to_confirm, member_check, member_import_save
 
 if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
     from accounts.models import User
+
 
 # The file format: field -> column header. The headers are Vietnamese whatever the interface
 # language, because files travel between people; they are matched without diacritics or case.
@@ -85,17 +95,8 @@ ROLE_LABELS: Final[dict[str, str]] = {
 
 MAX_ROWS: Final = 50_000
 MAX_SHEET_ROWS: Final = 2 * MAX_ROWS  # rows read, empty ones included
-XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_TYPE: Final = "text/csv; charset=utf-8"
-DATE_FORMAT: Final = "%d/%m/%Y"
 _DATE_TEXT: Final = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
 _ISO_DATE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?")
-# Spreadsheet programs run a cell starting with these as a formula ("CSV injection"): exports
-# write such text with a leading apostrophe, which imports remove again.
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
-# Text that itself begins with that apostrophe gets one more on export, so that an import gives
-# back exactly what was exported ("'=1" stays "'=1"; found by groups/tests/test_properties.py).
-_ESCAPED_START: Final = (*_FORMULA_START, "'")
 
 
 # A blank cell keeps the stored value; a cell holding this mark (in any case, with or without
@@ -225,6 +226,8 @@ def read_rows(file: IO[bytes], filename: str) -> list[dict[str, object]]:
 def _xlsx_table(data: bytes) -> Iterator[Sequence[object]]:
     # openpyxl raises many kinds (zip, XML, key, defusedxml's) for bad files, and in read-only
     # mode the sheet is parsed while its rows are iterated: both are inside the `try`.
+    import openpyxl  # here, not at the top: see the module's docstring
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
@@ -309,7 +312,7 @@ def _cell(value: object) -> object:
         value = unicodedata.normalize("NFC", value).strip()
         if is_clear_mark(value):
             return CLEAR
-        if value[:1] == "'" and value[1:2] in _ESCAPED_START:
+        if value[:1] == "'" and value[1:2] in ESCAPED_START:
             value = value[1:]
         if value[:1] == "'" and is_clear_mark(value[1:].lstrip("'")):
             value = value[1:]  # the mark as text (_literal)
@@ -674,6 +677,9 @@ def _field_errors(exc: ValidationError) -> list[str]:
 def template_workbook() -> bytes:
     """An empty roster to fill in: the header row, one example row (an invented person) and a
     sheet of instructions."""
+    import openpyxl
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Thành viên"
@@ -761,6 +767,9 @@ _WIDTHS: Final = (14, 28, 16, 20, 24, 32, 16, 14, 14, 14, 30)
 
 
 def _style_sheet(sheet: Worksheet, widths: Sequence[int] = _WIDTHS) -> None:
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -770,6 +779,8 @@ def _style_sheet(sheet: Worksheet, widths: Sequence[int] = _WIDTHS) -> None:
 
 
 def _letter(name: str) -> str:
+    from openpyxl.utils import get_column_letter
+
     return get_column_letter(list(COLUMNS).index(name) + 1)
 
 
@@ -815,65 +826,5 @@ def _export_xlsx(rows: Iterable[list[object]]) -> bytes:
     return table_xlsx(COLUMNS.values(), rows, title="Thành viên", widths=_WIDTHS)
 
 
-def table_xlsx(
-    headers: Iterable[str],
-    rows: Iterable[Sequence[object]],
-    *,
-    title: str,
-    widths: Sequence[int] = (),
-) -> bytes:
-    """A workbook of one sheet: bold headers, frozen first row, dates as dates, and text that
-    starts with "=" kept as text (never a formula). Shared by every export of the portal."""
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    sheet.append([_styled(sheet, header, font=bold) for header in headers])
-    for row in rows:
-        sheet.append([_xlsx_value(sheet, value) for value in row])
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
-
-
-def _styled(sheet: object, value: object, **style: object) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    for name, setting in style.items():
-        setattr(cell, name, setting)
-    return cell
-
-
-def _xlsx_value(sheet: object, value: object) -> object:
-    if isinstance(value, datetime.date):
-        return _styled(sheet, value, number_format="DD/MM/YYYY")
-    if isinstance(value, str) and value[:1] == "'" and value[1:2] in _ESCAPED_START:
-        value = "'" + value
-    if isinstance(value, str) and value.startswith("="):
-        return _styled(sheet, value, data_type="s")  # text, never a formula
-    return value
-
-
 def _export_csv(rows: Iterable[list[object]]) -> bytes:
     return table_csv(COLUMNS.values(), rows)
-
-
-def table_csv(headers: Iterable[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """UTF-8 CSV with a byte order mark (Excel then shows Vietnamese); a cell that a spreadsheet
-    would run as a formula is prefixed with an apostrophe."""
-    output = io.StringIO()
-    output.write("\ufeff")
-    writer = csv.writer(output, lineterminator="\r\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow(_csv_value(value) for value in row)
-    return output.getvalue().encode("utf-8")
-
-
-def _csv_value(value: object) -> str:
-    if isinstance(value, datetime.date):
-        return value.strftime(DATE_FORMAT)
-    text = "" if value is None else str(value)
-    escape = text.startswith(_FORMULA_START) or (text[:1] == "'" and text[1:2] in _ESCAPED_START)
-    return "'" + text if escape else text

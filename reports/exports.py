@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
-from groups.importing import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
+from binhyen.spreadsheets import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
 
 from . import visibility
 from .models import IncidentReport

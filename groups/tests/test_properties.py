@@ -9,14 +9,8 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from groups.importing import (
-    COLUMNS,
-    is_clear_mark,
-    member_import,
-    read_rows,
-    table_csv,
-    table_xlsx,
-)
+from binhyen.spreadsheets import table_csv, table_xlsx
+from groups.importing import COLUMNS, is_clear_mark, member_import, read_rows
 from groups.normalize import (
     _ALL_PREFIXES,
     InvalidPhone,

@@ -1,0 +1,45 @@
+"""What a web worker loads before its first request. The spreadsheet libraries (openpyxl with
+Pillow, xlrd) are imported where a file is read or written, so that a worker that never serves an
+import or an export does not carry them (#20: a worker's memory)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LOADED = """
+import json, sys
+from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
+get_wsgi_application()
+get_resolver().url_patterns  # every URL module, so every view module, as the first request does
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+LOADED_LAZILY = {"openpyxl", "xlrd", "PIL", "weasyprint", "matplotlib", "docx"}
+
+
+def test_a_web_worker_starts_without_the_spreadsheet_and_document_libraries(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "binhyen.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DEBUG": "0",
+        "SECRET_KEY": "worker-imports-test-" + "x" * 40,
+        "ENV_FILE": "",
+        "LOG_LEVEL": "ERROR",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", LOADED],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    loaded = set(json.loads(out.strip().splitlines()[-1]))
+    assert "django" in loaded and "groups" in loaded  # the check itself sees imports
+    assert not loaded & LOADED_LAZILY, sorted(loaded & LOADED_LAZILY)
