@@ -19,7 +19,7 @@ get_wsgi_application()
 get_resolver().url_patterns  # every URL module, so every view module, as the first request does
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
-LOADED_LAZILY = {"openpyxl", "xlrd", "PIL", "weasyprint", "matplotlib", "docx"}
+LOADED_LAZILY = {"openpyxl", "python_calamine", "xlrd", "PIL", "weasyprint", "matplotlib", "docx"}
 
 
 def test_a_web_worker_starts_without_the_spreadsheet_and_document_libraries(tmp_path):
