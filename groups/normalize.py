@@ -64,6 +64,9 @@ def normalize_phone(raw: str) -> str:
     "0084 912 345 678", full-width digits. A national number must keep its leading 0, so a
     9-digit number that lost a digit is not silently taken as another person's number.
     """
+    stored = _E164_VN_MOBILE.fullmatch(raw)
+    if stored is not None and "0" + stored[1][:2] in _ALL_PREFIXES:
+        return raw  # already the stored form: every save normalises again, imports twice
     text = unicodedata.normalize("NFKC", raw).strip()  # full-width digits and plus become ASCII
     if not text or not _PHONE_TEXT.fullmatch(text):
         raise InvalidPhone(raw)

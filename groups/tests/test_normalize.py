@@ -2,6 +2,7 @@
 
 import unicodedata
 
+import phonenumbers
 import pytest
 
 from groups.normalize import (
@@ -349,3 +350,16 @@ def test_household_key_ignores_punctuation_case_and_diacritics(typed: str) -> No
     from groups.normalize import household_key
 
     assert household_key(typed) == "so 1 to 1"
+
+
+@pytest.mark.parametrize("prefix", ALL_PREFIXES)
+def test_the_stored_form_is_returned_as_phonenumbers_would_give_it(prefix):
+    """A number already in the stored form skips phonenumbers (saves and imports normalise it
+    again): the shortcut must give what the library gives, for every mobile prefix."""
+    stored = "+84" + prefix[1:] + "1234567"
+    library = phonenumbers.format_number(
+        phonenumbers.parse(stored, "VN"), phonenumbers.PhoneNumberFormat.E164
+    )
+    assert normalize_phone(stored) == library == stored
+    with pytest.raises(InvalidPhone):
+        normalize_phone("+84" + "12" + "1234567")  # 012 is no mobile prefix
