@@ -53,6 +53,10 @@ DETECT_SHARE: Final = 0.5
 # VIQR is plain ASCII: a couple of chance matches ("Sao?" reads as "Saỏ") must not convert a
 # column, so it needs this many words with an unmistakable mark as well.
 VIQR_MIN_WORDS: Final = 2
+# Nor may a word or two of Latin-1 letters ("Î" reads as TCVN3 "ẻ"): the characters make a
+# column TCVN3 or VNI from this many words on (a roster's column has hundreds; fonts decide
+# without this floor).
+LEGACY_MIN_WORDS: Final = 3
 
 _ASCII_PUNCTUATION: Final = "\"'()[]{}<>,.;:!?/\\-–—"
 
@@ -351,7 +355,7 @@ def detect(texts: Iterable[object], font_names: Iterable[str] = ()) -> Detection
         best = max(("tcvn3", "vni"), key=lambda encoding: getattr(tally, encoding))
         found = getattr(tally, best)
         share = found / tally.accented
-        if found > tally.unicode and share >= DETECT_SHARE:
+        if found > tally.unicode and share >= DETECT_SHARE and found >= LEGACY_MIN_WORDS:
             return Detection(
                 best,
                 share,

@@ -1,8 +1,12 @@
 """Import of members in the admin: a mixin for MemberAdmin.
 
-Import is two steps: the upload shows a preview (every row new / updated / unchanged / error);
-the confirmation imports the same upload, kept meanwhile under DATA_DIR/imports with a random
-name that only the uploader's session knows. The steps themselves are in groups/importing.py.
+Import is two steps: the upload shows a preview (every row new / updated / unchanged / awaiting a
+choice / error, and what was converted from legacy fonts or old addresses); the confirmation
+imports the same upload, kept meanwhile under DATA_DIR/imports with a random name that only the
+uploader's session knows. Between the two, the importer may check the file again with another
+encoding for a column, or with the new commune chosen for an address whose old commune was split:
+those choices are posted with the confirmation and applied to the same file. The steps themselves
+are in groups/importing.py.
 The export is the roster page's (groups/views.py: member_export), which the change list links.
 """
 
@@ -12,6 +16,7 @@ import io
 import re
 import secrets
 import time
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, Final
 
@@ -19,7 +24,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -27,14 +32,17 @@ from django.utils.translation import gettext_lazy
 
 from binhyen.files import download_response
 from binhyen.forms import EmptyChoiceMixin
+from binhyen.legacy_text import ENCODINGS, Encoding, encoding_name
 
 from .importing import (
     CLEAR_MARK,
+    COLUMNS,
     XLSX_TYPE,
     ImportReport,
+    ReadFile,
     RowStatus,
     member_import,
-    read_rows,
+    read_file,
     template_workbook,
 )
 from .models import ZaloGroup
@@ -47,15 +55,26 @@ SESSION_KEY: Final = "member_import"
 _TOKEN: Final = re.compile(r"[0-9a-f]{32}")
 
 
+SUFFIXES: Final = (".xlsx", ".xls", ".csv")
+
+
 class MemberImportForm(EmptyChoiceMixin, forms.Form):
     file = forms.FileField(
-        label=gettext_lazy("File (.xlsx or .csv)"),
+        label=gettext_lazy("File (.xlsx, .xls or .csv)"),
         help_text=gettext_lazy("At most 5 MB. Download the template for the columns."),
     )
     group = forms.ModelChoiceField(
         queryset=ZaloGroup.objects.none(),
         required=False,
         label=gettext_lazy("Group for rows without a group code"),
+    )
+    old_addresses = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("Addresses written before the 2025 merger"),
+        help_text=gettext_lazy(
+            "Read each address as “ấp …, xã …, huyện …, tỉnh …” of the old units and write it "
+            "with the commune that took over (shown in the preview before anything is saved)."
+        ),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -66,9 +85,34 @@ class MemberImportForm(EmptyChoiceMixin, forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise ValidationError(_("The file is larger than 5 MB."))
-        if PurePath(upload.name).suffix.lower() not in (".xlsx", ".csv"):
-            raise ValidationError(_("Choose an Excel (.xlsx) or CSV (.csv) file."))
+        if PurePath(upload.name).suffix.lower() not in SUFFIXES:
+            raise ValidationError(_("Choose an Excel (.xlsx or .xls) or CSV (.csv) file."))
         return upload
+
+
+@dataclass(frozen=True)
+class ImportChoices:
+    """What the importer chose: reading old addresses (on upload), and then, from the preview,
+    an encoding per column and the new commune of a split old commune, per row."""
+
+    old_addresses: bool = False
+    encodings: dict[str, Encoding] = field(default_factory=dict)
+    addresses: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def posted(cls, data: QueryDict, *, old_addresses: object) -> ImportChoices:
+        encodings = {
+            name: value for name in COLUMNS if (value := data.get(f"encoding_{name}")) in ENCODINGS
+        }
+        addresses = {
+            int(number): code
+            for key, code in data.items()
+            if key.startswith("address_")
+            and (number := key.removeprefix("address_")).isdigit()
+            and len(number) <= 7
+            and code
+        }
+        return cls(bool(old_addresses), encodings, addresses)
 
 
 def _upload_dir() -> Path:
@@ -90,7 +134,7 @@ def _store_upload(data: bytes, suffix: str) -> str:
 
 def _upload_path(pending: dict[str, Any]) -> Path | None:
     token, suffix = str(pending.get("token", "")), PurePath(str(pending.get("name", ""))).suffix
-    if not _TOKEN.fullmatch(token) or suffix.lower() not in (".xlsx", ".csv"):
+    if not _TOKEN.fullmatch(token) or suffix.lower() not in SUFFIXES:
         return None
     return _upload_dir() / f"{token}{suffix.lower()}"
 
@@ -134,15 +178,18 @@ class MemberImportMixin:
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.may_import(request):
             raise PermissionDenied
-        if request.method == "POST" and "confirm" in request.POST:
-            return self._import_confirm(request)
+        if request.method == "POST" and ("confirm" in request.POST or "recheck" in request.POST):
+            return self._import_again(request, commit="confirm" in request.POST)
         form = MemberImportForm(request.POST or None, request.FILES or None, user=request.user)
-        report, token = None, ""
+        read, report, token = None, None, ""
         if request.method == "POST" and form.is_valid():
             upload, group = form.cleaned_data["file"], form.cleaned_data["group"]
+            choices = ImportChoices(old_addresses=form.cleaned_data["old_addresses"])
             data = upload.read()
             try:
-                report = self._import_run(request, data, upload.name, group, commit=False)
+                read, report = self._import_run(
+                    request, data, upload.name, group, choices, commit=False
+                )
             except ValidationError as exc:
                 form.add_error("file", exc)
             else:
@@ -153,8 +200,9 @@ class MemberImportMixin:
                         "token": token,
                         "name": upload.name,
                         "group": group.pk if group else None,
+                        "old_addresses": choices.old_addresses,
                     }
-        return self._import_render(request, form=form, report=report, token=token)
+        return self._import_render(request, form=form, report=report, token=token, read=read)
 
     def _import_forget(self, request: HttpRequest) -> None:
         """Remove the upload waiting for confirmation, if any: it holds personal data."""
@@ -162,27 +210,38 @@ class MemberImportMixin:
         if stored is not None:
             stored.unlink(missing_ok=True)
 
-    def _import_confirm(self, request: HttpRequest) -> HttpResponse:
+    def _import_again(self, request: HttpRequest, *, commit: bool) -> HttpResponse:
+        """The stored upload, checked again with the importer's choices (`recheck`), or
+        imported (`confirm`)."""
         pending = request.session.get(SESSION_KEY) or {}
         stored = _upload_path(pending)
         if pending.get("token") != request.POST.get("token") or not stored or not stored.exists():
             messages.error(request, _("The uploaded file is no longer available: upload it again."))
             return HttpResponseRedirect(request.path)
         group = ZaloGroup.objects.visible_to(request.user).filter(pk=pending["group"]).first()
-        form = MemberImportForm(user=request.user, initial={"group": group})
+        choices = ImportChoices.posted(request.POST, old_addresses=pending.get("old_addresses"))
+        form = MemberImportForm(
+            user=request.user, initial={"group": group, "old_addresses": choices.old_addresses}
+        )
         try:
-            report = self._import_run(
+            read, report = self._import_run(
                 request,
                 stored.read_bytes(),
                 pending["name"],
                 group,
-                commit=True,
+                choices,
+                commit=commit,
                 # the box the preview shows when rows remove values or change consent dates
                 confirmed=request.POST.get("confirm_changes") == "1",
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return self._import_render(request, form=form, report=None, token="")
+        if commit and report.awaiting_count:
+            messages.error(
+                request,
+                _("Nothing was saved: choose the new commune of every address marked below."),
+            )
         if report.unconfirmed:
             messages.error(
                 request,
@@ -191,8 +250,10 @@ class MemberImportMixin:
                     "dates. Check them in red below, tick the confirmation box and import again."
                 ),
             )
-        if not report.saved:  # unconfirmed, or the register changed since the preview
-            return self._import_render(request, form=form, report=report, token=pending["token"])
+        if not report.saved:  # a preview, unconfirmed, or the register changed since the preview
+            return self._import_render(
+                request, form=form, report=report, token=pending["token"], read=read
+            )
         self._import_forget(request)
         counts = report.counts
         messages.success(
@@ -208,19 +269,28 @@ class MemberImportMixin:
         data: bytes,
         name: str,
         group: ZaloGroup | None,
+        choices: ImportChoices,
         *,
         commit: bool,
         confirmed: bool = False,
-    ) -> ImportReport:
-        rows = read_rows(io.BytesIO(data), name)
-        return member_import(
+    ) -> tuple[ReadFile, ImportReport]:
+        read = read_file(
+            io.BytesIO(data),
+            name,
+            encodings=choices.encodings,
+            old_addresses=choices.old_addresses,
+            address_choices=choices.addresses,
+        )
+        report = member_import(
             actor=request.user,
-            rows=rows,
+            rows=read.rows,
             default_group=group,
             commit=commit,
             confirmed=confirmed,
             source=PurePath(name).name,
+            addresses=read.addresses,
         )
+        return read, report
 
     def _import_render(
         self,
@@ -229,6 +299,7 @@ class MemberImportMixin:
         form: MemberImportForm,
         report: ImportReport | None,
         token: str,
+        read: ReadFile | None = None,
     ) -> TemplateResponse:
         shown = []
         if report is not None:
@@ -236,8 +307,9 @@ class MemberImportMixin:
                 row
                 for index, row in enumerate(report.errors_first())
                 # every removal is shown, however many rows there are
-                if row.status == RowStatus.ERROR
+                if row.status in (RowStatus.ERROR, RowStatus.AWAITING)
                 or row.needs_confirmation
+                or row.address is not None
                 or index < PREVIEW_ROWS_SHOWN
             ]
         context = {
@@ -252,6 +324,8 @@ class MemberImportMixin:
             "shown_rows": shown,
             "hidden_rows": len(report.rows) - len(shown) if report else 0,
             "token": token,
+            "read": read,
+            "encodings": [(code, encoding_name(code)) for code in ENCODINGS],
             "clear_mark": CLEAR_MARK,
             "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
         }

@@ -19,7 +19,7 @@ import io
 import re
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, TYPE_CHECKING, Final
@@ -32,17 +32,28 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from binhyen import legacy_text
+from binhyen.legacy_text import Encoding
 from binhyen.spreadsheets import (
     CSV_TYPE,
     DATE_FORMAT,
     ESCAPED_START,
     XLSX_TYPE,
     check_xlsx,
+    decode_csv,
     read_limited,
+    read_xls,
     table_csv,
     table_xlsx,
 )
 
+from .legacy_import import (
+    AddressChange,
+    ColumnText,
+    awaiting_rows,
+    convert_columns,
+    map_old_addresses,
+)
 from .models import Member, PeopleGroup, ZaloGroup
 from .normalize import InvalidPhone, format_phone_local, normalize_phone, search_key
 from .services import member_changes_to_confirm, member_check, member_import_save
@@ -130,6 +141,7 @@ class RowStatus(models.TextChoices):
     NEW = "new", gettext_lazy("New")
     UPDATED = "updated", gettext_lazy("Updated")
     UNCHANGED = "unchanged", gettext_lazy("Unchanged")
+    AWAITING = "choice", gettext_lazy("Awaiting a choice")
     ERROR = "error", gettext_lazy("Error")
 
 
@@ -147,6 +159,7 @@ class RowResult:
     group_code: str = ""
     full_name: str = ""
     phone: str = ""
+    address: AddressChange | None = None  # an address of before the merger, rewritten or not yet
 
     @property
     def reason(self) -> str:
@@ -181,6 +194,11 @@ class ImportReport:
         return self.error_count > 0
 
     @property
+    def awaiting_count(self) -> int:
+        """Rows whose old commune was split: the importer chooses the new one (never guessed)."""
+        return self.counts[RowStatus.AWAITING]
+
+    @property
     def removal_count(self) -> int:
         return sum(len(result.removed) for result in self.rows)
 
@@ -194,34 +212,99 @@ class ImportReport:
         return any(result.needs_confirmation for result in self.rows)
 
     def errors_first(self) -> list[RowResult]:
-        """Rows in error, then those needing confirmation, then the others."""
+        """Rows in error, then those awaiting a choice, then those needing confirmation, then
+        the others."""
         return sorted(
             self.rows,
-            key=lambda r: (r.status != RowStatus.ERROR, not r.needs_confirmation, r.row),
+            key=lambda r: (
+                r.status != RowStatus.ERROR,
+                r.status != RowStatus.AWAITING,
+                not r.needs_confirmation,
+                r.row,
+            ),
         )
 
 
 # --- Reading files ------------------------------------------------------------------------
 
 
-def read_rows(file: IO[bytes], filename: str) -> list[dict[str, object]]:
-    """Read an .xlsx or .csv file into one dict per non-empty row: {"row": spreadsheet row
-    number (the header is row 1), field: cell value, ...}, with only the columns the file has.
+@dataclass
+class ReadFile:
+    """A roster file read into rows, and what reading it changed.
+
+    `rows`: one dict per non-empty row: {"row": spreadsheet row number (the header is row 1),
+    field: cell value, ...}, with only the columns the file has. `columns`: the text columns,
+    with the legacy encoding found (or chosen) and the cells converted. `addresses`: the rows
+    whose address of before the 2025 merger was rewritten, or waits for a choice."""
+
+    rows: list[dict[str, object]]
+    kind: str  # "xlsx", "xls" or "csv"
+    csv_encoding: str = ""  # binhyen.spreadsheets.decode_csv's name for what it read
+    columns: list[ColumnText] = field(default_factory=list)
+    addresses: dict[int, AddressChange] = field(default_factory=dict)
+
+    @property
+    def converted_columns(self) -> list[ColumnText]:
+        return [column for column in self.columns if column.encoding != "unicode"]
+
+    @property
+    def converted_cells(self) -> int:
+        return sum(column.converted for column in self.columns)
+
+    @property
+    def awaiting_choice(self) -> Collection[int]:
+        return awaiting_rows(self.addresses)
+
+
+def read_file(
+    file: IO[bytes],
+    filename: str,
+    *,
+    encodings: Mapping[str, Encoding] | None = None,
+    old_addresses: bool = False,
+    address_choices: Mapping[int, str] | None = None,
+) -> ReadFile:
+    """Read an .xlsx, .xls or .csv file (groups.legacy_import converts legacy text, and, with
+    `old_addresses`, the addresses of before the merger; `encodings` and `address_choices` are
+    the importer's choices, see there).
 
     Raises ValidationError (Vietnamese message) for another kind of file, an unreadable,
     oversized or unsafe file (binhyen.spreadsheets, checked before parsing), a missing required
     column, more than MAX_ROWS rows, or reading that takes longer than IMPORT_MAX_SECONDS."""
     suffix = PurePath(filename).suffix.lower()
+    csv_encoding, fonts = "", {}
     if suffix == ".xlsx":
         data = read_limited(file)
         check_xlsx(data)
-        return _rows_from_table(_xlsx_table(data))
-    if suffix == ".csv":
-        return _rows_from_table(_csv_table(read_limited(file)))
-    raise ValidationError(
-        _("Choose an Excel (.xlsx) or CSV (.csv) file; “%(name)s” is neither.")
-        % {"name": PurePath(filename).name}
+        table: Iterator[Sequence[object]] = _xlsx_table(data)
+    elif suffix == ".xls":
+        sheet = read_xls(read_limited(file))
+        table, fonts = iter(sheet.rows), dict(enumerate(sheet.column_fonts))
+    elif suffix == ".csv":
+        text, csv_encoding = decode_csv(read_limited(file))
+        table = _csv_table(text)
+    else:
+        raise ValidationError(
+            _("Choose an Excel (.xlsx or .xls) or CSV (.csv) file; “%(name)s” is none of these.")
+            % {"name": PurePath(filename).name}
+        )
+    rows, columns = _rows_from_table(table)
+    headers = {name: header for _index, (name, header) in columns.items()}
+    read = ReadFile(rows, suffix[1:], csv_encoding)
+    read.columns = convert_columns(
+        rows,
+        headers,
+        {name: fonts.get(index, ()) for index, (name, _header) in columns.items()},
+        encodings or {},
     )
+    if old_addresses:
+        read.addresses = map_old_addresses(rows, address_choices or {})
+    return read
+
+
+def read_rows(file: IO[bytes], filename: str) -> list[dict[str, object]]:
+    """`read_file`'s rows, with what it detects and nothing chosen."""
+    return read_file(file, filename).rows
 
 
 def _xlsx_table(data: bytes) -> Iterator[Sequence[object]]:
@@ -241,19 +324,17 @@ def _xlsx_table(data: bytes) -> Iterator[Sequence[object]]:
         raise ValidationError(_("The file cannot be read as an Excel workbook.")) from exc
 
 
-def _csv_table(data: bytes) -> Iterator[Sequence[object]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel's plain "CSV" on a Vietnamese Windows writes the ANSI code page, with tone marks
-        # as combining characters.
-        text = unicodedata.normalize("NFC", data.decode("cp1258", errors="replace"))
+def _csv_table(text: str) -> Iterator[Sequence[object]]:
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
-def _rows_from_table(table: Iterator[Sequence[object]]) -> list[dict[str, object]]:
+# A column: its index in the file -> (field, the file's header).
+_Columns = dict[int, tuple[str, str]]
+
+
+def _rows_from_table(table: Iterator[Sequence[object]]) -> tuple[list[dict[str, object]], _Columns]:
     try:
         return _rows_in_time(table, deadline=time.monotonic() + settings.IMPORT_MAX_SECONDS)
     except csv.Error as exc:  # a NUL byte, an overlong field, ...
@@ -262,13 +343,16 @@ def _rows_from_table(table: Iterator[Sequence[object]]) -> list[dict[str, object
         ) from exc
 
 
-def _rows_in_time(table: Iterator[Sequence[object]], deadline: float) -> list[dict[str, object]]:
+def _rows_in_time(
+    table: Iterator[Sequence[object]], deadline: float
+) -> tuple[list[dict[str, object]], _Columns]:
     table = iter(table)
     header = next(table, None)
     if header is None:
         raise ValidationError(_("The file is empty."))
     columns = _columns(header)
-    missing = [COLUMNS[f] for f in REQUIRED_COLUMNS if f not in columns.values()]
+    found = {name for name, _header in columns.values()}
+    missing = [COLUMNS[f] for f in REQUIRED_COLUMNS if f not in found]
     if missing:
         raise ValidationError(
             _("The file has no column %(columns)s (the first row must hold the column names).")
@@ -281,31 +365,41 @@ def _rows_in_time(table: Iterator[Sequence[object]], deadline: float) -> list[di
             raise _too_many_rows()
         if number % 1000 == 0 and time.monotonic() > deadline:
             raise ValidationError(_("Reading the file took too long; split it into smaller files."))
-        row = {f: _cell(values[i]) if i < len(values) else "" for i, f in columns.items()}
+        row = {f: _cell(values[i]) if i < len(values) else "" for i, (f, _h) in columns.items()}
         if all(value in ("", None) for value in row.values()):
             continue
         if len(rows) == MAX_ROWS:
             raise _too_many_rows()
         rows.append({"row": number, **row})
-    return rows
+    return rows, columns
 
 
 def _too_many_rows() -> ValidationError:
     return ValidationError(_("At most %(max)d rows can be imported at once.") % {"max": MAX_ROWS})
 
 
-def _columns(header: Sequence[object]) -> dict[int, str]:
-    columns: dict[int, str] = {}
+def _columns(header: Sequence[object]) -> _Columns:
+    columns: _Columns = {}
     for index, name in enumerate(header):
-        found = _HEADER_FIELDS.get(search_key(str(name or "")))
+        found = _header_field(str(name or ""))
         if found is None:
             continue  # other columns are the user's own notes
-        if found in columns.values():
+        if found in {field for field, _header in columns.values()}:
             raise ValidationError(
                 _("The column “%(column)s” appears twice.") % {"column": COLUMNS[found]}
             )
-        columns[index] = found
+        columns[index] = (found, str(name))
     return columns
+
+
+def _header_field(name: str) -> str | None:
+    """The field a header names, typed in Unicode or in a legacy font ("Hä vµ tªn")."""
+    found = _HEADER_FIELDS.get(search_key(name))
+    for encoding in legacy_text.LEGACY:
+        if found is not None:
+            break
+        found = _HEADER_FIELDS.get(search_key(legacy_text.convert(name, encoding)))
+    return found
 
 
 def _cell(value: object) -> object:
@@ -362,6 +456,7 @@ def member_import(
     commit: bool,
     confirmed: bool = False,
     source: str = "",
+    addresses: Mapping[int, AddressChange] | None = None,
 ) -> ImportReport:
     """Check rows from `read_rows` against the register and, if `commit` and no row is in error,
     save them all in one transaction (nothing at all otherwise).
@@ -377,6 +472,9 @@ def member_import(
     A blank cell keeps the stored value; CLEAR_MARK removes it. A row that removes a stored
     value or changes a consent date lists it (RowResult.removed, .consent_change), and the
     import is saved only if the importer `confirmed` them (else report.unconfirmed).
+
+    `addresses`: read_file's addresses of before the merger, by row. A row whose old commune was
+    split waits for the importer's choice ("choice"), and nothing is saved while one waits.
     """
     if actor is not None and not actor.has_perms(["groups.add_member", "groups.change_member"]):
         raise PermissionDenied
@@ -391,11 +489,12 @@ def member_import(
     seen: dict[tuple, int] = {}
     plan: list[tuple[Member | None, Member]] = []  # (state before or None, state to save)
     for row in parsed:
+        row.result.address = (addresses or {}).get(row.result.row)
         change = _plan_row(row, context, seen)
         if change is not None:
             plan.append(change)
     report = ImportReport(rows=[row.result for row in parsed])
-    if commit and not report.has_errors:
+    if commit and not report.has_errors and not report.awaiting_count:
         if report.needs_confirmation and not confirmed:
             report.unconfirmed = True
             return report
@@ -595,6 +694,9 @@ def _plan_row(
         result.reasons.extend(_field_errors(exc))
     if result.reasons:
         result.status = RowStatus.ERROR
+        return None
+    if result.address is not None and result.address.needs_choice:
+        result.status = RowStatus.AWAITING
         return None
     if before is None:
         result.status = RowStatus.NEW

@@ -104,7 +104,7 @@ def test_preview_gives_each_row_a_status_and_saves_nothing(police, register, lan
     before = snapshot()
     report = run(police, file)
     assert statuses(report) == {2: "new", 3: "updated", 4: "unchanged", 5: "error"}
-    assert report.counts == {"new": 1, "updated": 1, "unchanged": 1, "error": 1}
+    assert report.counts == {"new": 1, "updated": 1, "unchanged": 1, "choice": 0, "error": 1}
     assert "Số điện thoại không hợp lệ: “12345”" in reason(report, 5)
     assert report.rows[1].changed == [str(Member._meta.get_field("household").verbose_name)]
     assert not report.saved and snapshot() == before
@@ -343,7 +343,7 @@ def test_command_previews_then_commits(police, register, roster_file):
     path = roster_file([row("Nguyễn Văn An"), row("Võ Thị Bé", "0987 000 111")], "csv")
     output = command(path, "--as", "police")
     assert "Row     2  New" in output and "Row     3  New" in output
-    assert "New: 2, Updated: 0, Unchanged: 0, Error: 0" in output
+    assert "New: 2, Updated: 0, Unchanged: 0, Awaiting a choice: 0, Error: 0" in output
     assert "--commit" in output and not Member.objects.exists()
     output = command(path, "--as", "police", "--commit")
     assert "Saved." in output and Member.objects.count() == 2
