@@ -34,7 +34,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Final, Literal
@@ -54,8 +54,8 @@ DETECT_SHARE: Final = 0.5
 # column, so it needs this many words with an unmistakable mark as well.
 VIQR_MIN_WORDS: Final = 2
 # Nor may a word or two of Latin-1 letters ("Î" reads as TCVN3 "ẻ"): the characters make a
-# column TCVN3 or VNI from this many words on (a roster's column has hundreds; fonts decide
-# without this floor).
+# column TCVN3 or VNI from this many different words of two letters or more on (a roster's
+# column has hundreds; fonts decide without this floor).
 LEGACY_MIN_WORDS: Final = 3
 
 _ASCII_PUNCTUATION: Final = "\"'()[]{}<>,.;:!?/\\-–—"
@@ -278,6 +278,7 @@ class _Tally:
     tcvn3: int = 0  # read as Vietnamese in TCVN3 only
     vni: int = 0
     viqr: int = 0  # ASCII words with an unmistakable VIQR mark
+    legacy_words: set[str] = field(default_factory=set)  # distinct, of two letters or more
 
 
 def _tally(texts: Iterable[object]) -> _Tally:
@@ -298,6 +299,8 @@ def _tally(texts: Iterable[object]) -> _Tally:
             continue
         for encoding in legacy:
             setattr(tally, encoding, getattr(tally, encoding) + 1)
+        if legacy and len(word) > 1:
+            tally.legacy_words.add(word)
     return tally
 
 
@@ -355,7 +358,8 @@ def detect(texts: Iterable[object], font_names: Iterable[str] = ()) -> Detection
         best = max(("tcvn3", "vni"), key=lambda encoding: getattr(tally, encoding))
         found = getattr(tally, best)
         share = found / tally.accented
-        if found > tally.unicode and share >= DETECT_SHARE and found >= LEGACY_MIN_WORDS:
+        enough = len(tally.legacy_words) >= LEGACY_MIN_WORDS
+        if found > tally.unicode and share >= DETECT_SHARE and enough:
             return Detection(
                 best,
                 share,

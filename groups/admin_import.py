@@ -194,7 +194,9 @@ class MemberImportMixin:
                 form.add_error("file", exc)
             else:
                 self._import_forget(request)
-                if not report.has_errors:  # only a file that can be confirmed is kept
+                # Only a file that can be confirmed is kept, or one whose converted columns the
+                # importer may want read in another encoding (which may clear its errors).
+                if not report.has_errors or read.converted_columns:
                     token = _store_upload(data, PurePath(upload.name).suffix.lower())
                     request.session[SESSION_KEY] = {
                         "token": token,

@@ -6,9 +6,10 @@ import unicodedata
 
 import pytest
 from django.core.exceptions import ValidationError
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from binhyen import legacy_text
 from binhyen.spreadsheets import table_csv, table_xlsx
 from groups.importing import COLUMNS, is_clear_mark, member_import, read_rows
 from groups.normalize import (
@@ -165,11 +166,20 @@ cell_text = (
 )
 
 
+def assume_no_legacy_font(rows: list[tuple[str, ...]]) -> None:
+    """Text that reads as Vietnamese typed in a legacy font ("NguyÔn V¨n §øc") is converted on
+    import, whoever wrote it (binhyen.legacy_text decides, with its own tests): the round trip
+    holds for every other text."""
+    for column in zip(*rows, strict=True):
+        assume(legacy_text.detect(column).encoding == "unicode")
+
+
 @FAST
 @given(st.lists(st.tuples(cell_text, cell_text, cell_text), min_size=1, max_size=8))
 @example([("=HYPERLINK(1)", "+84912345678", "-")])
 @example([("'=1", "", "x")])
 def test_csv_export_then_import_gives_the_same_cells(rows: list[tuple[str, str, str]]) -> None:
+    assume_no_legacy_font(rows)
     headers = [COLUMNS["full_name"], COLUMNS["phone"], COLUMNS["notes"]]
     data = table_csv(headers, rows)
     parsed = read_rows(io.BytesIO(data), "members.csv")
@@ -183,6 +193,7 @@ def test_csv_export_then_import_gives_the_same_cells(rows: list[tuple[str, str, 
 @given(st.lists(st.tuples(cell_text, cell_text), min_size=1, max_size=5))
 @example([("'=1", "''")])
 def test_xlsx_export_then_import_gives_the_same_cells(rows: list[tuple[str, str]]) -> None:
+    assume_no_legacy_font(rows)
     headers = [COLUMNS["full_name"], COLUMNS["phone"]]
     data = table_xlsx(headers, rows, title="t", widths=(10, 10))
     parsed = read_rows(io.BytesIO(data), "members.xlsx")
