@@ -35,6 +35,7 @@ import csv
 import datetime
 import io
 import os
+import re
 import unicodedata
 import zipfile
 import zlib
@@ -274,13 +275,20 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     # combining characters; a list typed in a legacy font holds the font's bytes instead.
     vietnamese = unicodedata.normalize("NFC", data.decode("cp1258", errors="replace"))
     western = data.decode("latin-1").translate(_CP1252)
-    lines = western.splitlines()
-    found = legacy_text.detect(lines)
+    found = legacy_text.detect(_cells(western))
     if found.encoding in ("tcvn3", "vni") and found.confidence > legacy_text.vietnamese_share(
-        vietnamese.splitlines()
+        _cells(vietnamese)
     ):
         return western, "cp1252"
     return vietnamese, "cp1258"
+
+
+def _cells(text: str) -> list[str]:
+    """The cells of a CSV text, roughly (any usual delimiter): words are told apart by them."""
+    return _DELIMITERS.split(text)
+
+
+_DELIMITERS: Final = re.compile(r"[,;\t\r\n]+")
 
 
 def _decoded(data: bytes, encoding: str) -> str:

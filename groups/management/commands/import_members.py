@@ -214,7 +214,8 @@ class Command(AuditedCommand):
         listed = "; ".join(f"{code} {name}" for code, name in change.choices)
         self.stdout.write(
             self.style.ERROR(
-                _("        ? %(address)s: the old %(commune)s was split; choose one of: %(list)s")
+                "        ? "
+                + _("%(address)s: the old %(commune)s was split; choose one of: %(list)s")
                 % {"address": change.before, "commune": change.old.old_commune, "list": listed}
             )
         )
