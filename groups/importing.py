@@ -82,6 +82,9 @@ COLUMNS: Final[dict[str, str]] = {
 REQUIRED_COLUMNS: Final = ("full_name", "phone")
 DATE_FIELDS: Final = ("joined_on", "left_on", "consent_on")
 TEXT_FIELDS: Final = ("full_name", "zalo_name", "household", "notes")
+# The columns written in words, which a legacy Vietnamese font may have typed (not codes,
+# phones or dates): groups.legacy_import reads their encoding.
+WORDS_FIELDS: Final = (*TEXT_FIELDS, "role", "people_group")
 # Other headers seen on rosters typed by hand (search_key form).
 _ALIASES: Final = {
     "ho ten": "full_name",
@@ -289,7 +292,7 @@ def read_file(
             % {"name": PurePath(filename).name}
         )
     rows, columns = _rows_from_table(table)
-    headers = {name: header for _index, (name, header) in columns.items()}
+    headers = {name: header for _i, (name, header) in columns.items() if name in WORDS_FIELDS}
     read = ReadFile(rows, suffix[1:], csv_encoding)
     read.columns = convert_columns(
         rows,
