@@ -27,7 +27,9 @@ from .models import (
     Attachment,
     Category,
     Channel,
+    FeedbackAnswer,
     IncidentReport,
+    ReportFeedback,
     Status,
     Urgency,
 )
@@ -252,6 +254,36 @@ class CommentForm(forms.Form):
             del self.fields["shared"]  # always shared: the service decides
 
 
+SATISFACTION_CHOICES = [
+    (1, _("1 – very dissatisfied")),
+    (2, _("2 – dissatisfied")),
+    (3, _("3 – neither")),
+    (4, _("4 – satisfied")),
+    (5, _("5 – very satisfied")),
+]
+
+
+class FeedbackForm(forms.Form):
+    """The reporter's word on the outcome (templates/reports/_feedback_fields.html draws the
+    radios as large buttons, usable on a phone): the filer's page and the tip page alike."""
+
+    resolved = forms.ChoiceField(
+        label=_("Was it resolved?"), choices=FeedbackAnswer.choices, widget=forms.RadioSelect
+    )
+    satisfaction = forms.TypedChoiceField(
+        label=_("How satisfied are you?"),
+        choices=SATISFACTION_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=ReportFeedback._meta.get_field("comment").max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class OutcomeForm(forms.ModelForm):
     class Meta:
         model = IncidentReport
@@ -294,6 +326,20 @@ STATUS_RANK = Case(
 )
 
 
+RESIDENTS_UNRESOLVED, RESIDENTS_PARTLY, RESIDENTS_ANSWERED = "unresolved", "partly", "answered"
+
+
+def residents_say(queryset: QuerySet[IncidentReport], value: str) -> QuerySet[IncidentReport]:
+    """The reports whose reporter's last answer says `value` (unresolved: "no"; partly), or
+    that have any answer (answered)."""
+    last = ReportFeedback.objects.latest_per_report()
+    if value == RESIDENTS_UNRESOLVED:
+        last = last.filter(resolved=FeedbackAnswer.NO)
+    elif value == RESIDENTS_PARTLY:
+        last = last.filter(resolved=FeedbackAnswer.PARTLY)
+    return queryset.filter(pk__in=last.values("report_id"))
+
+
 class QueueFilterForm(forms.Form):
     """The triage queue's filters, read from the query string (so that a filtered queue is a
     link, and the export gets exactly the same selection)."""
@@ -318,6 +364,16 @@ class QueueFilterForm(forms.Form):
         choices=[("", _("All")), ("yes", _("Overdue")), ("no", _("Not overdue"))],
     )
     assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
+    residents = forms.ChoiceField(
+        label=_("Residents' word"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            (RESIDENTS_UNRESOLVED, _("Residents say unresolved")),
+            (RESIDENTS_PARTLY, _("Residents say partly resolved")),
+            (RESIDENTS_ANSWERED, _("Residents answered")),
+        ],
+    )
     # The period a dashboard figure counts (days of Asia/Ho_Chi_Minh, both included).
     received_from = DayField(label=_("Received from"), required=False)
     received_to = DayField(label=_("Received until"), required=False)
@@ -405,6 +461,8 @@ class QueueFilterForm(forms.Form):
             queryset = queryset.filter(assigned_to__isnull=True)
         elif assignee:
             queryset = queryset.filter(assigned_to_id=int(assignee))
+        if data.get("residents"):
+            queryset = residents_say(queryset, data["residents"])
         if data.get("q", "").strip():
             queryset = queryset.search(data["q"])
         sort = data.get("sort") or "-created"
