@@ -43,6 +43,13 @@ CLAIMS = [
     ),
     (r"Đã giải quyết ([\d.]+) tin báo", [("Tin báo đã giải quyết", THIS)]),
     (
+        r"người báo xác nhận ([\d.]+) tin báo đã được giải quyết \(([\d,]+)%, kỳ trước",
+        [
+            ("Tin báo đã giải quyết được người báo xác nhận", THIS),
+            ("Tin báo đã giải quyết được người báo xác nhận (%)", THIS),
+        ],
+    ),
+    (
         r"phát hành ([\d.]+) bản tin trong các nhóm \(kỳ trước ([\d.]+)\); trong ([\d.]+) lượt "
         r"đăng tin đến hạn, ([\d.]+) lượt đăng đúng hạn",
         [
@@ -55,8 +62,9 @@ CLAIMS = [
 ]
 
 
-def number(text: str) -> int:
-    return int(text.replace(".", ""))
+def number(text: str) -> float:
+    """ "1.234" → 1234, "33,3" → 33.3 (Vietnamese separators)."""
+    return float(text.replace(".", "").replace(",", "."))
 
 
 def assert_text_agrees(text: str, table: dict[str, list[str]]) -> dict[str, int]:
