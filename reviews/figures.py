@@ -30,16 +30,8 @@ from binhyen.numbers import share
 from bulletins.models import Bulletin, BulletinHamlet, Posting, Procedure, ProcedureQuestion, Theme
 from groups.coverage import hamlet_coverage
 from groups.models import Commune, Hamlet, Member, ZaloGroup
-from reports.models import (
-    OPEN_STATUSES,
-    Category,
-    Channel,
-    FeedbackAnswer,
-    IncidentReport,
-    ReportEvent,
-    ReportFeedback,
-    Status,
-)
+from reports import feedback
+from reports.models import OPEN_STATUSES, Category, Channel, IncidentReport, ReportEvent, Status
 
 from .models import SafetyAssessment, SafetyCheck, SafetyCriterion, period_bounds
 
@@ -226,61 +218,29 @@ def report_figures(scope: Scope) -> Figures:
 # --- the reporters' word on the outcome ------------------------------------------------------
 
 
-def _resolved() -> Q:
-    """A report counted as resolved (report_figures): resolved or closed after a resolution."""
-    resolutions = ReportEvent.objects.filter(report=OuterRef("pk"), to_status=Status.RESOLVED)
-    return Q(status__in=[Status.RESOLVED, Status.CLOSED]) & Q(Exists(resolutions))
-
-
-def average_satisfaction(row: dict[str, Any]) -> float | None:
-    """The mean of the answers' satisfaction (1–5), to one decimal; None without answers."""
-    return round(row["satisfaction_sum"] / row["answered"], 1) if row["answered"] else None
-
-
-def _with_feedback_rates(row: dict[str, Any]) -> dict[str, Any]:
-    row["confirmed_share"] = percent(row["confirmed"], row["resolved"])
-    row["satisfaction"] = average_satisfaction(row)
-    return row
-
-
 def feedback_figures(scope: Scope) -> Figures:
-    """The reporters' word on the reports received in the period (each report's last answer,
-    reports.ReportFeedback): resolved reports (as report_figures counts them), those of them
-    the reporter confirmed ("yes"), the reports answered, those the reporter says are not
-    resolved, and the average satisfaction of the answers; by hamlet and, for the commune, by
-    category. `confirmed_share` is confirmed / resolved in %. Two queries."""
-    last = ReportFeedback.objects.filter(report=OuterRef("pk")).order_by("-round")
-    reports = (
+    """The reporters' word on the reports received in the period (reports/feedback.py: each
+    report's last answer): resolved reports (as report_figures counts them), those of them the
+    reporter confirmed, the reports answered, those the reporter says are not resolved, and the
+    average satisfaction; by hamlet and, for the commune, by category. `confirmed_share` is
+    confirmed / resolved in %. Two queries."""
+    reports = feedback.with_last_answer(
         IncidentReport.objects.filter(
             hamlet_id__in=scope.hamlet_ids,
             created_at__gte=scope.start_at,
             created_at__lt=scope.end_at,
-        )
-        .order_by()
-        .annotate(
-            last_answer=Subquery(last.values("resolved")[:1]),
-            last_satisfaction=Subquery(last.values("satisfaction")[:1]),
-        )
+        ).order_by()
     )
-    resolved = _resolved()
-    counts = {
-        "resolved": Count("pk", filter=resolved),
-        "confirmed": Count("pk", filter=resolved & Q(last_answer=FeedbackAnswer.YES)),
-        "answered": Count("pk", filter=Q(last_answer__isnull=False)),
-        "said_unresolved": Count("pk", filter=Q(last_answer=FeedbackAnswer.NO)),
-        "satisfaction_sum": Coalesce(Sum("last_satisfaction"), 0),
-    }
-    rows = reports.values("hamlet_id").annotate(**counts)
+    rows = reports.values("hamlet_id").annotate(**feedback.counts())
     found: dict[int, dict[str, Any]] = {row.pop("hamlet_id"): row for row in rows}
-    zero = dict.fromkeys(counts, 0)
-    section = _section(scope, found, zero)
+    section = _section(scope, found, feedback.zero())
     for row in (section["total"], *section["by_hamlet"].values()):
-        _with_feedback_rates(row)
+        feedback.with_rates(row)
     by_category = {
-        row.pop("category"): row for row in reports.values("category").annotate(**counts)
+        row.pop("category"): row for row in reports.values("category").annotate(**feedback.counts())
     }
     section["total"]["by_category"] = {
-        value: _with_feedback_rates({**zero, **by_category.get(value, {})})
+        value: feedback.with_rates({**feedback.zero(), **by_category.get(value, {})})
         for value in Category.values
     }
     return section
