@@ -73,3 +73,17 @@ def with_rates(row: dict[str, Any]) -> dict[str, Any]:
         round(row["satisfaction_sum"] / row["answered"], 1) if row["answered"] else None
     )
     return row
+
+
+RESIDENTS_UNRESOLVED, RESIDENTS_PARTLY, RESIDENTS_ANSWERED = "unresolved", "partly", "answered"
+
+
+def residents_say(reports: QuerySet[IncidentReport], value: str) -> QuerySet[IncidentReport]:
+    """The reports whose reporter's last answer says `value` (unresolved: "no"; partly), or
+    that have any answer (answered): the queue's filter and the API's."""
+    last = ReportFeedback.objects.latest_per_report()
+    if value == RESIDENTS_UNRESOLVED:
+        last = last.filter(resolved=FeedbackAnswer.NO)
+    elif value == RESIDENTS_PARTLY:
+        last = last.filter(resolved=FeedbackAnswer.PARTLY)
+    return reports.filter(pk__in=last.values("report_id"))

@@ -22,6 +22,7 @@ from binhyen.forms import EmptyChoiceMixin
 from groups.access import hamlets_for
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
+from .feedback import RESIDENTS_ANSWERED, RESIDENTS_PARTLY, RESIDENTS_UNRESOLVED, residents_say
 from .models import (
     OPEN_STATUSES,
     Attachment,
@@ -324,20 +325,6 @@ STATUS_RANK = Case(
     *(When(status=value, then=Value(rank)) for rank, value in enumerate(Status.values)),
     output_field=IntegerField(),
 )
-
-
-RESIDENTS_UNRESOLVED, RESIDENTS_PARTLY, RESIDENTS_ANSWERED = "unresolved", "partly", "answered"
-
-
-def residents_say(queryset: QuerySet[IncidentReport], value: str) -> QuerySet[IncidentReport]:
-    """The reports whose reporter's last answer says `value` (unresolved: "no"; partly), or
-    that have any answer (answered)."""
-    last = ReportFeedback.objects.latest_per_report()
-    if value == RESIDENTS_UNRESOLVED:
-        last = last.filter(resolved=FeedbackAnswer.NO)
-    elif value == RESIDENTS_PARTLY:
-        last = last.filter(resolved=FeedbackAnswer.PARTLY)
-    return queryset.filter(pk__in=last.values("report_id"))
 
 
 class QueueFilterForm(forms.Form):

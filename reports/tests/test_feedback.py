@@ -339,3 +339,15 @@ def test_the_schema_documents_the_feedback(police) -> None:
     schema = logged_in(police).get(reverse("schema")).content.decode()
     assert "/api/v1/reports/{id}/feedback/" in schema
     assert "ReportFeedback" in schema
+
+
+def test_the_api_filters_what_residents_say_for_who_reads_the_answers(
+    filed, head_b, police, party_office
+) -> None:
+    resolve(police, filed)
+    give(filed, head_b, "no")
+    url = reverse("api:report-list") + "?residents=unresolved"
+    assert [row["id"] for row in logged_in_api(police).get(url).json()["results"]] == [filed.pk]
+    assert [row["id"] for row in logged_in_api(head_b).get(url).json()["results"]] == [filed.pk]
+    # Who reads figures only does not get the answers, not even as a filter.
+    assert logged_in_api(party_office).get(url).json()["results"] == []
