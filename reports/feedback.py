@@ -11,12 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from binhyen.numbers import share
 
-from .models import FeedbackAnswer, IncidentReport, ReportEvent, ReportFeedback, Status
+from .models import (
+    FEEDBACK_STATUSES,
+    OPEN_STATUSES,
+    FeedbackAnswer,
+    IncidentReport,
+    ReportEvent,
+    ReportFeedback,
+    Status,
+)
 
 # The counts of a group of reports; all additive, so groups can be summed.
 COUNTS = ("resolved", "confirmed", "answered", "said_unresolved", "satisfaction_sum")
@@ -87,3 +95,31 @@ def residents_say(reports: QuerySet[IncidentReport], value: str) -> QuerySet[Inc
     elif value == RESIDENTS_PARTLY:
         last = last.filter(resolved=FeedbackAnswer.PARTLY)
     return reports.filter(pk__in=last.values("report_id"))
+
+
+def awaiting(reports: list[IncidentReport]) -> set[int]:
+    """The ids of `reports` whose reporter may answer now (services.feedback_awaited for many:
+    resolved or closed, and no answer to their last resolution), in two queries."""
+    done = [report.pk for report in reports if report.status in FEEDBACK_STATUSES]
+    if not done:
+        return set()
+    reopenings = dict(
+        ReportEvent.objects.filter(
+            report_id__in=done,
+            kind=ReportEvent.Kind.STATUS_CHANGED,
+            from_status__in=FEEDBACK_STATUSES,
+            to_status__in=OPEN_STATUSES,
+        )
+        .order_by()
+        .values("report_id")
+        .annotate(n=Count("pk"))
+        .values_list("report_id", "n")
+    )
+    answered = dict(
+        ReportFeedback.objects.filter(report_id__in=done)
+        .order_by()
+        .values("report_id")
+        .annotate(last=Max("round"))
+        .values_list("report_id", "last")
+    )
+    return {pk for pk in done if answered.get(pk, 0) < reopenings.get(pk, 0) + 1}

@@ -38,7 +38,7 @@ from binhyen.permissions import require_perm
 from groups.access import hamlets_for
 from groups.models import Hamlet
 
-from . import exports, visibility
+from . import exports, feedback, visibility
 from .filters import IncidentReportFilter
 from .forms import (
     AssignForm,
@@ -248,6 +248,11 @@ def _my_reports(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     page = _page(Paginator(reports, QUEUE_PAGE_SIZE), request)
+    # Resolved reports whose outcome the user has not yet given their word on.
+    page.object_list = list(page.object_list)
+    awaiting = feedback.awaiting(page.object_list)
+    for report in page.object_list:
+        report.feedback_awaited = report.pk in awaiting
     return render(request, "reports/incidentreport_mine.html", {"page": page})
 
 
@@ -503,8 +508,8 @@ def report_feedback_page(request: HttpRequest, report_id: int) -> HttpResponse:
         raise PermissionDenied
 
     def give(data: dict) -> str:
-        feedback = report_feedback_give(actor=request.user, report=report, **data)
-        if feedback.reopened:
+        answer = report_feedback_give(actor=request.user, report=report, **data)
+        if answer.reopened:
             return _("Thank you. The report was reopened for the police to handle again.")
         return _("Thank you for your feedback.")
 

@@ -351,3 +351,19 @@ def test_the_api_filters_what_residents_say_for_who_reads_the_answers(
     assert [row["id"] for row in logged_in_api(head_b).get(url).json()["results"]] == [filed.pk]
     # Who reads figures only does not get the answers, not even as a filter.
     assert logged_in_api(party_office).get(url).json()["results"] == []
+
+
+def test_my_reports_asks_for_the_word_on_each_resolution(filed, head_b, police) -> None:
+    def awaited() -> bool:
+        page = logged_in(head_b).get(reverse("reports:report-list")).content.decode()
+        return 'data-testid="feedback-awaited"' in page
+
+    assert not awaited()
+    resolve(police, filed)
+    assert awaited()
+    give(filed, head_b, "no")  # reopened
+    assert not awaited()
+    resolve(police, filed)
+    assert awaited()  # a new resolution, a new answer
+    give(filed, head_b, "yes")
+    assert not awaited()
