@@ -374,7 +374,7 @@ def feedback_tables(data: Data) -> list[Table]:
         "Ý kiến theo lĩnh vực",
         _("The reporters' word on the outcome by category"),
         [_("Category"), *headers],
-        percent_columns=frozenset({3, 4}),
+        percent_columns=frozenset({3, 4, 7, 8}),
     )
     now, before = _sections(data, "current"), _sections(data, "previous")
     for value, label in Category.choices:
@@ -396,7 +396,7 @@ def feedback_tables(data: Data) -> list[Table]:
             _("The reporters' word on the outcome by hamlet"),
             [_("Hamlet"), *headers],
             _hamlet_rows(data, build),
-            percent_columns=frozenset({3, 4}),
+            percent_columns=frozenset({3, 4, 7, 8}),
         ),
         by_category,
     ]
