@@ -35,6 +35,7 @@ from bulletins.models import RELEASED_STATUSES, Bulletin, Posting, published_in
 from groups.access import hamlets_for
 from groups.coverage import commune_totals, hamlet_coverage, people_groups_coverage
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
+from reports import feedback
 from reports.models import (
     OPEN_STATUSES,
     Category,
@@ -227,7 +228,10 @@ def police_dashboard(user: User, scope: Scope, period: Period) -> dict[str, Any]
     )
     coverage = hamlet_coverage(Hamlet.objects.filter(pk__in=scope.ids).order_by("name"))
     month_rows = _per_month(received, "category")
+    before = period.compared(timezone.localdate())
     return {
+        "residents": residents_word(scope, period, before),
+        "residents_before": before,
         "open_total": sum(by_status.values()),
         "by_status": by_status,
         "by_urgency": by_urgency,
@@ -246,6 +250,7 @@ def police_dashboard(user: User, scope: Scope, period: Period) -> dict[str, Any]
             "overdue": _query(overdue="yes", hamlet=hamlet),
             "unassigned": _query(assignee="none", hamlet=hamlet),
             "received": _received_query(period, hamlet),
+            "residents_unresolved": _received_query(period, hamlet, residents="unresolved"),
             "postings_today": _query(due="today", hamlet=hamlet),
             "postings_overdue": _query(due="overdue", hamlet=hamlet),
         },
@@ -295,6 +300,49 @@ def month_table(period: Period, per_month: dict, values: list[str]) -> list[dict
             }
         )
     return rows
+
+
+# --- the residents' word on the outcome (police and leadership) ----------------------------------
+
+
+def residents_word(scope: Scope, period: Period, before: Period) -> dict[str, Any]:
+    """The reporters' word on the reports received in the period, beside the `before` period
+    (reports/feedback.py: the share of resolved reports the reporter confirmed, the average
+    satisfaction), per hamlet, per category and in all. One grouped query."""
+    in_now = Q(created_at__gte=period.start, created_at__lt=period.end)
+    in_before = Q(created_at__gte=before.start, created_at__lt=before.end)
+    reports = feedback.with_last_answer(
+        IncidentReport.objects.filter(hamlet_id__in=scope.ids).filter(in_now | in_before)
+    ).order_by()
+    aggregates = {
+        **{f"now_{key}": value for key, value in feedback.counts(in_now).items()},
+        **{f"before_{key}": value for key, value in feedback.counts(in_before).items()},
+    }
+    rows = reports.values("hamlet_id", "category").annotate(**aggregates)
+    empty = lambda: {"now": feedback.zero(), "before": feedback.zero()}  # noqa: E731
+    hamlets: dict[int, dict] = defaultdict(empty)
+    categories: dict[str, dict] = defaultdict(empty)
+    total = empty()
+    for row in rows:
+        for when in ("now", "before"):
+            part = {key: row[f"{when}_{key}"] for key in feedback.COUNTS}
+            for target in (hamlets[row["hamlet_id"]], categories[row["category"]], total):
+                feedback.add(target[when], part)
+
+    def rated(pair: dict) -> dict:
+        return {when: feedback.with_rates(pair[when]) for when in ("now", "before")}
+
+    names = dict(scope.hamlets)
+    labels = dict(Category.choices)
+    return {
+        "by_hamlet": [(names[pk], rated(hamlets[pk])) for pk in scope.ids],
+        "by_category": [
+            (str(labels[value]), rated(categories[value]))
+            for value in Category.values
+            if value in categories
+        ],
+        "total": rated(total),
+    }
 
 
 # --- hamlet heads -----------------------------------------------------------------------------
@@ -411,6 +459,8 @@ def leadership_dashboard(user: User, scope: Scope, period: Period) -> dict[str, 
     )
     hamlet = scope.hamlet_id
     return {
+        "residents": residents_word(scope, period, before),
+        "residents_before": before,
         "elapsed": period.elapsed(today),
         "before": before,
         "members": (now_cover.active_members, before_cover.active_members),
@@ -461,7 +511,7 @@ def cache_key(user: User, kind: str, scope: Scope, period: Period) -> str:
     return ":".join(
         [
             "dashboard",
-            "v1",
+            "v2",  # v2: the residents' word
             kind,
             str(user.pk),
             scope.key(),

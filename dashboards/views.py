@@ -27,6 +27,11 @@ def home(request: HttpRequest) -> HttpResponse:
     period = selectors.period_from(request.GET)
     data = selectors.dashboard(user, kind, scope, period)
     context.update(scope=scope, period=period, data=data, periods=_period_choices())
+    if "residents" in data:  # the police's and the leadership's
+        context["residents_groups"] = [
+            (_("By hamlet"), data["residents"]["by_hamlet"]),
+            (_("By category"), data["residents"]["by_category"]),
+        ]
     if kind == selectors.POLICE:
         context["charts"] = selectors.police_charts(data, period)
         context["months"] = selectors.month_table(period, data["per_month"], CATEGORY_VALUES)

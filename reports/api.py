@@ -31,8 +31,14 @@ from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
 from . import visibility
 from .filters import REPORT_DEFAULT_ORDERING, IncidentReportFilter
-from .models import IncidentReport, Informant, ReportEvent, Status
-from .services import informant_reveal, report_comment, report_create, report_transition
+from .models import FeedbackAnswer, IncidentReport, Informant, ReportEvent, ReportFeedback, Status
+from .services import (
+    informant_reveal,
+    report_comment,
+    report_create,
+    report_feedback_give,
+    report_transition,
+)
 
 # --- Serializers ----------------------------------------------------------------------------
 
@@ -199,6 +205,39 @@ class CommentSerializer(serializers.Serializer):
     )
 
 
+class ReportFeedbackSerializer(serializers.ModelSerializer):
+    """The reporter's word on one resolution of the report. `author` is empty for an anonymous
+    tip's tipster (nothing says who they are)."""
+
+    author_name = serializers.CharField(source="author", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReportFeedback
+        fields = [
+            "id",
+            "round",
+            "author",
+            "author_name",
+            "resolved",
+            "satisfaction",
+            "comment",
+            "reopened",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class FeedbackRequestSerializer(serializers.Serializer):
+    resolved = serializers.ChoiceField(choices=FeedbackAnswer.choices)
+    satisfaction = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=_("Shared on the report's timeline with the police."),
+    )
+
+
 class RevealRequestSerializer(serializers.Serializer):
     # Blank is let through so that the service answers with its own message.
     reason = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=2000)
@@ -298,6 +337,34 @@ class ReportViewSet(
             .order_by("created_at", "pk")
         )
         return Response(ReportEventSerializer(events, many=True).data)
+
+    @extend_schema(methods=["GET"], responses=ReportFeedbackSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=FeedbackRequestSerializer,
+        responses={201: ReportFeedbackSerializer},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def feedback(
+        self, request: Request, pk: str | None = None, format: str | None = None
+    ) -> Response:
+        """The reporter's word on the outcome, one answer per resolution (for whoever triages
+        or filed the report; the others get an empty list), or the filer's answer once the
+        report is resolved or closed. A first "no" reopens the report for the police."""
+        report = self.get_object()
+        if request.method == "POST":
+            values = _validated(FeedbackRequestSerializer, request)
+            with service_errors():
+                feedback = report_feedback_give(actor=request.user, report=report, **values)
+            data = ReportFeedbackSerializer(feedback).data
+            return Response(data, status=status.HTTP_201_CREATED)
+        answers = (
+            ReportFeedback.objects.visible_to(request.user)
+            .filter(report=report)
+            .select_related("author")
+            .order_by("round")
+        )
+        return Response(ReportFeedbackSerializer(answers, many=True).data)
 
     @extend_schema(request=RevealRequestSerializer, responses=RevealSerializer)
     @action(detail=True, methods=["post"])

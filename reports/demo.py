@@ -27,6 +27,7 @@ from .models import (
     DEFAULT_DEADLINE_HOURS,
     Category,
     Channel,
+    FeedbackAnswer,
     IncidentReport,
     Informant,
     ReportCounter,
@@ -113,8 +114,10 @@ def seed_reports(now: datetime.datetime | None = None) -> int:
         return 0
     commune = Commune.objects.get(code="25387")
     rng = random.Random(629)  # noqa: S311 (reproducible demo data)
-    plans = _plans(commune, rng, now or timezone.now())
+    now = now or timezone.now()
+    plans = _plans(commune, rng, now)
     _save(commune, plans)
+    seed_feedback(commune, rng, now)
     return len(plans) + seed_tips(commune)
 
 
@@ -129,8 +132,10 @@ TIPS = [
 
 def seed_tips(commune: Commune) -> int:
     """A few anonymous tips through the same service as the public page (tracking codes are
-    random and not kept), the first one answered publicly by the police."""
-    from .tips.services import tip_reply, tip_submit
+    random and not kept), the first one answered publicly by the police, the second resolved
+    and confirmed by its tipster with the code (the tip page's door)."""
+    from .services import report_transition
+    from .tips.services import tip_feedback_give, tip_reply, tip_submit
 
     hamlets = list(Hamlet.objects.filter(commune=commune).order_by("code"))
     police = _people(commune)[2]
@@ -144,7 +149,64 @@ def seed_tips(commune: Commune) -> int:
                 access=filed.report.tip_access,
                 text="Công an xã đã tiếp nhận và đang xác minh. Cảm ơn bạn đã báo tin.",
             )
+        if index == 1:
+            for status in (Status.VERIFYING, Status.HANDLING, Status.RESOLVED):
+                report_transition(actor=police, report=filed.report, to_status=status)
+            tip_feedback_give(
+                code=filed.code,
+                resolved=FeedbackAnswer.YES,
+                satisfaction=5,
+                comment="Không còn cuộc gọi nào nữa, cảm ơn công an xã.",
+            )
     return len(TIPS)
+
+
+# The hamlet heads' word on the outcome of their resolved reports (synthetic): answer, the
+# satisfaction it goes with, a comment.
+FEEDBACK = [
+    (FeedbackAnswer.YES, [4, 5, 5], ["Bà con rất an tâm.", "Xử lý nhanh, cảm ơn công an xã.", ""]),
+    (FeedbackAnswer.PARTLY, [2, 3, 3, 4], ["Đã đỡ nhưng thỉnh thoảng vẫn còn.", ""]),
+    (FeedbackAnswer.NO, [1, 2], ["Sự việc vẫn tái diễn mấy đêm nay."]),
+]
+FEEDBACK_WEIGHTS = [7, 2, 1]
+
+
+def seed_feedback(commune: Commune, rng: random.Random, now: datetime.datetime) -> int:
+    """Most hamlet heads answer on their resolved reports, a day or so after the resolution,
+    through the services' shared steps (services.record_feedback): a "no" reopens the report.
+    Only recent resolutions get a "no", so the demo has a few reopened reports, not a year of
+    them. Returns how many answers."""
+    from django.db import transaction
+
+    from .services import record_feedback
+
+    resolutions = dict(
+        ReportEvent.objects.filter(
+            report__commune=commune, report__channel=Channel.WEB_FORM, to_status=Status.RESOLVED
+        ).values_list("report_id", "created_at")
+    )
+    reports = IncidentReport.objects.filter(
+        pk__in=resolutions, status__in=[Status.RESOLVED, Status.CLOSED]
+    ).select_related("filed_by")
+    given = 0
+    for report in reports.order_by("created_at", "pk"):
+        if rng.random() > 0.75:
+            continue
+        at = min(resolutions[report.pk] + datetime.timedelta(hours=rng.randint(2, 72)), now)
+        answer, satisfactions, comments = rng.choices(FEEDBACK, FEEDBACK_WEIGHTS)[0]
+        if answer == FeedbackAnswer.NO and now - at > datetime.timedelta(days=30):
+            answer, satisfactions, comments = FEEDBACK[1]
+        with transaction.atomic():
+            record_feedback(
+                report=report,
+                author=report.filed_by,
+                resolved=answer,
+                satisfaction=rng.choice(satisfactions),
+                comment=rng.choice(comments),
+                at=at,
+            )
+        given += 1
+    return given
 
 
 def _people(commune: Commune) -> tuple[dict[int, User], dict[int, User], User]:

@@ -21,6 +21,7 @@ from binhyen.dates import DayFilter
 from binhyen.filters import IdFilter
 
 from . import visibility
+from .feedback import residents_say
 from .models import (
     OPEN_STATUSES,
     Category,
@@ -49,6 +50,8 @@ FILTERED_FIELDS = {
     "valuable_tip": "valuable_tip",
     "solved_by_tip": "solved_by_tip",
     "search": "description",
+    # The reporter's answers are read with the timeline (ReportFeedback.objects.visible_to).
+    "residents": "timeline",
 }
 ORDERED_FIELDS = {"created_at": "created_at", "due_at": "due_at"}
 
@@ -80,6 +83,17 @@ class IncidentReportFilter(django_filters.FilterSet):
         method="filter_search",
         label=_("Words of the code, title or description, with or without diacritics"),
     )
+    residents = django_filters.ChoiceFilter(
+        choices=[
+            ("unresolved", "unresolved"),
+            ("partly", "partly"),
+            ("answered", "answered"),
+        ],
+        method="filter_residents",
+        label=_(
+            "The reporter's last answer on the outcome: unresolved (no), partly, or answered (any)"
+        ),
+    )
     ordering = django_filters.ChoiceFilter(
         choices=[(value, value) for value in REPORT_ORDERINGS],
         method="filter_ordering",
@@ -102,6 +116,7 @@ class IncidentReportFilter(django_filters.FilterSet):
             "valuable_tip",
             "solved_by_tip",
             "search",
+            "residents",
             "ordering",
         ]
 
@@ -138,6 +153,11 @@ class IncidentReportFilter(django_filters.FilterSet):
     ) -> IncidentReportQuerySet:
         # The triage queue's search (IncidentReportQuerySet.search): a trigram index answers it.
         return queryset.search(value) if value.strip() else queryset
+
+    def filter_residents(
+        self, queryset: IncidentReportQuerySet, name: str, value: str
+    ) -> IncidentReportQuerySet:
+        return residents_say(queryset, value)
 
     def filter_ordering(
         self, queryset: IncidentReportQuerySet, name: str, value: str

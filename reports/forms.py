@@ -22,12 +22,15 @@ from binhyen.forms import EmptyChoiceMixin
 from groups.access import hamlets_for
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
+from .feedback import RESIDENTS_ANSWERED, RESIDENTS_PARTLY, RESIDENTS_UNRESOLVED, residents_say
 from .models import (
     OPEN_STATUSES,
     Attachment,
     Category,
     Channel,
+    FeedbackAnswer,
     IncidentReport,
+    ReportFeedback,
     Status,
     Urgency,
 )
@@ -252,6 +255,36 @@ class CommentForm(forms.Form):
             del self.fields["shared"]  # always shared: the service decides
 
 
+SATISFACTION_CHOICES = [
+    (1, _("1 – very dissatisfied")),
+    (2, _("2 – dissatisfied")),
+    (3, _("3 – neither")),
+    (4, _("4 – satisfied")),
+    (5, _("5 – very satisfied")),
+]
+
+
+class FeedbackForm(forms.Form):
+    """The reporter's word on the outcome (templates/reports/_feedback_fields.html draws the
+    radios as large buttons, usable on a phone): the filer's page and the tip page alike."""
+
+    resolved = forms.ChoiceField(
+        label=_("Was it resolved?"), choices=FeedbackAnswer.choices, widget=forms.RadioSelect
+    )
+    satisfaction = forms.TypedChoiceField(
+        label=_("How satisfied are you?"),
+        choices=SATISFACTION_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=ReportFeedback._meta.get_field("comment").max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class OutcomeForm(forms.ModelForm):
     class Meta:
         model = IncidentReport
@@ -318,6 +351,16 @@ class QueueFilterForm(forms.Form):
         choices=[("", _("All")), ("yes", _("Overdue")), ("no", _("Not overdue"))],
     )
     assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
+    residents = forms.ChoiceField(
+        label=_("Residents' word"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            (RESIDENTS_UNRESOLVED, _("Residents say unresolved")),
+            (RESIDENTS_PARTLY, _("Residents say partly resolved")),
+            (RESIDENTS_ANSWERED, _("Residents answered")),
+        ],
+    )
     # The period a dashboard figure counts (days of Asia/Ho_Chi_Minh, both included).
     received_from = DayField(label=_("Received from"), required=False)
     received_to = DayField(label=_("Received until"), required=False)
@@ -405,6 +448,8 @@ class QueueFilterForm(forms.Form):
             queryset = queryset.filter(assigned_to__isnull=True)
         elif assignee:
             queryset = queryset.filter(assigned_to_id=int(assignee))
+        if data.get("residents"):
+            queryset = residents_say(queryset, data["residents"])
         if data.get("q", "").strip():
             queryset = queryset.search(data["q"])
         sort = data.get("sort") or "-created"

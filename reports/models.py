@@ -421,6 +421,7 @@ class ReportEvent(models.Model):
         COMMENT = "comment", _("Comment")
         ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
         OUTCOME_RECORDED = "outcome_recorded", _("Outcome recorded")
+        FEEDBACK = "feedback", _("Reporter's feedback")
 
     report = models.ForeignKey(
         IncidentReport, on_delete=models.CASCADE, related_name="events", verbose_name=_("report")
@@ -467,6 +468,97 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.report_id}"
+
+
+class FeedbackAnswer(models.TextChoices):
+    """The reporter's answer to "was it resolved?"."""
+
+    YES = "yes", pgettext_lazy("feedback", "Yes")
+    PARTLY = "partly", pgettext_lazy("feedback", "Partly")
+    NO = "no", pgettext_lazy("feedback", "No")
+
+
+# Statuses in which the reporter is asked whether the report was resolved.
+FEEDBACK_STATUSES = (Status.RESOLVED, Status.CLOSED)
+
+
+class ReportFeedbackQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ReportFeedbackQuerySet:
+        """Feedback on reports in scope whose timeline the user reads (reports/visibility.py:
+        whoever triages, or filed the report): the comment is the reporter's own words, read
+        like the description. The others get the answers only as counts (dashboards, review)."""
+        from .visibility import with_text
+
+        return self.filter(report__in=with_text(user, IncidentReport.objects.visible_to(user)))
+
+    def latest_per_report(self) -> ReportFeedbackQuerySet:
+        """Only each report's last answer (the answer to its last resolution)."""
+        later = ReportFeedback.objects.filter(
+            report=models.OuterRef("report"), round__gt=models.OuterRef("round")
+        )
+        return self.filter(~models.Exists(later))
+
+
+class ReportFeedback(models.Model):
+    """The reporter's word on the outcome of a report: whether it was resolved, how satisfied
+    they are (1–5) and a comment. Given by whoever filed the report (a hamlet head) or, for an
+    anonymous tip, by the holder of its tracking code (then `author` is empty: nothing here says
+    who the tipster is). One answer per resolution (`round`: 1, then 2 after a reopening…);
+    written only by services.report_feedback_give and tips.services.tip_feedback_give. Its own
+    table, not fields on the report: a report may be answered again after it is reopened and
+    resolved again, and the figures count each report's last answer."""
+
+    report = models.ForeignKey(
+        IncidentReport, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("report")
+    )
+    round = models.PositiveSmallIntegerField(
+        _("resolution"), default=1, help_text=_("Which resolution of the report it answers.")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    resolved = models.CharField(
+        _("was it resolved?"), max_length=10, choices=FeedbackAnswer.choices
+    )
+    satisfaction = models.PositiveSmallIntegerField(
+        _("satisfaction"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    # The reporter's own words: shown to whoever reads the report's description, like it.
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    reopened = models.BooleanField(_("reopened the report"), default=False, editable=False)
+    event = models.OneToOneField(
+        "ReportEvent",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="feedback",
+    )
+    created_at = models.DateTimeField(_("answered at"), default=timezone.now, editable=False)
+
+    objects = ReportFeedbackQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reporter's feedback")
+        verbose_name_plural = _("reporters' feedback")
+        ordering = ["report", "round"]
+        # Written only by the services, read with the report: no permissions of its own.
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["report", "round"], name="one_feedback_per_resolution"),
+            models.CheckConstraint(
+                condition=Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="feedback_satisfaction_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.report_id}/{self.round}: {self.resolved} {self.satisfaction}/5"
 
 
 def get_private_storage() -> PrivateStorage:

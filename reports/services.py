@@ -32,14 +32,18 @@ from groups.models import Hamlet, PeopleGroup, ZaloGroup
 from . import crypto, notifications
 from .models import (
     DEFAULT_DEADLINE_HOURS,
+    FEEDBACK_STATUSES,
+    OPEN_STATUSES,
     Attachment,
     Channel,
     DeadlineRule,
+    FeedbackAnswer,
     IncidentReport,
     Informant,
     InformantReveal,
     ReportCounter,
     ReportEvent,
+    ReportFeedback,
     ReportSettings,
     Status,
     Urgency,
@@ -347,6 +351,149 @@ def report_record_outcome(
     report.save()
     _event(report, kind=ReportEvent.Kind.OUTCOME_RECORDED, actor=actor, text=report.outcome)
     return report
+
+
+# --- the reporter's feedback --------------------------------------------------------------
+#
+# When a report is resolved or closed, its reporter (the hamlet head who filed it, or the holder
+# of an anonymous tip's tracking code) is asked whether it was resolved, how satisfied they are
+# and for a comment. Rules:
+# - one answer per resolution: the first resolution is round 1; each time the report is reopened
+#   (by the police, or by a "no") and resolved or closed again, the reporter may answer again;
+# - a "no" reopens the report (back to "handling", with a fresh deadline) once in its life: a
+#   later "no" is recorded and shown, and the police decide;
+# - the comment is the reporter's own words on the shared timeline, read like the description.
+
+
+def feedback_round(report: IncidentReport) -> int:
+    """Which resolution of the report an answer now would answer: 1, plus one for each time it
+    was reopened (moved from resolved or closed back to an open status)."""
+    reopenings = report.events.filter(
+        kind=ReportEvent.Kind.STATUS_CHANGED,
+        from_status__in=FEEDBACK_STATUSES,
+        to_status__in=OPEN_STATUSES,
+    ).count()
+    return reopenings + 1
+
+
+def feedback_awaited(report: IncidentReport) -> bool:
+    """Whether the reporter may answer now: resolved or closed, and not yet answered since."""
+    if report.status not in FEEDBACK_STATUSES:
+        return False
+    return not report.feedback.filter(round=feedback_round(report)).exists()
+
+
+def may_give_feedback(user: User, report: IncidentReport) -> bool:
+    """Whether `user` is the report's reporter in the portal: whoever filed it, unless they
+    triage (an officer who recorded a call is not the resident)."""
+    return (
+        report.filed_by_id is not None
+        and report.filed_by_id == user.pk
+        and user.is_active
+        and not user.has_perm("reports.triage_report")
+    )
+
+
+@transaction.atomic
+def report_feedback_give(
+    *,
+    actor: User,
+    report: IncidentReport,
+    resolved: str,
+    satisfaction: int,
+    comment: str = "",
+) -> ReportFeedback:
+    """The filer's word on a resolved or closed report (the page's and the API's door). Only
+    whoever filed the report, in scope and able to read reports (PermissionDenied otherwise)."""
+    _require_perm(actor, "reports.view_incidentreport")
+    _require_scope(actor, {report.hamlet_id})
+    if not may_give_feedback(actor, report):
+        raise PermissionDenied
+    return record_feedback(
+        report=report,
+        author=actor,
+        resolved=resolved,
+        satisfaction=satisfaction,
+        comment=comment,
+    )
+
+
+def record_feedback(
+    *,
+    report: IncidentReport,
+    author: User | None,
+    resolved: str,
+    satisfaction: int,
+    comment: str,
+    at: datetime.datetime | None = None,
+) -> ReportFeedback:
+    """The steps shared by report_feedback_give and the tip's door (tips.services.
+    tip_feedback_give, with no author and a time to the minute): the answer, its line on the
+    shared timeline and, for a first "no", the reopening. Checks no permission: callers do.
+    Call inside a transaction."""
+    _lock(report)  # a repeated POST waits here, then finds the answer given
+    if report.status not in FEEDBACK_STATUSES:
+        raise ValidationError(
+            _("You can give your feedback once the report is resolved or closed."),
+            code="feedback_not_resolved",
+        )
+    round_ = feedback_round(report)
+    if report.feedback.filter(round=round_).exists():
+        raise ValidationError(
+            _("Your feedback on this outcome was already recorded."), code="feedback_given"
+        )
+    now = at or timezone.now()
+    feedback = ReportFeedback(
+        report=report,
+        round=round_,
+        author=author,
+        resolved=resolved,
+        satisfaction=satisfaction,
+        comment=(comment or "").strip(),
+        created_at=now,
+    )
+    feedback.full_clean(exclude=["event"])
+    feedback.reopened = (
+        resolved == FeedbackAnswer.NO and not report.feedback.filter(reopened=True).exists()
+    )
+    feedback.event = _event(
+        report,
+        kind=ReportEvent.Kind.FEEDBACK,
+        actor=author,
+        text=feedback.comment,
+        shared=True,
+        created_at=now,
+    )
+    feedback.save()
+    if feedback.reopened:
+        _reopen(report, actor=author, at=now)
+    return feedback
+
+
+def _reopen(report: IncidentReport, *, actor: User | None, at: datetime.datetime) -> None:
+    """Back to handling, as the police's own reopening of a resolved report, with a fresh
+    deadline (the old one is long past) and no closing date (retention counts from a close)."""
+    from_status = report.status
+    report.status = Status.HANDLING
+    report.closed_at = None
+    report.due_at = at + datetime.timedelta(
+        hours=_deadline_hours(
+            commune_id=report.commune_id, urgency=report.urgency, category=report.category
+        )
+    )
+    report.save(update_fields=["status", "closed_at", "due_at", "updated_at"])
+    with translation.override(settings.LANGUAGE_CODE):  # stored text: the commune's language
+        note = _("Reopened: the reporter says it was not resolved.")
+    _event(
+        report,
+        kind=ReportEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        from_status=from_status,
+        to_status=Status.HANDLING,
+        text=note,
+        shared=True,
+        created_at=at,
+    )
 
 
 # --- attachments --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
     path("reports/reveals/", views.reveal_log, name="reveal-log"),
     path("reports/<int:report_id>/", views.report_detail, name="report-detail"),
     path("reports/<int:report_id>/comment/", views.report_comment_page, name="report-comment"),
+    path("reports/<int:report_id>/feedback/", views.report_feedback_page, name="report-feedback"),
     path("reports/<int:report_id>/attach/", views.report_attach_page, name="report-attach"),
     path(
         "reports/<int:report_id>/transition/",

@@ -38,13 +38,14 @@ from binhyen.permissions import require_perm
 from groups.access import hamlets_for
 from groups.models import Hamlet
 
-from . import exports, visibility
+from . import exports, feedback, visibility
 from .filters import IncidentReportFilter
 from .forms import (
     AssignForm,
     AttachmentForm,
     BulkAssignForm,
     CommentForm,
+    FeedbackForm,
     OutcomeForm,
     QueueFilterForm,
     ReportForm,
@@ -56,10 +57,12 @@ from .models import (
     Attachment,
     Category,
     Channel,
+    FeedbackAnswer,
     IncidentReport,
     Informant,
     InformantReveal,
     ReportEvent,
+    ReportFeedback,
     Status,
     Urgency,
 )
@@ -73,11 +76,14 @@ from .pending import (
 )
 from .services import (
     attachment_add,
+    feedback_awaited,
     informant_identity,
     informant_reveal_log,
+    may_give_feedback,
     report_assign,
     report_comment,
     report_create,
+    report_feedback_give,
     report_record_outcome,
     report_transition,
 )
@@ -134,7 +140,7 @@ def _queue(request: HttpRequest) -> HttpResponse:
     page = _page(CappedCountPaginator(reports, QUEUE_PAGE_SIZE), request)
     officers = form.fields["assignee"].choices[2:]
     names = _Names(hamlets=form.hamlet_names, officers={int(pk): name for pk, name in officers})
-    page.object_list = _queue_rows(list(page.object_list), names)
+    page.object_list = _residents_word(_queue_rows(list(page.object_list), names))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -197,6 +203,31 @@ def _queue_rows(reports: list[IncidentReport], names: _Names) -> list[IncidentRe
     return reports
 
 
+RESIDENTS_BADGES = {
+    FeedbackAnswer.YES: "text-bg-success",
+    FeedbackAnswer.PARTLY: "text-bg-warning",
+    FeedbackAnswer.NO: "text-bg-danger",
+}
+
+
+def _residents_word(reports: list[IncidentReport]) -> list[IncidentReport]:
+    """Each row's reporter's last answer, if any (one query for the page): a badge in the
+    queue, so that a report the residents say is unresolved stands out."""
+    answers = dict(
+        ReportFeedback.objects.latest_per_report()
+        .filter(report_id__in=[report.pk for report in reports])
+        .values_list("report_id", "resolved")
+    )
+    labels = {value: str(label) for value, label in FeedbackAnswer.choices}
+    for report in reports:
+        answer = answers.get(report.pk)
+        report.residents_answer = answer or ""
+        if answer:
+            report.residents_label = _("Residents: %(answer)s") % {"answer": labels[answer]}
+            report.residents_badge = RESIDENTS_BADGES[answer]
+    return reports
+
+
 def _my_reports(request: HttpRequest) -> HttpResponse:
     """What the user filed, newest first, each with whether the police replied since the user
     last wrote on it (a shared comment by someone else, newer than the user's own last event)."""
@@ -217,6 +248,11 @@ def _my_reports(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     page = _page(Paginator(reports, QUEUE_PAGE_SIZE), request)
+    # Resolved reports whose outcome the user has not yet given their word on.
+    page.object_list = list(page.object_list)
+    awaiting = feedback.awaiting(page.object_list)
+    for report in page.object_list:
+        report.feedback_awaited = report.pk in awaiting
     return render(request, "reports/incidentreport_mine.html", {"page": page})
 
 
@@ -375,7 +411,7 @@ def _detail(request: HttpRequest, report: IncidentReport, **forms: Any) -> HttpR
     events = (
         ReportEvent.objects.visible_to(user)
         .filter(report=report)
-        .select_related("actor", "assignee")
+        .select_related("actor", "assignee", "feedback")
         .order_by("created_at", "pk")
     )
     filer = report.filed_by_id == user.pk
@@ -394,7 +430,12 @@ def _detail(request: HttpRequest, report: IncidentReport, **forms: Any) -> HttpR
         # That an identity was recorded, never who: for the police and whoever filed it.
         "has_informant": report.has_informant if "has_informant" in fields else False,
         "may_reveal": user.has_perm("reports.view_informant"),
+        # The reporter's answers, with the timeline (their comments are on it): for whoever
+        # triages or filed the report; the others read them only as the dashboards' figures.
+        "feedback": list(report.feedback.all()) if "timeline" in fields else [],
     }
+    if may_give_feedback(user, report) and feedback_awaited(report):
+        context["feedback_form"] = forms.get("feedback_form") or FeedbackForm()
     if may_comment:
         context["comment_form"] = forms.get("comment_form") or CommentForm(
             triager=triager, initial={"shared": False}
@@ -456,6 +497,23 @@ def report_comment_page(request: HttpRequest, report_id: int) -> HttpResponse:
 
     form = CommentForm(request.POST, triager=triager)
     return _act(request, report, "comment_form", form, comment)
+
+
+@login_required
+@require_POST
+def report_feedback_page(request: HttpRequest, report_id: int) -> HttpResponse:
+    """The filer's word on the outcome of their resolved or closed report."""
+    report = _in_scope(request, report_id)
+    if not may_give_feedback(request.user, report):
+        raise PermissionDenied
+
+    def give(data: dict) -> str:
+        answer = report_feedback_give(actor=request.user, report=report, **data)
+        if answer.reopened:
+            return _("Thank you. The report was reopened for the police to handle again.")
+        return _("Thank you for your feedback.")
+
+    return _act(request, report, "feedback_form", FeedbackForm(request.POST), give)
 
 
 @login_required

@@ -190,6 +190,9 @@ def summary_table(data: Data) -> Table:
         (_("Reports resolved"), "reports", "resolved"),
         (_("Median time to resolve (hours)"), "reports", "median_hours"),
         (_("Reports overdue"), "reports", "overdue"),
+        (_("Resolved reports confirmed by the reporter"), "feedback", "confirmed"),
+        (_("Resolved reports confirmed by the reporter (%)"), "feedback", "confirmed_share"),
+        (_("Reporters' average satisfaction (1–5)"), "feedback", "satisfaction"),
         (_("Bulletins published"), "bulletins", "published"),
         (_("Postings due"), "bulletins", "due"),
         (_("Postings on time"), "bulletins", "on_time"),
@@ -343,6 +346,72 @@ def reports_tables(data: Data) -> list[Table]:
             ],
             _hamlet_rows(data, build),
         ),
+    ]
+
+
+def feedback_tables(data: Data) -> list[Table]:
+    """The reporters' word on the outcome by hamlet and by category, this period beside the
+    previous; none for a snapshot finalised before the feedback section existed."""
+    if "feedback" not in data["figures"]["sections"]:
+        return []
+
+    def build(now: Data, before: Data, scope: str, hamlet_id: str | None) -> list[Value]:
+        return _feedback_row(
+            _pick(now, "feedback", scope, hamlet_id), _pick(before, "feedback", scope, hamlet_id)
+        )
+
+    headers = [
+        _("Reports resolved"),
+        _("Confirmed by the reporter"),
+        _("Confirmed (%)"),
+        _("Confirmed, previous period (%)"),
+        _("Answered"),
+        _("Reporter says not resolved"),
+        _("Average satisfaction (1–5)"),
+        _("Average satisfaction, previous period"),
+    ]
+    by_category = Table(
+        "Ý kiến theo lĩnh vực",
+        _("The reporters' word on the outcome by category"),
+        [_("Category"), *headers],
+        percent_columns=frozenset({3, 4, 7, 8}),
+    )
+    now, before = _sections(data, "current"), _sections(data, "previous")
+    for value, label in Category.choices:
+        by_category.rows.append(
+            [
+                str(label),
+                *_feedback_row(
+                    now["feedback"]["total"]["by_category"][value],
+                    before["feedback"]["total"]["by_category"][value],
+                ),
+            ]
+        )
+    by_category.rows.append(
+        [_("Whole commune"), *_feedback_row(now["feedback"]["total"], before["feedback"]["total"])]
+    )
+    return [
+        Table(
+            "Ý kiến theo ấp",
+            _("The reporters' word on the outcome by hamlet"),
+            [_("Hamlet"), *headers],
+            _hamlet_rows(data, build),
+            percent_columns=frozenset({3, 4, 7, 8}),
+        ),
+        by_category,
+    ]
+
+
+def _feedback_row(row: Data, previous: Data) -> list[Value]:
+    return [
+        row["resolved"],
+        row["confirmed"],
+        row["confirmed_share"],
+        previous["confirmed_share"],
+        row["answered"],
+        row["said_unresolved"],
+        row["satisfaction"],
+        previous["satisfaction"],
     ]
 
 
@@ -529,6 +598,7 @@ class Document:
     summary: Table
     groups: Table
     reports: list[Table]
+    feedback: list[Table]
     bulletins: list[Table]
     safety: Table
     safety_checks: Table | None
@@ -554,6 +624,7 @@ def build_document(data: Data) -> Document:
             summary=summary_table(data),
             groups=groups_table(data),
             reports=reports_tables(data),
+            feedback=feedback_tables(data),
             bulletins=bulletins_tables(data),
             safety=safety_table(data),
             safety_checks=safety_checks_table(data),
@@ -572,6 +643,7 @@ def all_tables(document: Document) -> list[Table]:
         document.summary,
         document.groups,
         *document.reports,
+        *document.feedback,
         *document.bulletins,
         document.safety,
         *[t for t in (document.safety_checks, document.safety_criteria) if t is not None],

@@ -39,6 +39,7 @@ def sections(doc: Document) -> list[Section]:
             (coverage_chart.title, "chart", coverage_chart),
             *[("", "table", table) for table in doc.reports],
             (category_chart.title, "chart", category_chart),
+            *[("", "table", table) for table in doc.feedback],
             *[("", "table", table) for table in doc.bulletins],
             ("", "table", doc.safety),
             ("", "tally", _("Safety assessment: %(tally)s.") % {"tally": doc.tally}),

@@ -30,6 +30,7 @@ from binhyen.numbers import share
 from bulletins.models import Bulletin, BulletinHamlet, Posting, Procedure, ProcedureQuestion, Theme
 from groups.coverage import hamlet_coverage
 from groups.models import Commune, Hamlet, Member, ZaloGroup
+from reports import feedback
 from reports.models import OPEN_STATUSES, Category, Channel, IncidentReport, ReportEvent, Status
 
 from .models import SafetyAssessment, SafetyCheck, SafetyCriterion, period_bounds
@@ -214,6 +215,37 @@ def report_figures(scope: Scope) -> Figures:
     return section
 
 
+# --- the reporters' word on the outcome ------------------------------------------------------
+
+
+def feedback_figures(scope: Scope) -> Figures:
+    """The reporters' word on the reports received in the period (reports/feedback.py: each
+    report's last answer): resolved reports (as report_figures counts them), those of them the
+    reporter confirmed, the reports answered, those the reporter says are not resolved, and the
+    average satisfaction; by hamlet and, for the commune, by category. `confirmed_share` is
+    confirmed / resolved in %. Two queries."""
+    reports = feedback.with_last_answer(
+        IncidentReport.objects.filter(
+            hamlet_id__in=scope.hamlet_ids,
+            created_at__gte=scope.start_at,
+            created_at__lt=scope.end_at,
+        ).order_by()
+    )
+    rows = reports.values("hamlet_id").annotate(**feedback.counts())
+    found: dict[int, dict[str, Any]] = {row.pop("hamlet_id"): row for row in rows}
+    section = _section(scope, found, feedback.zero())
+    for row in (section["total"], *section["by_hamlet"].values()):
+        feedback.with_rates(row)
+    by_category = {
+        row.pop("category"): row for row in reports.values("category").annotate(**feedback.counts())
+    }
+    section["total"]["by_category"] = {
+        value: feedback.with_rates({**feedback.zero(), **by_category.get(value, {})})
+        for value in Category.values
+    }
+    return section
+
+
 # --- bulletins, postings and procedure questions ---------------------------------------------
 
 
@@ -354,6 +386,7 @@ SECTIONS: list[tuple[str, Callable[[Scope], Figures]]] = [
     ("reports", report_figures),
     ("bulletins", bulletin_figures),
     ("safety", safety_figures),
+    ("feedback", feedback_figures),
 ]
 
 

@@ -70,6 +70,11 @@ FACT_LABELS = {
     "reports.resolved": gettext_lazy("Reports resolved"),
     "reports.median_hours": gettext_lazy("Median time to resolve (hours)"),
     "reports.overdue": gettext_lazy("Reports overdue"),
+    "feedback.resolved": gettext_lazy("Reports resolved"),
+    "feedback.confirmed": gettext_lazy("Resolved reports confirmed by the reporter"),
+    "feedback.confirmed_share": gettext_lazy("Resolved reports confirmed by the reporter (%)"),
+    "feedback.answered": gettext_lazy("Reports answered by the reporter"),
+    "feedback.satisfaction": gettext_lazy("Reporters' average satisfaction (1–5)"),
     "bulletins.published": gettext_lazy("Bulletins published"),
     "bulletins.due": gettext_lazy("Postings due"),
     "bulletins.on_time": gettext_lazy("Postings on time"),
@@ -243,6 +248,8 @@ class Writer:
                 },
             ),
         ]
+        if "feedback" in self.figures["sections"]:
+            sentences.append(self._feedback())
         if "bulletins" in self.figures["sections"]:
             sentences.append(
                 self.say(
@@ -286,6 +293,31 @@ class Writer:
             )
         )
         return sentences
+
+    def _feedback(self) -> Sentence:
+        """The reporters' word on the outcome (reports.ReportFeedback), the figures of the
+        summary table's rows of the same names."""
+        if not self.value("feedback.answered"):
+            return self.say(
+                "feedback",
+                _("No reporter has yet given their word on the outcome of a report."),
+                {"answered": "feedback.answered"},
+            )
+        return self.say(
+            "feedback",
+            _(
+                "Of the %(resolved)s reports resolved, the reporters confirmed %(confirmed)s "
+                "(%(share)s%%, against %(share_before)s%% in the previous period); their average "
+                "satisfaction was %(satisfaction)s out of 5."
+            ),
+            {
+                "resolved": "feedback.resolved",
+                "confirmed": "feedback.confirmed",
+                "share": "feedback.confirmed_share",
+                "share_before": "feedback.confirmed_share@previous",
+                "satisfaction": "feedback.satisfaction",
+            },
+        )
 
     def _strengths(self) -> list[Sentence]:
         sentences = []

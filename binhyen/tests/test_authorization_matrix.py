@@ -265,6 +265,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "reports:report-detail": page("reports.view_incidentreport"),
     "reports:report-comment": signed_in(NOT_ALLOWED),  # POST only
     "reports:report-attach": signed_in(NOT_ALLOWED),  # POST only
+    "reports:report-feedback": signed_in(NOT_ALLOWED),  # POST only
     "reports:report-transition": signed_in(NOT_ALLOWED),  # POST only
     "reports:report-assign": signed_in(NOT_ALLOWED),  # POST only
     "reports:report-outcome": signed_in(NOT_ALLOWED),  # POST only
@@ -352,6 +353,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "api:report-list": api(),
     "api:report-detail": api(),
     "api:report-comments": api(),
+    "api:report-feedback": api(),  # GET lists; POST answers (the filer, once resolved)
     "api:report-transition": signed_in(NOT_ALLOWED),  # POST only
     "api:report-reveal": signed_in(NOT_ALLOWED),  # POST only
     "api:bulletin-list": api(),

@@ -295,6 +295,7 @@ REPORT_MARKERS = {
     "text of an anonymous tip": re.compile("tipqvexil", re.IGNORECASE),
     "addition of the tipster": re.compile("addqvexil", re.IGNORECASE),
     "outcome of a report": re.compile("outqvexil", re.IGNORECASE),
+    "feedback of the tipster": re.compile("fbqvexil", re.IGNORECASE),
 }
 # Only those who triage hamlet B read them: the police (officer_a triages hamlet A only).
 READS_REPORT_MARKERS = {"police"}
@@ -302,7 +303,7 @@ READS_REPORT_MARKERS = {"police"}
 
 @pytest.fixture
 def planted(world: World) -> World:
-    from reports.models import ReportEvent, TipAccess
+    from reports.models import ReportEvent, ReportFeedback, TipAccess
 
     tip = world.get(TipAccess, "B").report
     tip.description = "Có người bán ma túy. Gọi tôi: Tipqvexil 0912 000 111"
@@ -312,6 +313,12 @@ def planted(world: World) -> World:
     )
     IncidentReport.objects.filter(pk=world.get(IncidentReport, "B").pk).update(
         outcome="Bắt được nghi phạm nhờ hàng xóm Outqvexil", valuable_tip=True
+    )
+    # The tipster's word on the outcome: their own words, read like the tip's description.
+    comment = "Chưa xong, gọi tôi Fbqvexil"
+    event = ReportEvent.objects.create(report=tip, kind="feedback", text=comment, shared=True)
+    ReportFeedback.objects.create(
+        report=tip, resolved="no", satisfaction=1, comment=comment, event=event
     )
     return world
 
@@ -323,9 +330,14 @@ def report_urls(world: World) -> list[str]:
     urls = urls_to_scan(world)
     tip = world.get(TipAccess, "B").report_id
     api_tip = reverse("api:report-detail", args=[tip])
-    urls += [reverse("reports:report-detail", args=[tip]), api_tip, f"{api_tip}comments/"]
+    urls += [
+        reverse("reports:report-detail", args=[tip]),
+        api_tip,
+        f"{api_tip}comments/",
+        f"{api_tip}feedback/",
+    ]
     queue, queue_export = reverse("reports:report-list"), reverse("reports:queue-export")
-    for term in ("tipqvex", "addqvex", "outqvex"):
+    for term in ("tipqvex", "addqvex", "outqvex", "fbqvex"):
         urls += [
             f"{reverse('api:report-list')}?search={term}",
             f"{queue}?status=all&q={term}",

@@ -14,6 +14,7 @@ from reports.models import (
     Informant,
     ReportCounter,
     ReportEvent,
+    ReportFeedback,
     Status,
     TipAccess,
 )
@@ -50,5 +51,14 @@ def test_seed_demo_adds_a_year_of_consistent_reports() -> None:
     assert tips.count() >= 3
     assert all(t.report.filed_by_id is None and len(t.code_hash) >= 32 for t in tips)
     assert tips.exclude(public_reply="").count() == 1
+    # The residents' word: hamlet heads on their resolved reports, a tipster with the code;
+    # each answer on the shared timeline, and every "no" reopened its report once.
+    answers = ReportFeedback.objects.select_related("report", "event")
+    assert answers.count() >= 30
+    assert set(answers.values_list("resolved", flat=True)) == {"yes", "partly", "no"}
+    assert answers.filter(author=None, report__channel="anonymous_tip").count() == 1
+    assert all(a.event.shared and a.event.kind == "feedback" for a in answers)
+    for answer in answers.filter(resolved="no"):
+        assert answer.reopened and answer.report.status == "handling"
     call_command("seed_demo", verbosity=0)  # idempotent
     assert IncidentReport.objects.count() == reports.count()

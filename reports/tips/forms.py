@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from groups.models import Commune, Hamlet
 
+from ..forms import FeedbackForm
 from ..models import Attachment, Category, IncidentReport
 from .services import ADDITION_MAX_LENGTH
 
@@ -70,6 +71,15 @@ class TrackForm(HoneypotMixin):
             }
         ),
     )
+
+
+class TipFeedbackForm(TrackForm, FeedbackForm):
+    """The tipster's word on the outcome, with the code (hidden: it was typed to open the page)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "feedback_%s")  # beside the other form of the page
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget = forms.HiddenInput()
 
 
 class AddInformationForm(TrackForm):

@@ -26,7 +26,16 @@ from groups.access import hamlets_for
 from groups.models import Hamlet
 
 from .. import services as report_services
-from ..models import Attachment, Category, Channel, IncidentReport, ReportEvent, TipAccess, Urgency
+from ..models import (
+    Attachment,
+    Category,
+    Channel,
+    IncidentReport,
+    ReportEvent,
+    ReportFeedback,
+    TipAccess,
+    Urgency,
+)
 from . import codes
 
 ADDITION_MAX_LENGTH = 2000
@@ -165,6 +174,35 @@ def tip_add_information(*, access: TipAccess, text: str) -> ReportEvent:
     event.full_clean()
     event.save()
     return event
+
+
+@transaction.atomic
+def tip_feedback_give(
+    *, code: str, resolved: str, satisfaction: int, comment: str = ""
+) -> ReportFeedback:
+    """The tipster's word on the outcome of their tip, given with its tracking code (the tip
+    page's door; the same rules as report_feedback_give, services.record_feedback). Nothing of
+    the tipster is kept: no author, times to the minute, like the tip (_coarsen). A code that
+    opens no tip is refused like a missing permission."""
+    access = tip_find(code)
+    if access is None:
+        raise PermissionDenied
+    report = access.report
+    feedback = report_services.record_feedback(
+        report=report,
+        author=None,
+        resolved=resolved,
+        satisfaction=satisfaction,
+        comment=comment,
+        at=_minute(),
+    )
+    if feedback.reopened:  # the reopening's times, no finer than the minute either
+        minute = _minute()
+        IncidentReport.objects.filter(pk=report.pk).update(updated_at=minute)
+        LogEntry.objects.get_for_object(report).filter(timestamp__gte=minute).update(
+            timestamp=minute
+        )
+    return feedback
 
 
 @transaction.atomic

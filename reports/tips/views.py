@@ -34,10 +34,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from groups.models import Commune, Hamlet
 
+from .. import services as report_services
 from ..models import Attachment
 from . import ratelimit
-from .forms import AddInformationForm, TipForm, TrackForm
-from .services import tip_add_information, tip_find, tip_submit
+from .forms import AddInformationForm, TipFeedbackForm, TipForm, TrackForm
+from .services import tip_add_information, tip_feedback_give, tip_find, tip_submit
 
 # The largest tip POST: one photo (Attachment.MAX_SIZE) and the form's text, with room for the
 # multipart framing. Anything announcing more is refused before a byte of it is read.
@@ -159,17 +160,21 @@ def tip_track(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _private(render(request, "reports/tip_track.html", {"form": TrackForm()}))
     adding = "text" in request.POST
-    form = (AddInformationForm if adding else TrackForm)(request.POST)
+    answering = "resolved" in request.POST or "satisfaction" in request.POST
+    form_class = TipFeedbackForm if answering else AddInformationForm if adding else TrackForm
+    form = form_class(request.POST)
     if form.caught():
         return _refused(request, "reports/tip_track.html", {"form": TrackForm()})
-    access = tip_find(request.POST.get("code", ""))
+    code = request.POST.get("code", "")
+    access = tip_find(code)
     if access is None:
         # The same answer for a malformed code and an unknown one.
         context = {"form": TrackForm(), "not_found": True}
         return _private(render(request, "reports/tip_track.html", context, status=404))
-    added = False
-    addition = AddInformationForm(initial={"code": request.POST["code"]})
-    if adding:
+    added = answered = False
+    addition = AddInformationForm(initial={"code": code})
+    feedback_form = TipFeedbackForm(initial={"code": code})
+    if adding and not answering:
         addition = form
         if form.is_valid():
             try:
@@ -178,16 +183,41 @@ def tip_track(request: HttpRequest) -> HttpResponse:
                 form.add_error("text", error)
             else:
                 added = True
-                addition = AddInformationForm(initial={"code": request.POST["code"]})
+                addition = AddInformationForm(initial={"code": code})
+    elif answering:
+        feedback_form, answered = _answer(form, code)
     report = access.report
+    report.refresh_from_db()  # a "no" may have just reopened it
     context = {
         "access": access,
         "report": report,
         "additions": report.events.filter(kind="comment", actor=None, shared=True),
         "form": addition,
         "added": added,
+        "feedback": list(report.feedback.all()),
+        "answered": answered,
     }
-    return _private(render(request, "reports/tip_status.html", context))
+    if report_services.feedback_awaited(report):
+        context["feedback_form"] = feedback_form
+    else:  # answered already (a repeated POST): say so, without the form
+        context["feedback_refused"] = feedback_form.non_field_errors()
+    status = 400 if feedback_form.errors else 200
+    return _private(render(request, "reports/tip_status.html", context, status=status))
+
+
+@sensitive_variables()
+def _answer(form: TipFeedbackForm, code: str) -> tuple[TipFeedbackForm, bool]:
+    """The tipster's feedback through the one service; the form back with its errors, or a
+    fresh one and True once recorded."""
+    if not form.is_valid():
+        return form, False
+    values = {name: form.cleaned_data[name] for name in ("resolved", "satisfaction", "comment")}
+    try:
+        tip_feedback_give(code=code, **values)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return form, False
+    return TipFeedbackForm(initial={"code": code}), True
 
 
 @require_GET

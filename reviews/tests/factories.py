@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from groups.models import Hamlet, ZaloGroup
 from groups.tests.factories import MemberFactory, ZaloGroupFactory
-from reports.models import Category, Channel, IncidentReport, Informant, ReportEvent, Status
+from reports.models import (
+    Category,
+    Channel,
+    IncidentReport,
+    Informant,
+    ReportEvent,
+    ReportFeedback,
+    Status,
+)
 from reports.tests.factories import MARKER, IncidentReportFactory
 from reviews.models import (
     AnnualReview,
@@ -155,6 +163,17 @@ def world_2026(hamlet_a: Hamlet, hamlet_b: Hamlet) -> dict[str, Any]:
         status=Status.TRANSFERRED,
         due_at=local(2026, 2, 9),
     )
+    # The reporters' word: r1 confirmed (5/5); r2 said not resolved (1/5); r3 answered "partly"
+    # twice, on each of its resolutions (the last one, 4/5, counts).
+    for report, round_, resolved, satisfaction in (
+        (r1, 1, "yes", 5),
+        (r2, 1, "no", 1),
+        (r3, 1, "partly", 2),
+        (r3, 2, "partly", 4),
+    ):
+        ReportFeedback.objects.create(
+            report=report, round=round_, resolved=resolved, satisfaction=satisfaction
+        )
     SafetyAssessment.objects.create(hamlet=hamlet_a, year=2026, result="passed")
     SafetyAssessment.objects.create(hamlet=hamlet_b, year=2025, result="failed")
     return {"groups": [g_a1, g_a2, g_b1], "reports": [r1, r2, r3]}

@@ -114,6 +114,34 @@ def test_reports(figures: dict, hamlet_a: Hamlet, hamlet_b: Hamlet) -> None:
     assert before["total"]["resolved"] == 0
 
 
+def test_the_reporters_word(figures: dict, hamlet_a: Hamlet, hamlet_b: Hamlet) -> None:
+    """Each report's last answer: r1 yes 5/5, r2 (reopened) no 1/5, r3 partly 4/5."""
+    section = figures["sections"]["feedback"]["current"]
+    expected = {
+        "resolved": 2,  # r1, r3 (r2 was reopened)
+        "confirmed": 1,  # r1
+        "answered": 3,
+        "said_unresolved": 1,  # r2
+        "satisfaction_sum": 10,
+        "confirmed_share": 50.0,
+        "satisfaction": 3.3,
+    }
+    assert {key: section["total"][key] for key in expected} == expected
+    assert by_hamlet(section, hamlet_a)["confirmed_share"] == 50.0
+    empty = by_hamlet(section, hamlet_b)
+    assert (empty["answered"], empty["confirmed_share"], empty["satisfaction"]) == (0, None, None)
+    crime = section["total"]["by_category"]["crime"]
+    assert (crime["resolved"], crime["confirmed"], crime["satisfaction"]) == (2, 1, 4.5)
+    evils = section["total"]["by_category"]["social_evils"]
+    assert (evils["said_unresolved"], evils["satisfaction"], evils["confirmed_share"]) == (
+        1,
+        1.0,
+        None,
+    )
+    before = figures["sections"]["feedback"]["previous"]["total"]
+    assert (before["answered"], before["confirmed_share"]) == (0, None)  # none resolved
+
+
 def test_safety(figures: dict, hamlet_a: Hamlet, hamlet_b: Hamlet) -> None:
     now, before = (
         figures["sections"]["safety"]["current"],
@@ -164,4 +192,4 @@ def test_query_count_does_not_depend_on_the_data(
     small = count()
     _grow(commune, hamlets=5, per_hamlet=8)
     assert count() == small
-    assert small <= 34  # the safety section's criteria and checks: two per period
+    assert small <= 38  # the safety section's criteria and checks: two per period; feedback: two

@@ -43,6 +43,13 @@ CLAIMS = [
     ),
     (r"Đã giải quyết ([\d.]+) tin báo", [("Tin báo đã giải quyết", THIS)]),
     (
+        r"người báo xác nhận ([\d.]+) tin báo đã được giải quyết \(([\d,]+)%, kỳ trước",
+        [
+            ("Tin báo đã giải quyết được người báo xác nhận", THIS),
+            ("Tin báo đã giải quyết được người báo xác nhận (%)", THIS),
+        ],
+    ),
+    (
         r"phát hành ([\d.]+) bản tin trong các nhóm \(kỳ trước ([\d.]+)\); trong ([\d.]+) lượt "
         r"đăng tin đến hạn, ([\d.]+) lượt đăng đúng hạn",
         [
@@ -55,8 +62,9 @@ CLAIMS = [
 ]
 
 
-def number(text: str) -> int:
-    return int(text.replace(".", ""))
+def number(text: str) -> float:
+    """ "1.234" → 1234, "33,3" → 33.3 (Vietnamese separators)."""
+    return float(text.replace(".", "").replace(",", "."))
 
 
 def assert_text_agrees(text: str, table: dict[str, list[str]]) -> dict[str, int]:
@@ -231,3 +239,24 @@ def test_section_three_proposes_commendations_only_when_section_four_lists_some(
     assert "Đề nghị khen thưởng 1 tập thể và 1 cá nhân có thành tích xuất sắc nêu tại mục 4" in (
         section_3
     )
+
+
+def test_the_documents_carry_the_reporters_word(review: AnnualReview, tmp_path: Path) -> None:
+    """The feedback figures by hamlet and by category, in the three documents."""
+    import openpyxl
+
+    build = built(review)
+    book = openpyxl.load_workbook(io.BytesIO(build.xlsx.read()))
+    by_hamlet, by_category = book["Ý kiến theo ấp"], book["Ý kiến theo lĩnh vực"]
+    rows = {row[0]: row for row in by_category.iter_rows(min_row=3, values_only=True)}
+    # Crime: 2 resolved, 1 confirmed (50 %), 2 answered, none said unresolved, 4.5 / 5.
+    assert rows["Tội phạm"][1:8] == (2, 1, 50.0, None, 2, 0, 4.5)
+    assert rows["Toàn xã"][1:4] == (2, 1, 50.0)
+    commune = [row for row in by_hamlet.iter_rows(min_row=3, values_only=True)][-1]
+    assert commune[0] == "Toàn xã" and commune[7] == 3.3
+    text = " ".join(pdf_text(build.pdf.read(), tmp_path).split())
+    assert "Ý kiến của người báo về kết quả giải quyết theo ấp" in text
+    assert "Ý kiến của người báo về kết quả giải quyết theo lĩnh vực" in text
+    document = docx.Document(io.BytesIO(build.docx.read()))
+    titles = [paragraph.text for paragraph in document.paragraphs]
+    assert "Ý kiến của người báo về kết quả giải quyết theo lĩnh vực" in titles
