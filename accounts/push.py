@@ -11,11 +11,13 @@ retries are accounts.services and accounts.tasks.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from dataclasses import dataclass
 from functools import cache
 
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
@@ -132,6 +134,55 @@ def send(subscription, data: dict[str, str]) -> Outcome:
     except requests.RequestException as error:
         raise PushServiceUnavailable(type(error).__name__) from error
     return Outcome(sent=True)
+
+
+def new_vapid_keys() -> tuple[str, str]:
+    """A new VAPID key pair as the settings take it: (public, private), base64url (the public
+    key an uncompressed P-256 point, the browser's applicationServerKey; the private key its
+    raw 32 bytes)."""
+    from py_vapid import Vapid
+
+    key = Vapid()
+    key.generate_keys()
+    private = key.private_key.private_numbers().private_value.to_bytes(32, "big")
+    return _b64url(_public_bytes(key)), _b64url(private)
+
+
+def _public_bytes(key) -> bytes:
+    return key.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def check_vapid_keys(app_configs=None, **kwargs) -> list:
+    """System check: both VAPID keys or neither, a pair that belongs together, and a subject
+    push services accept (mailto: or https:). A wrong pair would be refused by every push
+    service, silently for the users."""
+    from django.core.checks import Error
+
+    public, private = settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY
+    if not public and not private:
+        return []
+    hint = "Make a pair with `manage.py vapid_keys` (see .env.example)."
+    if not (public and private):
+        return [Error("Only one of VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY is set.", hint=hint,
+                      id="accounts.E001")]  # fmt: skip
+    try:
+        matches = _b64url(_public_bytes(_vapid(private))) == public.rstrip("=")
+    except Exception:
+        matches = False
+    errors = []
+    if not matches:
+        errors.append(Error("VAPID_PRIVATE_KEY is unreadable or VAPID_PUBLIC_KEY is not its "
+                            "public key.", hint=hint, id="accounts.E002"))  # fmt: skip
+    if not settings.VAPID_SUBJECT.startswith(("mailto:", "https:")):
+        errors.append(Error("VAPID_SUBJECT must be a mailto: or https: address.",
+                            id="accounts.E003"))  # fmt: skip
+    return errors
 
 
 def device_label(user_agent: str) -> str:

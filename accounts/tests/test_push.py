@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import io
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import http_ece
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -82,19 +84,15 @@ def push_service() -> Iterator[PushService]:
 
 
 @pytest.fixture
-def vapid(settings) -> Vapid02:
-    """The portal's VAPID keys, made for the test, in the form .env.example documents."""
-    key = Vapid02()
-    key.generate_keys()
-    raw = key.private_key.private_numbers().private_value.to_bytes(32, "big")
-    settings.VAPID_PRIVATE_KEY = b64url(raw)
-    settings.VAPID_PUBLIC_KEY = b64url(
-        key.public_key.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-    )
+def vapid(settings) -> None:
+    """The portal's VAPID keys, made for the test as README says: `manage.py vapid_keys`."""
+    out = io.StringIO()
+    call_command("vapid_keys", stdout=out)
+    lines = dict(line.split("=", 1) for line in out.getvalue().splitlines())
+    settings.VAPID_PUBLIC_KEY = lines["VAPID_PUBLIC_KEY"]
+    settings.VAPID_PRIVATE_KEY = lines["VAPID_PRIVATE_KEY"]
     settings.VAPID_SUBJECT = "mailto:admin@binhyen.example.org"
-    return key
+    assert push.check_vapid_keys() == []
 
 
 @pytest.fixture(autouse=True)
@@ -562,3 +560,17 @@ def test_choosing_kinds_and_removing_a_device(client: Client, police, vapid, pus
     assert client.post(remove).status_code == 302
     assert not PushSubscription.objects.filter(pk=device.pk).exists()
     assert client.get(reverse("push-device", args=[device.pk])).status_code == 405
+
+
+def test_the_keys_are_checked(settings, vapid) -> None:
+    assert push.check_vapid_keys() == []
+    public = settings.VAPID_PUBLIC_KEY
+    settings.VAPID_PUBLIC_KEY = ""
+    assert [e.id for e in push.check_vapid_keys()] == ["accounts.E001"]
+    other, _private = push.new_vapid_keys()
+    settings.VAPID_PUBLIC_KEY = other
+    assert [e.id for e in push.check_vapid_keys()] == ["accounts.E002"]
+    settings.VAPID_PUBLIC_KEY, settings.VAPID_SUBJECT = public, "admin@example.org"
+    assert [e.id for e in push.check_vapid_keys()] == ["accounts.E003"]
+    settings.VAPID_PUBLIC_KEY = settings.VAPID_PRIVATE_KEY = ""
+    assert push.check_vapid_keys() == []
