@@ -40,6 +40,7 @@
     const row = document.querySelector(`[data-device="${await hex(subscription.endpoint)}"]`);
     if (row) {
       row.querySelector("[data-this-device]").classList.remove("d-none");
+      button.classList.add("d-none"); // already on: nothing to turn on
       say(panel.dataset.msgOn);
     }
   };
