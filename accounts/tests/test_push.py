@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import io
 import json
 import os
 import re
@@ -21,7 +20,6 @@ import http_ece
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -81,18 +79,6 @@ def push_service() -> Iterator[PushService]:
     yield service
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def vapid(settings) -> None:
-    """The portal's VAPID keys, made for the test as README says: `manage.py vapid_keys`."""
-    out = io.StringIO()
-    call_command("vapid_keys", stdout=out)
-    lines = dict(line.split("=", 1) for line in out.getvalue().splitlines())
-    settings.VAPID_PUBLIC_KEY = lines["VAPID_PUBLIC_KEY"]
-    settings.VAPID_PRIVATE_KEY = lines["VAPID_PRIVATE_KEY"]
-    settings.VAPID_SUBJECT = "mailto:admin@binhyen.example.org"
-    assert push.check_vapid_keys() == []
 
 
 @pytest.fixture(autouse=True)

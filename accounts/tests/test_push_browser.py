@@ -12,7 +12,7 @@ import time
 import pytest
 
 from accounts.models import PushSubscription
-from accounts.tests.test_push import Browser, b64url, vapid  # noqa: F401 (the fixture)
+from accounts.tests.test_push import Browser, b64url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +56,7 @@ def test_push_is_turned_on_and_the_worker_shows_a_push(
     live_server,
     head_b,
     vapid,
-    settings,  # noqa: F811
+    settings,
 ) -> None:
     browser_keys = Browser.new()
     keys = {"p256dh": browser_keys.p256dh, "auth": b64url(browser_keys.auth)}

@@ -12,10 +12,11 @@ How a pattern's parameters are filled (`targets()`):
   viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup, `member_id` → Member,
   `report_id` → IncidentReport, `attachment_id` → Attachment, `review_id` → AnnualReview,
   `build_id` → ReviewBuild, `commendation_id` → Commendation, `assessment_id` →
-  SafetyAssessment, `device_id` → PushSubscription (a user's own: the world's belong to
-  clerks, so they are another user's for every persona), and the bulletins' ids (PARAM_MODELS); a parameter naming an object by
-  another field than its pk, e.g. `commune_code` → a Commune's `code` (PARAM_FIELDS, used by
-  the public tip pages); the admin's `view_on_site` (`content_type_id` + `object_id`) → a member.
+  SafetyAssessment, `device_id` → PushSubscription (a user's own: the world's belong to the
+  clerks, so they are another user's for every persona), and the bulletins' ids
+  (PARAM_MODELS); a parameter naming an object by another field than its pk, e.g.
+  `commune_code` → a Commune's `code` (PARAM_FIELDS, used by the public tip pages); the
+  admin's `view_on_site` (`content_type_id` + `object_id`) → a member.
 - `format` (DRF format suffixes) → "json"; the admin catch-all's `url` → a page that does not
   exist; a regex group of literal alternatives (the admin's `app_label`) → one URL per choice.
 - Anything else cannot be filled: the matrix fails and names the pattern, to be taught here.
