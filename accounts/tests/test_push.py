@@ -20,6 +20,7 @@ import http_ece
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -53,6 +54,8 @@ class PushService:
     url: str
     received: list[Received] = field(default_factory=list)
     status: int = 201
+    hold: threading.Event | None = None  # set: each request waits for it before answering
+    arrived: threading.Event = field(default_factory=threading.Event)
 
 
 @pytest.fixture
@@ -65,6 +68,9 @@ def push_service() -> Iterator[PushService]:
             service.received.append(
                 Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
+            service.arrived.set()
+            if service.hold is not None:
+                service.hold.wait(10)
             self.send_response(service.status)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -227,6 +233,37 @@ def test_each_device_gets_it_once_with_its_own_keys(police, vapid, push_service,
     age_deliveries()
     assert tasks.push_pending_notifications() == 0
     assert len(push_service.received) == 2
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_push_runs_send_once(police, vapid, push_service) -> None:
+    """The task and the scan at the same moment: one of them pushes, the other finds the
+    delivery locked or done."""
+    _device, browser = subscribe(police, push_service)
+    with mock.patch.object(tasks.send_notification_push, "delay"):
+        notification = send(police)
+    push_service.hold = threading.Event()
+    results = []
+
+    def run() -> None:
+        try:
+            results.append(tasks.send_notification_push(notification.pk))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run)
+    first.start()
+    assert push_service.arrived.wait(10)
+    run()  # while the first is still waiting for the push service
+    push_service.hold.set()
+    first.join()
+    assert sorted(results) == [0, 1]
+    assert len(push_service.received) == 1
+    assert (
+        browser.decrypt(push_service.received[0].body)["tag"] == f"notification-{notification.pk}"
+    )
+    assert PushDelivery.objects.get().sent_at is not None
 
 
 def test_another_users_device_gets_nothing(police, officer_a, vapid, push_service, run_tasks):
