@@ -610,13 +610,19 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None) ->
 # --- Web Push devices ---------------------------------------------------------------------
 
 
-def _b64url_length(value: str) -> int:
+def _push_keys_valid(p256dh: str, auth: str) -> bool:
+    """The browser's keys (RFC 8291): a point of P-256, uncompressed, and a 16-byte secret."""
     import base64
 
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     try:
-        return len(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        point = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+        secret = base64.urlsafe_b64decode(auth + "=" * (-len(auth) % 4))
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     except ValueError:
-        return -1
+        return False
+    return len(point) == 65 and len(secret) == 16
 
 
 @transaction.atomic
@@ -633,21 +639,23 @@ def push_subscribe(
     scheme_ok = endpoint.split(":", 1)[0].lower() in push.ENDPOINT_SCHEMES
     if not scheme_ok or len(endpoint) > 1000:
         raise ValidationError(_("This push subscription is not valid."))
-    # An uncompressed P-256 point and a 16-byte secret (RFC 8291).
-    if _b64url_length(p256dh) != 65 or _b64url_length(auth) != 16:
+    if not _push_keys_valid(p256dh, auth):
         raise ValidationError(_("This push subscription is not valid."))
     device = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
     if device is None or device.user_id != actor.pk:
         if device is not None:
-            log.info("push device moved: device=%s from=%s to=%s", device.pk, device.user_id,
-                     actor.pk)  # fmt: skip
+            log.info("push device moved: device=%s to=%s", device.pk, actor.pk)
             device.delete()
         device = PushSubscription(user=actor, endpoint=endpoint, kinds=list(push.ALL_KINDS))
     device.p256dh, device.auth = p256dh, auth
     device.user_agent = user_agent[:300]
     device.label = push.device_label(user_agent)
     device.full_clean(exclude=["endpoint"])  # an endpoint is the push service's, any URL
-    device.save()
+    try:
+        with transaction.atomic():
+            device.save()
+    except IntegrityError:  # the same browser posted twice at once: the other request won
+        raise ValidationError(_("This push subscription is not valid.")) from None
     return device
 
 

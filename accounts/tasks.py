@@ -134,9 +134,12 @@ def send_notification_push(notification_id: int) -> int:
     for delivery_id in list(due.values_list("pk", flat=True)):
         try:
             sent += _push_one(delivery_id)
-        except push.PushServiceUnavailable as error:
+        except Exception as error:  # one device's failure never holds up the others
             PushDelivery.objects.filter(pk=delivery_id).update(attempts=F("attempts") + 1)
-            logger.warning("Push %s not sent (%s); the scan will retry", delivery_id, error)
+            if isinstance(error, push.PushServiceUnavailable):
+                logger.warning("Push %s not sent (%s); the scan will retry", delivery_id, error)
+            else:
+                logger.exception("Push %s failed; the scan will retry", delivery_id)
     return sent
 
 
@@ -167,7 +170,7 @@ def _push_one(delivery_id: int) -> bool:
     )
     try:
         return _push_and_stamp(delivery)
-    except push.PushServiceUnavailable:
+    except Exception:
         PushDelivery.objects.filter(pk=delivery_id).update(sent_at=None)
         raise
 

@@ -400,6 +400,25 @@ def test_a_refusal_is_not_retried(police, vapid, push_service, run_tasks) -> Non
     assert len(push_service.received) == 1
 
 
+def test_one_broken_device_holds_up_no_other(police, vapid, push_service, run_tasks) -> None:
+    _good, browser = subscribe(police, push_service, "good")
+    PushSubscription.objects.create(
+        user=police,
+        endpoint=f"{push_service.url}/push/broken",
+        p256dh="AAAA",
+        auth="AAAA",
+        kinds=push.ALL_KINDS,
+    )  # fmt: skip (keys no browser makes: encrypting to them fails)
+    with run_tasks:
+        notification = send(police)
+    assert [r.path for r in push_service.received] == ["/push/good"]
+    assert browser.decrypt(push_service.received[0].body)["tag"] == (
+        f"notification-{notification.pk}"
+    )
+    broken = PushDelivery.objects.get(subscription__endpoint__endswith="/broken")
+    assert broken.sent_at is None and broken.attempts == 1  # left for the scan
+
+
 def test_pushes_too_old_are_dropped(police, vapid, push_service) -> None:
     push_service.status = 503
     subscribe(police, push_service)
@@ -433,6 +452,7 @@ def test_a_subscription_is_checked(police, vapid) -> None:
         ("ftp://push.example.org/1", good),
         ("https://push.example.org/1", {**good, "p256dh": b64url(b"short")}),
         ("https://push.example.org/1", {**good, "auth": "!!"}),
+        ("https://push.example.org/1", {**good, "p256dh": b64url(b"\x04" + bytes(64))}),
     ):
         with pytest.raises(services.ValidationError):
             services.push_subscribe(actor=police, endpoint=endpoint, **keys)
