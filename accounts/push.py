@@ -42,8 +42,18 @@ PUSH_KINDS: dict[str, tuple[str, frozenset[str]]] = {
 ALL_KINDS = list(PUSH_KINDS)
 OTHER = "other"
 
-# Endpoints are the push services' (https); tests point them at a local server.
+# Endpoints are the browsers' push services (https, on their own hosts): the workers post only
+# there, never to an address of the portal's own network that a user typed in. Tests point
+# them at a local server.
 ENDPOINT_SCHEMES = ("https",)
+ENDPOINT_HOSTS = (
+    "fcm.googleapis.com",  # Chrome, Edge on Android, Cốc Cốc, Opera, Samsung Internet
+    "push.services.mozilla.com",  # Firefox
+    "push.apple.com",  # Safari (macOS, iOS 16.4+ from the home screen)
+    "notify.windows.com",  # Edge on Windows
+)
+# Devices a user may have; turning push on for one more forgets the longest unused.
+MAX_DEVICES = 20
 # How long a push service keeps a message for a device that is offline (seconds).
 TTL = 24 * 3600
 TIMEOUT = 10  # seconds to wait for the push service
@@ -53,6 +63,20 @@ TITLE_MAX, BODY_MAX = 120, 180
 def enabled() -> bool:
     """Push is on when the portal has its VAPID key pair (settings, .env.example)."""
     return bool(settings.VAPID_PUBLIC_KEY and settings.VAPID_PRIVATE_KEY)
+
+
+def endpoint_allowed(endpoint: str) -> bool:
+    """Whether `endpoint` is a push service's address (ENDPOINT_SCHEMES, ENDPOINT_HOSTS)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(endpoint)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in ENDPOINT_SCHEMES or len(endpoint) > 1000:
+        return False
+    return any(host == allowed or host.endswith("." + allowed) for allowed in ENDPOINT_HOSTS)
 
 
 def group_of(kind: str) -> str:

@@ -24,7 +24,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
@@ -636,10 +636,7 @@ def push_subscribe(
     A new device receives every kind until its user chooses."""
     if not push.enabled():
         raise ValidationError(_("Push notifications are not set up on this portal."))
-    scheme_ok = endpoint.split(":", 1)[0].lower() in push.ENDPOINT_SCHEMES
-    if not scheme_ok or len(endpoint) > 1000:
-        raise ValidationError(_("This push subscription is not valid."))
-    if not _push_keys_valid(p256dh, auth):
+    if not push.endpoint_allowed(endpoint) or not _push_keys_valid(p256dh, auth):
         raise ValidationError(_("This push subscription is not valid."))
     device = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
     if device is None or device.user_id != actor.pk:
@@ -656,6 +653,10 @@ def push_subscribe(
             device.save()
     except IntegrityError:  # the same browser posted twice at once: the other request won
         raise ValidationError(_("This push subscription is not valid.")) from None
+    unused = PushSubscription.objects.filter(user=actor).order_by(
+        F("last_used_at").desc(nulls_last=True), "-created_at", "-pk"
+    )[push.MAX_DEVICES :]
+    PushSubscription.objects.filter(pk__in=list(unused.values_list("pk", flat=True))).delete()
     return device
 
 

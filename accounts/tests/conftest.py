@@ -1,6 +1,8 @@
 """Fixtures of the accounts tests."""
 
 import io
+from collections.abc import Iterator
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -18,3 +20,13 @@ def vapid(settings) -> None:
     settings.VAPID_PRIVATE_KEY = lines["VAPID_PRIVATE_KEY"]
     settings.VAPID_SUBJECT = "mailto:admin@binhyen.example.org"
     assert push.check_vapid_keys() == []
+
+
+@pytest.fixture(autouse=True)
+def test_push_services() -> Iterator[None]:
+    """Push services of the tests: a local HTTP server and push.example.org (never called)."""
+    with (
+        mock.patch.object(push, "ENDPOINT_SCHEMES", ("https", "http")),
+        mock.patch.object(push, "ENDPOINT_HOSTS", ("127.0.0.1", "push.example.org")),
+    ):
+        yield

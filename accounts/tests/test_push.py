@@ -32,6 +32,9 @@ from accounts.services import NotificationMessage, notification_send, notificati
 
 pytestmark = pytest.mark.django_db
 
+# The push services the portal posts to (the tests' own are patched in, conftest.py).
+PUSH_SERVICES = push.ENDPOINT_HOSTS
+
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -85,12 +88,6 @@ def push_service() -> Iterator[PushService]:
     yield service
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def http_endpoints() -> Iterator[None]:
-    with mock.patch.object(push, "ENDPOINT_SCHEMES", ("https", "http")):
-        yield
 
 
 @dataclass
@@ -408,7 +405,7 @@ def test_one_broken_device_holds_up_no_other(police, vapid, push_service, run_ta
         p256dh="AAAA",
         auth="AAAA",
         kinds=push.ALL_KINDS,
-    )  # fmt: skip (keys no browser makes: encrypting to them fails)
+    )  # keys no browser makes: encrypting to them fails
     with run_tasks:
         notification = send(police)
     assert [r.path for r in push_service.received] == ["/push/good"]
@@ -450,6 +447,8 @@ def test_a_subscription_is_checked(police, vapid) -> None:
     good = {"p256dh": browser.p256dh, "auth": b64url(browser.auth)}
     for endpoint, keys in (
         ("ftp://push.example.org/1", good),
+        ("https://intranet.example.net/1", good),  # not a push service
+        ("https://push.example.org.evil.net/1", good),
         ("https://push.example.org/1", {**good, "p256dh": b64url(b"short")}),
         ("https://push.example.org/1", {**good, "auth": "!!"}),
         ("https://push.example.org/1", {**good, "p256dh": b64url(b"\x04" + bytes(64))}),
@@ -457,6 +456,37 @@ def test_a_subscription_is_checked(police, vapid) -> None:
         with pytest.raises(services.ValidationError):
             services.push_subscribe(actor=police, endpoint=endpoint, **keys)
     assert not PushSubscription.objects.exists()
+
+
+def test_only_the_browsers_push_services_are_posted_to() -> None:
+    with (
+        mock.patch.object(push, "ENDPOINT_HOSTS", PUSH_SERVICES),
+        mock.patch.object(push, "ENDPOINT_SCHEMES", ("https",)),
+    ):
+        for endpoint in (
+            "https://fcm.googleapis.com/fcm/send/abc:def",
+            "https://updates.push.services.mozilla.com/wpush/v2/gAAA",
+            "https://web.push.apple.com/QGx",
+            "https://wns2-par02p.notify.windows.com/w/?token=BQYAAA",
+        ):
+            assert push.endpoint_allowed(endpoint), endpoint
+        for endpoint in (
+            "https://fcm.googleapis.com.evil.net/x",
+            "http://fcm.googleapis.com/x",
+            "https://127.0.0.1/x",
+            "https://[::1/x",
+        ):
+            assert not push.endpoint_allowed(endpoint), endpoint
+
+
+def test_a_user_keeps_at_most_so_many_devices(police, vapid, push_service) -> None:
+    with mock.patch.object(push, "MAX_DEVICES", 2):
+        first, _b = subscribe(police, push_service, "1")
+        PushSubscription.objects.filter(pk=first.pk).update(last_used_at=timezone.now())
+        subscribe(police, push_service, "2")
+        third, _b = subscribe(police, push_service, "3")
+    kept = set(PushSubscription.objects.values_list("pk", flat=True))
+    assert kept == {first.pk, third.pk}  # the one used, and the newest
 
 
 def test_a_browser_used_by_someone_else_moves_to_them(police, officer_a, vapid, push_service):
