@@ -263,6 +263,28 @@ def test_concurrent_push_runs_send_once(police, vapid, push_service) -> None:
     assert PushDelivery.objects.get().sent_at is not None
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_push_goes_through_a_real_broker_and_worker(police, vapid, push_service) -> None:
+    from celery.contrib.testing.worker import start_worker
+
+    from binhyen.celery import app
+
+    _device, browser = subscribe(police, push_service)
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+        notification = send(police)  # autocommit: enqueued at once
+        # Wait on the push service, not the rows (SQLite's shared test database and the
+        # worker's thread: see test_notifications.py).
+        for _ in range(300):
+            if push_service.received:
+                break
+            threading.Event().wait(0.1)
+    assert len(push_service.received) == 1
+    assert browser.decrypt(push_service.received[0].body)["tag"] == (
+        f"notification-{notification.pk}"
+    )
+
+
 def test_another_users_device_gets_nothing(police, officer_a, vapid, push_service, run_tasks):
     subscribe(officer_a, push_service, "officer")
     with run_tasks:
