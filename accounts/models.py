@@ -91,7 +91,8 @@ class NotificationQuerySet(models.QuerySet):
 
 
 class Notification(models.Model):
-    """Something the portal tells one user, in the app and optionally by e-mail.
+    """Something the portal tells one user, in the app, optionally by e-mail, and by Web Push
+    on the devices they chose (PushSubscription, PushDelivery).
 
     `key` names the event it is about ("report-new:42", "posting-digest:2026-12-01:morning");
     a user gets at most one notification per key, which is what makes a notification exactly

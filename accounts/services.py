@@ -421,9 +421,12 @@ def notification_send(
     """Notify `user` once per `key`: the same key again (a task run twice, two workers, beat
     firing twice) creates nothing and returns None. With `email`, the message is also e-mailed
     after commit by a worker; if the broker is down then, the periodic scan
-    (accounts.email_pending_notifications) sends it later. Inactive users are not notified.
+    (accounts.email_pending_notifications) sends it later. It is also pushed to each of the
+    user's devices that want its kind (Web Push, when the VAPID keys are set; accounts.push,
+    accounts.tasks.send_notification_push). Inactive users are not notified.
 
-    The title and body go into an e-mail: never put an informant's identity in them."""
+    The title and body go into an e-mail and a push: never put an informant's identity in
+    them."""
     if not user.is_active:
         return None
     notification = Notification(
