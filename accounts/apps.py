@@ -27,3 +27,8 @@ class AccountsConfig(AppConfig):
         from . import access
 
         access.connect()
+        from django.core import checks
+
+        from .push import check_vapid_keys
+
+        checks.register(check_vapid_keys)

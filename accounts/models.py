@@ -91,7 +91,8 @@ class NotificationQuerySet(models.QuerySet):
 
 
 class Notification(models.Model):
-    """Something the portal tells one user, in the app and optionally by e-mail.
+    """Something the portal tells one user, in the app, optionally by e-mail, and by Web Push
+    on the devices they chose (PushSubscription, PushDelivery).
 
     `key` names the event it is about ("report-new:42", "posting-digest:2026-12-01:morning");
     a user gets at most one notification per key, which is what makes a notification exactly
@@ -161,3 +162,76 @@ class EnrolmentCode(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class PushSubscription(models.Model):
+    """One device (a browser on a phone or a computer) on which its user turned Web Push on:
+    the push service's endpoint and the browser's keys (the payload is encrypted to them),
+    and the kinds of notification the user wants pushed there (accounts/push.py, PUSH_KINDS).
+    Written by accounts.services (push_subscribe, push_device_update, push_device_remove) and
+    removed when the push service answers that the subscription is gone (404/410)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="push_devices", verbose_name=_("user")
+    )
+    # A capability URL of the push service (whoever holds it and the keys can push there),
+    # so it is shown to nobody, not even its user.
+    endpoint = models.URLField(_("endpoint"), max_length=1000, unique=True)
+    p256dh = models.CharField(_("public key"), max_length=200)
+    auth = models.CharField(_("authentication secret"), max_length=100)
+    label = models.CharField(_("device"), max_length=100, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    kinds = models.JSONField(_("kinds of notification"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("push device")
+        verbose_name_plural = _("push devices")
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ()  # each user manages their own
+
+    def __str__(self) -> str:
+        return self.label or str(_("a device"))
+
+
+class PushDelivery(models.Model):
+    """The push of one notification to one device: one row each, so that it goes once per
+    device (the unique pair) and a push service that is down delays it, never loses it
+    (accounts.tasks: `sent_at` stamped when sent, the scan retries the others)."""
+
+    notification = models.ForeignKey(
+        Notification,
+        on_delete=models.CASCADE,
+        related_name="push_deliveries",
+        verbose_name=_("notification"),
+    )
+    subscription = models.ForeignKey(
+        PushSubscription,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("push device"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(_("pushed at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("push delivery")
+        verbose_name_plural = _("push deliveries")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "subscription"], name="one_push_per_device"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="push_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} → {self.subscription_id}"

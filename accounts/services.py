@@ -24,7 +24,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
@@ -36,8 +36,9 @@ from binhyen.celery import enqueue, enqueue_on_commit
 from groups.access import communes_for, users_for
 from groups.models import Hamlet
 
+from . import push
 from .access import inbox_changed
-from .models import EnrolmentCode, Notification, User
+from .models import EnrolmentCode, Notification, PushDelivery, PushSubscription, User
 from .roles import STAFF_ROLES, Role
 
 log = logging.getLogger(__name__)
@@ -420,9 +421,12 @@ def notification_send(
     """Notify `user` once per `key`: the same key again (a task run twice, two workers, beat
     firing twice) creates nothing and returns None. With `email`, the message is also e-mailed
     after commit by a worker; if the broker is down then, the periodic scan
-    (accounts.email_pending_notifications) sends it later. Inactive users are not notified.
+    (accounts.email_pending_notifications) sends it later. It is also pushed to each of the
+    user's devices that want its kind (Web Push, when the VAPID keys are set; accounts.push,
+    accounts.tasks.send_notification_push). Inactive users are not notified.
 
-    The title and body go into an e-mail: never put an informant's identity in them."""
+    The title and body go into an e-mail and a push: never put an informant's identity in
+    them."""
     if not user.is_active:
         return None
     notification = Notification(
@@ -447,6 +451,10 @@ def notification_send(
         from .tasks import send_notification_email
 
         enqueue_on_commit(send_notification_email, notification.pk)
+    if _push_deliveries([notification]):
+        from .tasks import send_notification_push
+
+        enqueue_on_commit(send_notification_push, notification.pk)
     return notification
 
 
@@ -513,6 +521,9 @@ def notifications_send_many(messages: Sequence[NotificationMessage]) -> list[Not
     emails = [notification.pk for notification in sent if notification.email_wanted]
     if emails:
         transaction.on_commit(lambda: _enqueue_emails(emails))
+    pushes = _push_deliveries(sent)
+    if pushes:
+        transaction.on_commit(lambda: _enqueue_pushes(pushes))
     return sent
 
 
@@ -557,6 +568,36 @@ def _enqueue_emails(ids: list[int]) -> None:
             return  # the broker is down: the scan (email_pending_notifications) sends the rest
 
 
+def _enqueue_pushes(ids: list[int]) -> None:
+    from .tasks import send_notification_push
+
+    for pk in ids:
+        if not enqueue(send_notification_push, pk):
+            return  # the broker is down: the scan (push_pending_notifications) sends the rest
+
+
+def _push_deliveries(notifications: Sequence[Notification]) -> list[int]:
+    """One PushDelivery per notification and device of its user that wants its kind, in the
+    transaction of the notifications (so the scan finds them if the task is lost). Returns
+    the notifications that have some. Nothing at all while push is off (no VAPID keys)."""
+    if not notifications or not push.enabled():
+        return []
+    devices: dict[int, list[PushSubscription]] = {}
+    users = {notification.user_id for notification in notifications}
+    for device in PushSubscription.objects.filter(user_id__in=users).only("user_id", "kinds"):
+        devices.setdefault(device.user_id, []).append(device)
+    if not devices:
+        return []
+    rows = [
+        PushDelivery(notification_id=notification.pk, subscription_id=device.pk)
+        for notification in notifications
+        for device in devices.get(notification.user_id, ())
+        if push.wants(device, notification.kind)
+    ]
+    PushDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return sorted({row.notification_id for row in rows})
+
+
 def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None) -> int:
     """Mark the actor's own notifications read: the given ids, or all of them. Other users'
     ids are ignored. Returns how many changed."""
@@ -567,6 +608,80 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None) ->
     if changed:
         inbox_changed([actor.pk])
     return changed
+
+
+# --- Web Push devices ---------------------------------------------------------------------
+
+
+def _push_keys_valid(p256dh: str, auth: str) -> bool:
+    """The browser's keys (RFC 8291): a point of P-256, uncompressed, and a 16-byte secret."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        point = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+        secret = base64.urlsafe_b64decode(auth + "=" * (-len(auth) % 4))
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    except ValueError:
+        return False
+    return len(point) == 65 and len(secret) == 16
+
+
+@transaction.atomic
+def push_subscribe(
+    *, actor: User, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
+) -> PushSubscription:
+    """Turn push on for the actor's device (what the browser's PushManager.subscribe gave).
+    The same endpoint again updates its keys and keeps the kinds chosen; an endpoint that was
+    another user's (a shared browser, now signed in as the actor) becomes the actor's, with
+    every kind, so that nobody's notifications go on appearing on a device someone else uses.
+    A new device receives every kind until its user chooses."""
+    if not push.enabled():
+        raise ValidationError(_("Push notifications are not set up on this portal."))
+    if not push.endpoint_allowed(endpoint) or not _push_keys_valid(p256dh, auth):
+        raise ValidationError(_("This push subscription is not valid."))
+    device = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+    if device is None or device.user_id != actor.pk:
+        if device is not None:
+            log.info("push device moved: device=%s to=%s", device.pk, actor.pk)
+            device.delete()
+        device = PushSubscription(user=actor, endpoint=endpoint, kinds=list(push.ALL_KINDS))
+    device.p256dh, device.auth = p256dh, auth
+    device.user_agent = user_agent[:300]
+    device.label = push.device_label(user_agent)
+    device.full_clean(exclude=["endpoint"])  # an endpoint is the push service's, any URL
+    try:
+        with transaction.atomic():
+            device.save()
+    except IntegrityError:  # the same browser posted twice at once: the other request won
+        raise ValidationError(_("This push subscription is not valid.")) from None
+    unused = PushSubscription.objects.filter(user=actor).order_by(
+        F("last_used_at").desc(nulls_last=True), "-created_at", "-pk"
+    )[push.MAX_DEVICES :]
+    PushSubscription.objects.filter(pk__in=list(unused.values_list("pk", flat=True))).delete()
+    return device
+
+
+def _own(actor: User, device: PushSubscription) -> None:
+    if device.user_id != actor.pk:
+        raise PermissionDenied
+
+
+@transaction.atomic
+def push_device_update(*, actor: User, device: PushSubscription, kinds: Iterable[str]) -> None:
+    """Choose the kinds of notification pushed to one of the actor's devices."""
+    _own(actor, device)
+    chosen = set(kinds)
+    device.kinds = [kind for kind in push.ALL_KINDS if kind in chosen]
+    device.save(update_fields=["kinds"])
+
+
+@transaction.atomic
+def push_device_remove(*, actor: User, device: PushSubscription) -> None:
+    """Stop pushing to one of the actor's devices (its pending pushes go with it)."""
+    _own(actor, device)
+    device.delete()
 
 
 # --- API tokens ---------------------------------------------------------------------------

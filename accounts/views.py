@@ -1,3 +1,5 @@
+import hashlib
+import json
 from base64 import b32encode
 from urllib.parse import urlencode
 
@@ -7,15 +9,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
+from . import push, services
 from .forms import EnrolmentForm, RecoveryTokenForm
 
 NOTIFICATIONS_PER_PAGE = 25
@@ -193,3 +195,80 @@ def api_token(request: HttpRequest) -> HttpResponse:
         return redirect("api-token")
     token = services.api_token_of(request.user)
     return render(request, "accounts/api_token.html", {"token": token})
+
+
+# --- Web Push ---------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def push_devices(request: HttpRequest) -> HttpResponse:
+    """The user's push notifications: turn them on for this device (static/js/push.js), the
+    devices they are on, with the kinds each receives, and their removal."""
+    devices = [
+        {
+            "device": device,
+            # For the page's script to recognise this browser's own subscription without the
+            # endpoint (a capability URL) being on the page.
+            "digest": hashlib.sha256(device.endpoint.encode()).hexdigest(),
+            "kinds": set(device.kinds or []),
+        }
+        for device in request.user.push_devices.all()
+    ]
+    context = {
+        "enabled": push.enabled(),
+        "public_key": settings.VAPID_PUBLIC_KEY,
+        "devices": devices,
+        "kinds": [(name, label) for name, (label, _kinds) in push.PUSH_KINDS.items()],
+    }
+    return render(request, "accounts/push_devices.html", context)
+
+
+@login_required
+@require_POST
+def push_subscribe(request: HttpRequest) -> HttpResponse:
+    """The browser's subscription (PushSubscription.toJSON()), posted by static/js/push.js with
+    the CSRF token: 201 with the device's id, 400 if it is not one."""
+    try:
+        data = json.loads(request.body)
+        keys = data["keys"]
+        device = services.push_subscribe(
+            actor=request.user,
+            endpoint=str(data["endpoint"]),
+            p256dh=str(keys["p256dh"]),
+            auth=str(keys["auth"]),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except (ValueError, KeyError, TypeError, ValidationError):
+        return JsonResponse({"error": _("This push subscription is not valid.")}, status=400)
+    return JsonResponse({"id": device.pk}, status=201)
+
+
+@login_required
+@require_POST
+def push_device(request: HttpRequest, device_id: int) -> HttpResponse:
+    """Save the kinds of notification pushed to one of the user's devices."""
+    device = get_object_or_404(request.user.push_devices, pk=device_id)
+    services.push_device_update(
+        actor=request.user, device=device, kinds=request.POST.getlist("kinds")
+    )
+    messages.success(
+        request, _("Saved: the kinds of notification for %(device)s.") % {"device": device}
+    )
+    return redirect("push-devices")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def push_device_remove(request: HttpRequest, device_id: int) -> HttpResponse:
+    """Ask, then stop pushing to one of the user's devices."""
+    device = get_object_or_404(request.user.push_devices, pk=device_id)
+    if request.method == "POST":
+        services.push_device_remove(actor=request.user, device=device)
+        messages.success(
+            request, _("Push notifications are off on %(device)s.") % {"device": device}
+        )
+        return redirect("push-devices")
+    return render(request, "accounts/push_device_remove.html", {"device": device})

@@ -267,6 +267,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.email_pending_notifications",
         "schedule": 300.0,
     },
+    # Every 5 minutes: push the notifications whose push did not go (the broker was down, or
+    # the push service was: it is tried again until PUSH_HORIZON).
+    "push-pending-notifications": {
+        "task": "accounts.push_pending_notifications",
+        "schedule": 300.0,
+    },
     # Every 2 minutes: notify the officers of new reports whose task never ran (the broker was
     # down when the report was filed); reports.tasks.notify_new_report does it at once otherwise.
     "notify-pending-reports": {
@@ -442,6 +448,15 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bình Yên <no-reply@localhost>")
 # The portal's public address, for links in e-mails (a worker has no request to read it from).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# --- Web Push ---------------------------------------------------------------------------
+# The portal's VAPID key pair (P-256, base64url: the public key as the browser's
+# applicationServerKey, the private key as its raw 32 bytes or DER), made once with
+# `manage.py vapid_keys`, and the contact address push services may write to (mailto:).
+# Without both keys push is off: the notifications are in the app and by e-mail only.
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:admin@localhost")
 
 # --- Security (production) ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,5 +1,6 @@
 """The portal as an installable web app: its manifest, its service worker, its offline page and
-its icons (drawn from our own SVG, static/img/favicon.svg).
+its icons (drawn from our own SVG, static/img/favicon.svg). The worker also shows the portal's
+Web Push notifications (accounts/push.py) and opens their page when one is tapped.
 
 The service worker keeps only what is the same for everyone: the offline page and the static
 files. It never stores a page: pages hold reports, rosters and names, and a phone can be lost.
@@ -103,7 +104,11 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "static_prefix": settings.STATIC_URL
         if settings.STATIC_URL.startswith("/")
         else "/" + settings.STATIC_URL,
+        # What a push shows (accounts/push.py), the title when a payload has none.
+        "icon_url": reverse("icon", args=[192]),
     }
+    with translation.override(settings.LANGUAGE_CODE):
+        context["push_title"] = json.dumps(str(_("Bình Yên")), ensure_ascii=False)
     response = render(request, "webapp/sw.js", context, content_type="text/javascript")
     # Browsers check for a new worker at most once a day anyway; never keep it longer.
     patch_cache_control(response, no_cache=True)

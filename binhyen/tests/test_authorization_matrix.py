@@ -241,6 +241,10 @@ EXPECTATIONS: dict[str, Rule] = {
     "notification-read": signed_in(NOT_ALLOWED),  # POST only
     "two-factor-setup": signed_in(),  # enrolment, or the status once enrolled
     "api-token": signed_in(),  # one's own token only
+    "push-devices": signed_in(),  # one's own devices only
+    "push-subscribe": signed_in(NOT_ALLOWED),  # POST only
+    "push-device": signed_in(NOT_ALLOWED),  # POST only; another's device is 404 (test_push.py)
+    "push-device-remove": signed_in(MISSING),  # the devices of the world are the clerks'
     "two-factor-verify": signed_in(REDIRECT),  # already verified, or nothing to verify with
     "two-factor-recovery": enrolled_only,
     "audit-log": page("auditlog.view_logentry"),

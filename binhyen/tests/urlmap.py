@@ -12,9 +12,11 @@ How a pattern's parameters are filled (`targets()`):
   viewset's model; `hamlet_id` → Hamlet, `group_id` → ZaloGroup, `member_id` → Member,
   `report_id` → IncidentReport, `attachment_id` → Attachment, `review_id` → AnnualReview,
   `build_id` → ReviewBuild, `commendation_id` → Commendation, `assessment_id` →
-  SafetyAssessment, and the bulletins' ids (PARAM_MODELS); a parameter naming an object by
-  another field than its pk, e.g. `commune_code` → a Commune's `code` (PARAM_FIELDS, used by
-  the public tip pages); the admin's `view_on_site` (`content_type_id` + `object_id`) → a member.
+  SafetyAssessment, `device_id` → PushSubscription (a user's own: the world's belong to the
+  clerks, so they are another user's for every persona), and the bulletins' ids
+  (PARAM_MODELS); a parameter naming an object by another field than its pk, e.g.
+  `commune_code` → a Commune's `code` (PARAM_FIELDS, used by the public tip pages); the
+  admin's `view_on_site` (`content_type_id` + `object_id`) → a member.
 - `format` (DRF format suffixes) → "json"; the admin catch-all's `url` → a page that does not
   exist; a regex group of literal alternatives (the admin's `app_label`) → one URL per choice.
 - Anything else cannot be filled: the matrix fails and names the pattern, to be taught here.
@@ -54,7 +56,7 @@ from django_celery_beat.models import (
 from django_celery_results.models import GroupResult, TaskResult
 from rest_framework.authtoken.models import Token, TokenProxy
 
-from accounts.models import User
+from accounts.models import PushSubscription, User
 from binhyen.health import HEARTBEAT_TASK
 from bulletins.models import Bulletin, BulletinImage, BulletinSettings, Guide, Posting
 from bulletins.tests.factories import ProcedureQuestionFactory, add_image, add_proof, published
@@ -94,6 +96,7 @@ PARAM_MODELS: dict[str, type[models.Model]] = {
     "build_id": ReviewBuild,
     "commendation_id": Commendation,
     "assessment_id": SafetyAssessment,
+    "device_id": PushSubscription,
 }
 PARAM_FIELDS: dict[str, tuple[type[models.Model], str]] = {"commune_code": (Commune, "code")}
 # The smallest valid PNG: an attachment in the world whose download can be served.
@@ -257,6 +260,14 @@ def build_world(
     clerk_x = User.objects.create_user("clerk_x", full_name="Thư ký xã khác", commune=other_commune)
     world.add("ours", clerk)
     world.add("other", clerk_x)
+    for place, user in (("ours", clerk), ("other", clerk_x)):
+        # A push device is its user's alone: the clerks', so every persona's is someone else's.
+        world.add(
+            place,
+            PushSubscription.objects.create(
+                user=user, endpoint=f"https://push.example.org/{place}", p256dh="-", auth="-"
+            ),
+        )
     for place, user in (("ours", clerk), ("other", clerk_x)):
         seen = {"username": user.username, "ip_address": "192.0.2.1", "user_agent": "map"}
         world.add(
