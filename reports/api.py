@@ -33,6 +33,7 @@ from . import visibility
 from .filters import REPORT_DEFAULT_ORDERING, IncidentReportFilter
 from .models import FeedbackAnswer, IncidentReport, Informant, ReportEvent, ReportFeedback, Status
 from .services import (
+    filed_before,
     informant_reveal,
     report_comment,
     report_create,
@@ -147,6 +148,14 @@ class ReportCreateSerializer(serializers.ModelSerializer):
         required=False,
         error_messages={"does_not_exist": _("Unknown group.")},
     )
+    submission_key = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "An idempotency key: a report sent again with the same key is not filed twice; "
+            "the answer is the report filed the first time (200 instead of 201)."
+        ),
+    )
 
     class Meta:
         model = IncidentReport
@@ -163,6 +172,7 @@ class ReportCreateSerializer(serializers.ModelSerializer):
             "channel",
             "zalo_group",
             "urgency",
+            "submission_key",
         ]
         extra_kwargs = {"urgency": {"required": True}}
 
@@ -298,6 +308,11 @@ class ReportViewSet(
         """File a report for a hamlet in the caller's scope; it starts received, unassigned."""
         values = _validated(ReportCreateSerializer, request)
         with service_errors():
+            earlier = filed_before(
+                filed_by=request.user, submission_key=values.get("submission_key")
+            )
+            if earlier is not None:  # sent again: the report filed the first time
+                return Response(self._report_data(earlier), status=status.HTTP_200_OK)
             report = report_create(actor=request.user, **values)
         return Response(self._report_data(report), status=status.HTTP_201_CREATED)
 

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
@@ -67,6 +67,8 @@ class ReportForm(EmptyChoiceMixin, forms.ModelForm):
         label=_("Photos or PDF files"),
         required=False,
     )
+    # The draft's idempotency key (static/js/drafts.js), see report_create.
+    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
     informant_name = forms.CharField(label=_("Informant's name"), required=False, max_length=500)
     informant_phone = forms.CharField(label=_("Informant's phone"), required=False, max_length=500)
     informant_address = forms.CharField(
@@ -94,6 +96,8 @@ class ReportForm(EmptyChoiceMixin, forms.ModelForm):
             "description",
             "occurred_at",
             "location",
+            "latitude",
+            "longitude",
             "channel",
             "zalo_group",
         ]
@@ -146,7 +150,13 @@ class ReportForm(EmptyChoiceMixin, forms.ModelForm):
         main = ["hamlet", "people_group", "category", "urgency", "title", "description"]
         parts: list[Any] = [
             Fieldset("", *main),
-            Fieldset(_("Circumstances"), "occurred_at", "location"),
+            Fieldset(
+                _("Circumstances"),
+                "occurred_at",
+                "location",
+                Row(Column("latitude"), Column("longitude")),
+                HTML('{% include "reports/_locate_button.html" %}'),
+            ),
         ]
         if self.triager:
             parts.append(Fieldset(_("Receipt"), "channel", "zalo_group"))
@@ -159,6 +169,8 @@ class ReportForm(EmptyChoiceMixin, forms.ModelForm):
         parts += [
             HTML('{% include "reports/_pending_uploads.html" %}'),
             "photos",
+            HTML('{% include "reports/_camera_button.html" with field="photos" %}'),
+            "submission_key",
             Submit("submit", _("Send the report"), css_class="w-100"),
         ]
         return Layout(*parts)
@@ -194,6 +206,9 @@ class ReportForm(EmptyChoiceMixin, forms.ModelForm):
             "urgency": data["urgency"],
             "occurred_at": data.get("occurred_at"),
             "location": data.get("location") or "",
+            "latitude": data.get("latitude"),
+            "longitude": data.get("longitude"),
+            "submission_key": data.get("submission_key"),
             "channel": data["channel"] if self.triager else Channel.WEB_FORM,
             "zalo_group": data.get("zalo_group") if self.triager else None,
             "informant": self.informant(),

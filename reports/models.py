@@ -298,6 +298,11 @@ class IncidentReport(models.Model):
     solved_by_tip = models.BooleanField(_("case solved thanks to the tip"), default=False)
     outcome = models.TextField(_("outcome"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The idempotency key of the draft it was sent from (static/js/drafts.js): a draft sent
+    # twice (the connection lost before the answer, sent again by the phone) files one report.
+    submission_key = models.UUIDField(
+        _("submission key"), null=True, blank=True, unique=True, editable=False
+    )
     created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # When the responsible officers were notified of the new report (reports/notifications.py):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -186,8 +187,13 @@ def report_create(
     people_group: PeopleGroup | None = None,
     zalo_group: ZaloGroup | None = None,
     informant: dict[str, str] | None = None,
+    submission_key: uuid.UUID | None = None,
 ) -> IncidentReport:
     """File a report for a hamlet in the actor's scope (permission add_incidentreport).
+
+    `submission_key` is the idempotency key of the draft the report is sent from: sent again
+    with the same key, the report filed the first time is returned and nothing is created
+    (see filed_before).
 
     Internal fields (status, assignee, outcome) are not parameters: a report always starts
     received and unassigned, on a channel of filing_channels(actor). It gets the next gap-free
@@ -197,9 +203,13 @@ def report_create(
     _require_perm(actor, "reports.add_incidentreport")
     _require_scope(actor, {hamlet.pk})
     _check_channel(actor, channel)
+    earlier = filed_before(filed_by=actor, submission_key=submission_key)
+    if earlier is not None:
+        return earlier
     values = _informant_values(informant) if informant is not None else None
     report = file_report(
         filed_by=actor,
+        submission_key=submission_key,
         hamlet=hamlet,
         people_group=people_group,
         category=category,
@@ -216,6 +226,24 @@ def report_create(
     if values is not None:
         _seal(report, values)
     return report
+
+
+def filed_before(
+    *, filed_by: User | None, submission_key: uuid.UUID | None
+) -> IncidentReport | None:
+    """The report already filed from the draft with this idempotency key, or None.
+
+    The key only finds a report of the same filer (for a tip: one with no filer). A key of
+    someone else's report is refused without saying whose or what it is: a key must never
+    open a report its sender may not read."""
+    if submission_key is None:
+        return None
+    earlier = IncidentReport.objects.filter(submission_key=submission_key).first()
+    if earlier is None:
+        return None
+    if earlier.filed_by_id != (filed_by.pk if filed_by is not None else None):
+        raise ValidationError(_("This report was already received."), code="already_filed")
+    return earlier
 
 
 def file_report(*, filed_by: User | None, hamlet: Hamlet, **fields: Any) -> IncidentReport:
@@ -236,7 +264,16 @@ def file_report(*, filed_by: User | None, hamlet: Hamlet, **fields: Any) -> Inci
         )
     )
     report.code = _next_code(commune_id=hamlet.commune_id, year=timezone.localtime(now).year)
-    report.save()
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        # The same draft sent twice at the same moment: the first one filed it.
+        if report.submission_key is None:
+            raise
+        raise ValidationError(
+            _("This report was already received."), code="already_filed"
+        ) from None
     _event(
         report, kind=ReportEvent.Kind.CREATED, actor=filed_by, to_status=report.status, shared=True
     )

@@ -77,6 +77,7 @@ from .pending import (
 from .services import (
     attachment_add,
     feedback_awaited,
+    filed_before,
     informant_identity,
     informant_reveal_log,
     may_give_feedback,
@@ -341,6 +342,13 @@ def report_create_page(request: HttpRequest) -> HttpResponse:
     pending = [u for u in pending_list(request.session, user_id) if u.token not in dropped]
     form = _form(request, pending)
     if form.is_valid():
+        earlier = _filed_before(request, form)
+        if earlier is not None:  # the same draft sent again: nothing more is filed
+            pending_forget(request.session, user_id)
+            messages.info(
+                request, _("Report %(code)s was already received.") % {"code": earlier.code}
+            )
+            return redirect("reports:report-detail", report_id=earlier.pk)
         report = _file(request, form)
         if report is not None:
             pending_forget(request.session, user_id)
@@ -354,6 +362,17 @@ def report_create_page(request: HttpRequest) -> HttpResponse:
         request.session, user_id, pending, request.FILES.getlist("photos")
     )
     return render(request, "reports/incidentreport_form.html", {"form": form})
+
+
+def _filed_before(request: HttpRequest, form: ReportForm) -> IncidentReport | None:
+    """The report this user already filed from the same draft (its attachments with it)."""
+    try:
+        return filed_before(
+            filed_by=request.user, submission_key=form.cleaned_data.get("submission_key")
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None
 
 
 def _form(request: HttpRequest, pending: list[PendingUpload] = ()) -> ReportForm:

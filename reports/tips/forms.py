@@ -52,10 +52,15 @@ class TipForm(HoneypotMixin):
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
 
+    # The draft's idempotency key (static/js/drafts.js), see tip_submit.
+    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, commune: Commune, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["hamlet"].queryset = Hamlet.objects.filter(commune=commune).order_by("name")
-        self.order_fields(["hamlet", "category", "description", "photo", HONEYPOT])
+        self.order_fields(
+            ["hamlet", "category", "description", "photo", "submission_key", HONEYPOT]
+        )
 
 
 class TrackForm(HoneypotMixin):

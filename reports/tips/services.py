@@ -9,6 +9,7 @@ file name. The code is returned once, to be shown once, and is never logged.
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass
 
 from auditlog.models import LogEntry
@@ -91,15 +92,27 @@ def _title(category: str) -> str:
 
 @transaction.atomic
 def tip_submit(
-    *, hamlet: Hamlet, category: str, description: str, photo: UploadedFile | None = None
+    *,
+    hamlet: Hamlet,
+    category: str,
+    description: str,
+    photo: UploadedFile | None = None,
+    submission_key: uuid.UUID | None = None,
 ) -> FiledTip:
     """File an anonymous tip for a hamlet (no actor: anyone may, the view limits the rate).
 
     The report has channel anonymous_tip, no filer, normal urgency (the police judge the
     urgency); its title names only the category. Returns the report and the tracking code,
-    which is stored only as its keyed hash (codes.py)."""
+    which is stored only as its keyed hash (codes.py).
+
+    A tip sent again from the same draft (`submission_key`, the phone's idempotency key) files
+    nothing: ValidationError code already_filed. Its code cannot be shown again (only its hash
+    is kept), and the repeat proves nothing about who sends it."""
+    if report_services.filed_before(filed_by=None, submission_key=submission_key) is not None:
+        raise ValidationError(_("This tip was already received."), code="already_filed")
     report = report_services.file_report(
         filed_by=None,
+        submission_key=submission_key,
         hamlet=hamlet,
         category=category,
         title=_title(category),

@@ -140,8 +140,13 @@ def tip_new(request: HttpRequest, commune_code: str) -> HttpResponse:
                 category=form.cleaned_data["category"],
                 description=form.cleaned_data["description"],
                 photo=form.cleaned_data["photo"],
+                submission_key=form.cleaned_data["submission_key"],
             )
         except ValidationError as error:
+            if any(item.code == "already_filed" for item in error.error_list):
+                # Sent again from the same draft: received once; its code was shown then.
+                done = {"commune": commune, "repeated": True}
+                return _private(render(request, "reports/tip_done.html", done))
             for item in error.error_list:
                 form.add_error("photo" if item.code in PHOTO_ERRORS else None, item)
         else:

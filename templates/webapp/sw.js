@@ -73,4 +73,55 @@ self.addEventListener("notificationclick", (event) => {
     })
   );
 });
+// Background Sync (static/js/drafts.js): the reports queued on this device while offline are
+// posted once the connection returns, with the CSRF token of the page they were typed on and
+// the draft's idempotency key, so a report the page sends too is still filed once. A report
+// refused (a form with errors, a token no longer valid after a new login) stays queued: the
+// form page sends it on the next visit with its own token, and shows what is wrong. Tips are
+// not here: they are sent by their page, which shows the tracking code.
+const DRAFTS_DB = "binhyen-drafts";
+const DRAFTS_STORE = "drafts";
+const FILED = /\/reports\/\d+\/$/;
+
+function draftsRequest(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function sendQueuedDrafts() {
+  const open = indexedDB.open(DRAFTS_DB, 1);
+  open.onupgradeneeded = () => open.result.createObjectStore(DRAFTS_STORE);
+  const db = await draftsRequest(open);
+  const read = db.transaction(DRAFTS_STORE, "readonly").objectStore(DRAFTS_STORE);
+  const [names, drafts] = await Promise.all([draftsRequest(read.getAllKeys()), draftsRequest(read.getAll())]);
+  for (let index = 0; index < names.length; index += 1) {
+    const draft = drafts[index];
+    if (!draft || !draft.queued || !draft.action || new URL(draft.action).origin !== self.location.origin) {
+      continue;
+    }
+    const body = new FormData();
+    body.append("csrfmiddlewaretoken", draft.csrf || "");
+    body.append("submission_key", draft.key);
+    for (const [name, value] of draft.fields) {
+      body.append(name, value);
+    }
+    for (const item of draft.files || []) {
+      body.append(item.field, item.file, item.file.name);
+    }
+    // A network error rejects: the browser tries the sync again later.
+    const response = await fetch(draft.action, { method: "POST", body, credentials: "same-origin" });
+    if (response.redirected && FILED.test(new URL(response.url).pathname)) {
+      const write = db.transaction(DRAFTS_STORE, "readwrite").objectStore(DRAFTS_STORE);
+      await draftsRequest(write.delete(names[index]));
+    }
+  }
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "binhyen-drafts") {
+    event.waitUntil(sendQueuedDrafts());
+  }
+});
 {% endautoescape %}
