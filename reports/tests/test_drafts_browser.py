@@ -83,3 +83,71 @@ def test_an_offline_tip_is_sent_when_back_online_and_leaves_nothing(
     person.shot("tip-received")
     errors[:] = [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e]
     assert errors == [], "\n".join(errors)
+
+
+def test_the_service_workers_background_sync_sends_a_queued_report_once(
+    journey, head_b, hamlet_b
+) -> None:
+    """The page that queued the report is closed: the worker's sync sends it alone."""
+    head = journey(viewport=PHONE)
+    head.login("head_b")
+    head.goto("/reports/new/")
+    head.page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    head.page.select_option("select[name=category]", "social_evils")
+    head.page.fill("input[name=title]", "Cháy rơm ngoài đồng")
+    head.page.fill("textarea[name=description]", "Đám cháy rơm lan gần nhà dân.")
+    head.page.context.set_offline(True)
+    head.page.click("[data-testid=report-form] [type=submit]")
+    head.page.locator("[data-testid=draft-status]").filter(has_text=QUEUED).wait_for()
+    head.page.evaluate(SAVED)
+    assert not IncidentReport.objects.exists()
+
+    context = head.page.context
+    other = context.new_page()  # a page to reach the worker through, not the form
+    other.goto(head.base_url + "/offline/")
+    head.page.close()
+    context.set_offline(False)
+    session = context.new_cdp_session(other)
+    registrations = []
+    session.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    session.send("ServiceWorker.enable")
+    other.wait_for_timeout(500)
+    [registration] = [r for r in registrations if not r["isDeleted"]]
+    session.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": head.base_url,
+            "registrationId": registration["registrationId"],
+            "tag": "binhyen-drafts",
+            "lastChance": False,
+        },
+    )
+    for _ in range(40):
+        if IncidentReport.objects.exists():
+            break
+        other.wait_for_timeout(250)
+    session.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": head.base_url,
+            "registrationId": registration["registrationId"],
+            "tag": "binhyen-drafts",
+            "lastChance": False,
+        },
+    )
+    other.wait_for_timeout(1000)
+    report = IncidentReport.objects.get()
+    assert report.title == "Cháy rơm ngoài đồng" and report.filed_by == head_b
+    left = other.evaluate(
+        """() => new Promise((done) => {
+            const open = indexedDB.open("binhyen-drafts", 1);
+            open.onsuccess = () => {
+                const read = open.result.transaction("drafts").objectStore("drafts").count();
+                read.onsuccess = () => done(read.result);
+            };
+        })"""
+    )
+    assert left == 0  # the worker removed the draft it sent
