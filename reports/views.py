@@ -13,6 +13,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -337,7 +338,9 @@ def report_create_page(request: HttpRequest) -> HttpResponse:
     user_id = request.user.pk
     if request.method != "POST":
         pending_forget(request.session, user_id)  # a new form starts with no file chosen
-        return render(request, "reports/incidentreport_form.html", {"form": _form(request)})
+        return _located(
+            render(request, "reports/incidentreport_form.html", {"form": _form(request)})
+        )
     dropped = set(request.POST.getlist("drop_pending"))
     pending = [u for u in pending_list(request.session, user_id) if u.token not in dropped]
     form = _form(request, pending)
@@ -361,7 +364,16 @@ def report_create_page(request: HttpRequest) -> HttpResponse:
     form.pending_uploads = pending_keep(
         request.session, user_id, pending, request.FILES.getlist("photos")
     )
-    return render(request, "reports/incidentreport_form.html", {"form": form})
+    return _located(render(request, "reports/incidentreport_form.html", {"form": form}))
+
+
+def _located(response: HttpResponse) -> HttpResponse:
+    """The report form may ask for the phone's location ("Use my current location", only when
+    pressed): the one page where geolocation is not refused (settings.PERMISSIONS_POLICY)."""
+    response["Permissions-Policy"] = settings.PERMISSIONS_POLICY.replace(
+        "geolocation=()", "geolocation=(self)"
+    )
+    return response
 
 
 def _filed_before(request: HttpRequest, form: ReportForm) -> IncidentReport | None:

@@ -114,8 +114,15 @@ def test_the_report_form_takes_a_location(head_b, hamlet_b) -> None:
 
 
 def test_the_forms_offer_location_camera_and_drafts(head_b, commune) -> None:
-    page = logged_in(head_b).get(reverse("reports:report-create")).content.decode()
+    response = logged_in(head_b).get(reverse("reports:report-create"))
+    assert "geolocation=(self)" in response["Permissions-Policy"]  # only this page may ask
+    assert "camera=()" in response["Permissions-Policy"]  # the camera is the phone's own app
+    page = response.content.decode()
     assert "data-locate" in page and 'capture="environment"' in page
     assert f'data-draft="report:{head_b.pk}"' in page and 'name="submission_key"' in page
     tip = Client().get(reverse("tips:new", args=[commune.code])).content.decode()
     assert 'data-draft-db="binhyen-tip-drafts"' in tip and 'capture="environment"' in tip
+    assert (
+        "geolocation=()"
+        in Client().get(reverse("tips:new", args=[commune.code]))["Permissions-Policy"]
+    )

@@ -151,3 +151,28 @@ def test_the_service_workers_background_sync_sends_a_queued_report_once(
         })"""
     )
     assert left == 0  # the worker removed the draft it sent
+
+
+def test_location_on_request_and_a_photo_from_the_camera(journey, head_b, hamlet_b) -> None:
+    from binhyen.tests.test_browser_journeys import PNG
+
+    head = journey(viewport=PHONE)
+    head.login("head_b")
+    head.goto("/reports/new/")
+    status = head.page.locator("[data-locate-status]")
+    head.page.click("[data-locate-button]")  # no permission given: it is said
+    status.filter(has_text="Quyền truy cập vị trí đã bị từ chối").wait_for()
+    assert head.page.input_value("input[name=latitude]") == ""
+
+    head.page.context.grant_permissions(["geolocation"])
+    head.page.context.set_geolocation({"latitude": 10.762622, "longitude": 106.660172})
+    head.page.reload()  # the refusal holds for the page that got it
+    head.page.click("[data-locate-button]")
+    status.filter(has_text="Đã điền vị trí").wait_for()
+    assert head.page.input_value("input[name=latitude]") == "10.762622"
+    assert head.page.input_value("input[name=longitude]") == "106.660172"
+
+    photo = {"name": "camera.png", "mimeType": "image/png", "buffer": PNG}
+    head.page.set_input_files("[data-camera-input]", files=[photo])
+    assert head.page.evaluate("document.querySelector('input[name=photos]').files.length") == 1
+    head.shot("located-and-photographed")
