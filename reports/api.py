@@ -362,7 +362,7 @@ class ReportViewSet(
             .order_by(*REPORT_DEFAULT_ORDERING)
         )
 
-    @extend_schema(responses=ReportMapSerializer)
+    @extend_schema(responses=ReportMapSerializer, filters=True)
     @action(detail=False, methods=["get"], url_path="map", filterset_class=IncidentReportFilter)
     def map(self, request: Request, format: str | None = None) -> Response:
         """The reports of the selection on a map (the list's filters): every hamlet in scope
