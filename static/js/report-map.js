@@ -116,7 +116,8 @@
   }
 
   function start(box) {
-    var map = L.map(box, { scrollWheelZoom: false, zoomControl: true });
+    // maxZoom on the map itself: the clusters need it, and there may be no tile layer to say it.
+    var map = L.map(box, { scrollWheelZoom: false, maxZoom: 19 });
     map.setView(VIETNAM, 5);
     if (box.dataset.tiles) {
       L.tileLayer(box.dataset.tiles, {
@@ -137,8 +138,9 @@
       .then(function (data) {
         draw(map, box, data);
       })
-      .catch(function () {
+      .catch(function (error) {
         box.setAttribute("data-state", "error");
+        box.setAttribute("data-error", String(error));
       });
   }
 
