@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import DESKTOP
 
@@ -70,8 +71,14 @@ def test_a_leader_filters_the_map_and_follows_a_marker_to_the_report(
     person.shot("filtered")
 
     marker = person.page.locator(f"[data-testid=map-marker][data-code='{fire.code}']")
-    marker.click()
     link = person.page.locator(".leaflet-popup [data-testid=map-report-link]")
+    for _attempt in range(3):  # a click while the clusters settle after the first draw is lost
+        marker.click()
+        try:
+            link.wait_for(state="attached", timeout=3000)
+            break
+        except PlaywrightTimeout:
+            continue
     link.wait_for(state="attached")
     popup = person.page.locator(".leaflet-popup").inner_text()
     assert fire.code in popup and "cháy" in popup.lower()

@@ -107,7 +107,8 @@
     });
     map.addLayer(cluster);
     if (bounds.isValid()) {
-      map.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 });
+      // At once, not animated: the map is ready (data-state) when it is drawn where it stays.
+      map.fitBounds(bounds, { padding: [20, 20], maxZoom: 16, animate: false });
     } else {
       map.setView(VIETNAM, 5);
     }
