@@ -105,11 +105,16 @@ def query_strings(query: dict[str, Any]) -> dict[str, str]:
 
 
 def map_data(
-    user: User | AnonymousUser, reports: QuerySet[IncidentReport], query: dict[str, Any]
+    user: User | AnonymousUser,
+    reports: QuerySet[IncidentReport],
+    query: dict[str, Any],
+    *,
+    with_markers: bool = True,
 ) -> dict[str, Any]:
     """The map of `reports` (the user's scope, filtered by `query`, the filters' cleaned
     values): every hamlet of the scope with its count, and up to MAX_MARKERS markers, the
-    newest first."""
+    newest first (none without `with_markers`: the page's table, whose script reads them
+    from the API)."""
     query = query_strings(query)
     counts = dict(
         reports.order_by()
@@ -124,6 +129,8 @@ def map_data(
         )
     }
     rows = reports.only(*MARKER_COLUMNS).order_by("-created_at", "-id")[:MAX_MARKERS]
+    if not with_markers:
+        rows = reports.none()
     categories = {value: str(label) for value, label in Category.choices}
     statuses = {value: str(label) for value, label in Status.choices}
     markers = []

@@ -301,7 +301,7 @@ def report_map(request: HttpRequest) -> HttpResponse:
         context["errors"] = found.errors
         return render(request, "reports/report_map.html", context, status=400)
     query = maps.map_query(found)
-    data = maps.map_data(request.user, found.qs, query)
+    data = maps.map_data(request.user, found.qs, query, with_markers=False)
     context.update(
         data=data,
         source=f"{reverse('api:report-map')}?{urlencode(maps.query_strings(query))}",

@@ -309,3 +309,25 @@ def test_may_see_map_follows_the_permissions(personas) -> None:
     assert [name for name, user in personas.items() if maps.may_see_map(user)] == [
         "police", "officer_a", "party_office", "leader", "outsider",
     ]  # fmt: skip
+
+
+def test_the_tile_servers_origin_is_what_the_csp_allows() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from binhyen.settings import tile_origin
+
+    assert tile_origin("https://tile.openstreetmap.org/{z}/{x}/{y}.png") == [
+        "https://tile.openstreetmap.org"
+    ]
+    assert tile_origin("https://{s}.tiles.example.vn/{z}/{x}/{y}.png") == [
+        "https://*.tiles.example.vn"
+    ]
+    assert tile_origin("") == []
+    with pytest.raises(ImproperlyConfigured):
+        tile_origin("javascript:alert(1)")
+
+
+def test_the_page_draws_no_marker_itself_and_names_no_tile_server_in_tests(police, placed) -> None:
+    content = client_of(police).get(MAP).content.decode()
+    assert 'data-tiles=""' in content
+    assert "data-report-map" in content
