@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -91,13 +92,20 @@ def _title(category: str) -> str:
 
 @transaction.atomic
 def tip_submit(
-    *, hamlet: Hamlet, category: str, description: str, photo: UploadedFile | None = None
+    *,
+    hamlet: Hamlet,
+    category: str,
+    description: str,
+    photo: UploadedFile | None = None,
+    latitude: Any = None,
+    longitude: Any = None,
 ) -> FiledTip:
     """File an anonymous tip for a hamlet (no actor: anyone may, the view limits the rate).
 
     The report has channel anonymous_tip, no filer, normal urgency (the police judge the
     urgency); its title names only the category. Returns the report and the tracking code,
-    which is stored only as its keyed hash (codes.py)."""
+    which is stored only as its keyed hash (codes.py). Its point, if given, is stored
+    rounded to about 110 m (services.file_report)."""
     report = report_services.file_report(
         filed_by=None,
         hamlet=hamlet,
@@ -106,6 +114,8 @@ def tip_submit(
         description=description,
         channel=Channel.ANONYMOUS_TIP,
         urgency=Urgency.NORMAL,
+        latitude=latitude,
+        longitude=longitude,
     )
     if photo is not None:
         stripped = _without_metadata(photo)

@@ -140,6 +140,9 @@ def tip_new(request: HttpRequest, commune_code: str) -> HttpResponse:
                 category=form.cleaned_data["category"],
                 description=form.cleaned_data["description"],
                 photo=form.cleaned_data["photo"],
+                # The point chosen on the form's map, if it has one: coarsened by the service.
+                latitude=form.cleaned_data.get("latitude"),
+                longitude=form.cleaned_data.get("longitude"),
             )
         except ValidationError as error:
             for item in error.error_list:
