@@ -9,6 +9,7 @@ import base64
 import hashlib
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -387,6 +388,8 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
+    ("vendor/leaflet.markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -458,6 +461,29 @@ VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
 VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
 VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:admin@localhost")
 
+# --- Map ------------------------------------------------------------------------------------
+# The map of reports (/map/) draws its background from this tile server ({z}/{x}/{y}, and {s}
+# for a server's subdomains); empty: no background, the hamlets and markers on a blank map (how
+# the tests run). The Content-Security-Policy below lets images come from its origin.
+# OpenStreetMap's own servers are for light use (https://operations.osmfoundation.org/policies/
+# tiles/): a commune with many users should point this at a tile service of its own.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+)
+
+
+def tile_origin(url: str) -> list[str]:
+    """The CSP source of the tile server ("https://*.tile.example" for a {s} subdomain)."""
+    if not url:
+        return []
+    parts = urlsplit(url.replace("{s}", "*"))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL with {z}, {x} and {y}.")
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
 # --- Security (production) ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -468,12 +494,13 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # style anywhere (templates are checked by binhyen/tests/test_security_headers.py); a
 # third-party page that needs inline code gets a per-response nonce ({{ request.csp_nonce }}).
 # img-src allows data: for Bootstrap's inline SVG icons in its CSS; blob: for photo previews.
+# It also allows the map's tile server (MAP_TILE_URL).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", *tile_origin(MAP_TILE_URL)],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

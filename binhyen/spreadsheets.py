@@ -249,6 +249,42 @@ def _xls_value(book: xlrd.Book, kind: int, value: object) -> object:
     return value
 
 
+# --- Fonts of an .xlsx ------------------------------------------------------------------------
+
+XLSX_FONT_ROWS: Final = 2_000  # rows read for their fonts: a column is typed in one font
+
+
+def xlsx_legacy_fonts(data: bytes) -> dict[int, frozenset[str]]:
+    """Per column of the first sheet of a checked .xlsx (`check_xlsx`), the font names of its
+    text cells, when the workbook uses a legacy Vietnamese font at all ({} otherwise, without
+    parsing the sheet: its styles say so). A sheet is read again for this, so only such files
+    pay for it."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            styles = archive.read("xl/styles.xml")
+        except KeyError:
+            return {}
+    names = re.findall(rb'<(?:\w+:)?name val="([^"]*)"', styles)
+    if not any(legacy_text.font_encoding(name.decode("utf-8", "replace")) for name in names):
+        return {}
+    import openpyxl  # here, not at the top: see the module's docstring
+
+    fonts: dict[int, set[str]] = {}
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        try:
+            rows = book.worksheets[0].iter_rows(max_row=XLSX_FONT_ROWS)
+            for row in rows:
+                for index, cell in enumerate(row):
+                    if isinstance(cell.value, str) and cell.font is not None and cell.font.name:
+                        fonts.setdefault(index, set()).add(cell.font.name)
+        finally:
+            book.close()
+    except Exception:  # the values are read by another parser, which reports a damaged file
+        return {}
+    return {index: frozenset(names) for index, names in fonts.items()}
+
+
 # --- CSV ------------------------------------------------------------------------------------
 
 # Windows-1252 leaves five bytes undefined; a legacy font's text never uses them, but a file

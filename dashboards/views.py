@@ -1,11 +1,15 @@
 """The home page: each role's dashboard (selectors.py), or a welcome for a role without one."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from groups.access import hamlets_for
+from reports import maps
 from reports.models import OPEN_STATUSES, Category, Status, Urgency
 
 from . import selectors
@@ -41,7 +45,28 @@ def home(request: HttpRequest) -> HttpResponse:
         trend = selectors.leadership_trend(data)
         context["trend"] = trend
         context["charts"] = selectors.leadership_charts(trend)
+    context["report_map"] = _report_map(user, scope, period)
     return render(request, "dashboards/home.html", context)
+
+
+def _report_map(user, scope: selectors.Scope, period: selectors.Period) -> dict | None:
+    """The small map of the reports received in the period (in the chosen hamlet): the map
+    page's API with the same filters, and the link to that page."""
+    if not maps.may_see_map(user):
+        return None
+    query = urlencode(
+        {
+            "received_from": period.first.isoformat(),
+            "received_to": period.last.isoformat(),
+            **({"hamlet": scope.hamlet_id} if scope.hamlet_id else {}),
+        }
+    )
+    return {
+        "source": f"{reverse('api:report-map')}?{query}",
+        "page": f"{reverse('reports:report-map')}?{query}",
+        "tiles": settings.MAP_TILE_URL,
+        "attribution": settings.MAP_TILE_ATTRIBUTION,
+    }
 
 
 def _breakdown(data: dict) -> list[tuple[str, str, int, str]]:

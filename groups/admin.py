@@ -34,6 +34,7 @@ from binhyen.pagination import CappedCountPaginator
 from .access import hamlets_for, users_for
 from .admin_import import MemberImportMixin
 from .filters import options_hamlet
+from .geo import read_boundary_file
 from .models import (
     Commune,
     Hamlet,
@@ -223,8 +224,47 @@ class PeopleGroupInline(RegisterServices, ScopedInlineMixin, admin.TabularInline
     fields = ("name", "households")
 
 
+class HamletAdminForm(forms.ModelForm):
+    """The hamlet with its outline given as a .geojson file (a file exported from a mapping
+    tool), which replaces the boundary typed in the field."""
+
+    boundary_file = forms.FileField(
+        label=_("Boundary file (GeoJSON)"),
+        required=False,
+        help_text=_(
+            "A .geojson file with one Polygon or MultiPolygon (longitude, latitude in WGS 84); "
+            "it replaces the boundary above."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".geojson,.json,application/geo+json"}),
+    )
+
+    class Meta:
+        model = Hamlet
+        fields = ["commune", "name", "code", "households", "population", "former_names",
+                  "latitude", "longitude", "boundary", "head"]  # fmt: skip
+
+    def clean(self) -> dict:
+        data = super().clean()
+        upload = data.get("boundary_file")
+        if upload:
+            if upload.size > BOUNDARY_FILE_MAX:
+                self.add_error("boundary_file", _("The file is larger than 2 MB."))
+                return data
+            try:
+                data["boundary"] = read_boundary_file(upload.read())
+            except ValidationError as error:
+                self.add_error("boundary_file", error)
+                return data
+            self.instance.boundary = data["boundary"]
+        return data
+
+
+BOUNDARY_FILE_MAX = 2 * 1024 * 1024
+
+
 @admin.register(Hamlet)
 class HamletAdmin(RegisterServices, ScopedAdmin):
+    form = HamletAdminForm
     list_display = ("name", "code", "commune", "households", "population", "head", "officers")
     list_filter = ("commune",)
     search_fields = ("name", "code", "former_names")

@@ -7,6 +7,7 @@ import csv
 import datetime
 import json
 import random
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -33,7 +34,7 @@ def seed_commune() -> Commune:
             "coverage_target": data["coverage_target"],
         },
     )
-    for row in read_csv("hamlets.csv"):
+    for index, row in enumerate(read_csv("hamlets.csv")):
         Hamlet.objects.update_or_create(
             code=row["code"],
             defaults={
@@ -41,9 +42,28 @@ def seed_commune() -> Commune:
                 "name": row["name"],
                 "households": int(row["households"]),
                 "population": int(row["population"]),
+                "latitude": Decimal(row["latitude"]),
+                "longitude": Decimal(row["longitude"]),
+                "boundary": demo_outline(index),
             },
         )
     return commune
+
+
+# The demo hamlets lie on a grid of 4 columns (seeds/hamlets.csv puts each centre near the
+# middle of its cell): an illustrative outline, not the real hamlets' borders.
+GRID_NORTH, GRID_WEST, GRID_CELL, GRID_COLUMNS = 11.532, 106.768, 0.016, 4
+
+
+def demo_outline(index: int) -> dict:
+    """The GeoJSON Polygon of the index-th demo hamlet's grid cell."""
+    row, column = divmod(index, GRID_COLUMNS)
+    north = round(GRID_NORTH - row * GRID_CELL, 6)
+    south = round(north - GRID_CELL, 6)
+    west = round(GRID_WEST + column * GRID_CELL, 6)
+    east = round(west + GRID_CELL, 6)
+    ring = [[west, north], [east, north], [east, south], [west, south], [west, north]]
+    return {"type": "Polygon", "coordinates": [ring]}
 
 
 def seed_groups() -> None:

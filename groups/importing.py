@@ -45,6 +45,7 @@ from binhyen.spreadsheets import (
     read_xls,
     table_csv,
     table_xlsx,
+    xlsx_legacy_fonts,
 )
 
 from .legacy_import import (
@@ -280,6 +281,7 @@ def read_file(
         data = read_limited(file)
         check_xlsx(data)
         table: Iterator[Sequence[object]] = _xlsx_table(data)
+        fonts = xlsx_legacy_fonts(data)
     elif suffix == ".xls":
         sheet = read_xls(read_limited(file))
         table, fonts = iter(sheet.rows), dict(enumerate(sheet.column_fonts))

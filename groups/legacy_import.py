@@ -26,6 +26,7 @@ from .models import Commune, Hamlet
 from .old_addresses import OldAddress, match_hamlets, parse_old_address
 
 SAMPLES: Final = 5  # converted cells shown side by side, per column
+DETECT_SAMPLE: Final = 1_000  # different cells of a column read to detect its encoding
 ADDRESS_FIELD: Final = "household"
 
 
@@ -61,7 +62,10 @@ def convert_columns(
         texts = [value for row in rows if isinstance(value := row.get(name), str) and value]
         if not texts:
             continue
-        detection = legacy_text.detect(texts, fonts.get(name, ()))
+        # Distinct cells, and enough of them: a column is typed one way, so 1,000 different
+        # cells tell as well as 50,000 (and detecting reads every word of what it is given).
+        sample = list(dict.fromkeys(texts))[:DETECT_SAMPLE]
+        detection = legacy_text.detect(sample, fonts.get(name, ()))
         encoding = chosen.get(name, detection.encoding)
         column = ColumnText(
             name, header, detection, encoding, chosen=encoding != detection.encoding

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
+from .geo import validate_boundary
 from .normalize import (
     InvalidPhone,
     format_phone_local,
@@ -90,6 +91,31 @@ class Hamlet(models.Model):
             "merger): old lists that use them are matched to this hamlet."
         ),
     )
+    # Its place on the map (groups/geo.py): the centre, where a report or tip filed without a
+    # point is drawn, and optionally its outline as GeoJSON (uploaded in the admin).
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    boundary = models.JSONField(
+        _("boundary"),
+        null=True,
+        blank=True,
+        validators=[validate_boundary],
+        help_text=_("The hamlet's outline: a GeoJSON Polygon or MultiPolygon."),
+    )
     head = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -109,7 +135,13 @@ class Hamlet(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["commune", "name"], name="hamlet_name_unique_in_commune"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="hamlet_point_complete",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
+            ),
         ]
 
     def __str__(self) -> str:

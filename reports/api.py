@@ -17,9 +17,10 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import force_instance
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -29,9 +30,17 @@ from binhyen.pagination import CappedCountPagination
 from groups.api import InScope, RegisterPermissions
 from groups.models import Hamlet, PeopleGroup, ZaloGroup
 
-from . import visibility
+from . import maps, visibility
 from .filters import REPORT_DEFAULT_ORDERING, IncidentReportFilter
-from .models import FeedbackAnswer, IncidentReport, Informant, ReportEvent, ReportFeedback, Status
+from .models import (
+    Category,
+    FeedbackAnswer,
+    IncidentReport,
+    Informant,
+    ReportEvent,
+    ReportFeedback,
+    Status,
+)
 from .services import (
     filed_before,
     informant_reveal,
@@ -42,6 +51,14 @@ from .services import (
 )
 
 # --- Serializers ----------------------------------------------------------------------------
+
+
+class PointSerializer(serializers.Serializer):
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6)
+    hamlet_centre = serializers.BooleanField(
+        help_text=_("No point was given: the hamlet's centre stands for it.")
+    )
 
 
 class IncidentReportSerializer(serializers.ModelSerializer):
@@ -56,6 +73,13 @@ class IncidentReportSerializer(serializers.ModelSerializer):
     is_overdue = serializers.BooleanField(read_only=True)
     has_informant = serializers.SerializerMethodField(
         help_text=_("Whether an informant's identity was recorded (never who).")
+    )
+    point = serializers.SerializerMethodField(
+        help_text=_(
+            "Where the map draws the report: as filed for who reads its coordinates, otherwise "
+            "(and always for an anonymous tip) rounded to about 110 m; the hamlet's centre when "
+            "no point was given."
+        )
     )
 
     class Meta:
@@ -91,8 +115,15 @@ class IncidentReportSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "has_informant",
+            "point",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PointSerializer(allow_null=True))
+    def get_point(self, report: IncidentReport) -> dict[str, Any] | None:
+        user = self.context["request"].user
+        point = maps.point_of(report, report.hamlet, exact=maps.exact_points(user, report))
+        return None if point is None else PointSerializer(point).data
 
     def get_has_informant(self, report: IncidentReport) -> bool:
         annotated = getattr(report, "informant_recorded", None)  # see ReportViewSet.get_queryset
@@ -265,6 +296,47 @@ class RevealSerializer(serializers.Serializer):
     erasure_note = serializers.CharField()
 
 
+class MapHamletSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    count = serializers.IntegerField(help_text=_("Reports of the selection in the hamlet."))
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    boundary = serializers.JSONField(
+        allow_null=True, help_text=_("The hamlet's outline: a GeoJSON Polygon or MultiPolygon.")
+    )
+    list_url = serializers.CharField(help_text=_("The list of these reports."))
+
+
+class MapMarkerSerializer(serializers.Serializer):
+    """A report on the map: never a word of its text, never its informant."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    hamlet = serializers.IntegerField()
+    category = serializers.ChoiceField(choices=Category.choices)
+    category_label = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_label = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    day = serializers.CharField(help_text=_("The day it was received, dd/mm/yyyy."))
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6)
+    hamlet_centre = serializers.BooleanField()
+    url = serializers.CharField()
+
+
+class ReportMapSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text=_("Reports of the selection."))
+    markers_capped = serializers.BooleanField(
+        help_text=_("Only the newest reports are drawn; the counts count them all.")
+    )
+    list_url = serializers.CharField(help_text=_("The list of these reports."))
+    hamlets = MapHamletSerializer(many=True)
+    reports = MapMarkerSerializer(many=True)
+
+
 # --- Service calls ----------------------------------------------------------------------------
 
 
@@ -299,6 +371,25 @@ class ReportViewSet(
             .annotate(informant_recorded=Exists(Informant.objects.filter(report=OuterRef("pk"))))
             .order_by(*REPORT_DEFAULT_ORDERING)
         )
+
+    @extend_schema(responses=ReportMapSerializer, filters=True)
+    @action(detail=False, methods=["get"], url_path="map", filterset_class=IncidentReportFilter)
+    def map(self, request: Request, format: str | None = None) -> Response:
+        """The reports of the selection on a map (the list's filters): every hamlet in scope
+        with its count, and the newest reports as markers (code, category, status, day, point;
+        never the text nor the informant). For the police, area officers, the party office and
+        leaders."""
+        if not maps.may_see_map(request.user):
+            raise PermissionDenied
+        found = self.filterset_class(
+            request.query_params,
+            queryset=IncidentReport.objects.visible_to(request.user),
+            request=request,
+        )
+        if not found.is_valid():
+            raise ValidationError(found.errors)
+        data = maps.map_data(request.user, found.qs, maps.map_query(found))
+        return Response(ReportMapSerializer(data).data)
 
     def _report_data(self, report: IncidentReport) -> dict[str, Any]:
         return IncidentReportSerializer(report, context=self.get_serializer_context()).data

@@ -15,6 +15,7 @@ import datetime
 import json
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from .models import (
     Status,
     Urgency,
 )
+from .points import coarsen
 
 REPORTS = 480
 INFORMANT_PHONES = 599_900_000  # 0599 900 001…: synthetic, like the roster's block
@@ -140,9 +142,14 @@ def seed_tips(commune: Commune) -> int:
     hamlets = list(Hamlet.objects.filter(commune=commune).order_by("code"))
     police = _people(commune)[2]
     for index, (category, text) in enumerate(TIPS):
-        filed = tip_submit(
-            hamlet=hamlets[index % len(hamlets)], category=category, description=text
-        )
+        hamlet = hamlets[index % len(hamlets)]
+        near = {}  # the first tips were sent with the phone's location (coarsened when stored)
+        if index < 2 and hamlet.latitude is not None:
+            near = {
+                "latitude": hamlet.latitude + Decimal("0.0023"),
+                "longitude": hamlet.longitude - Decimal("0.0017"),
+            }
+        filed = tip_submit(hamlet=hamlet, category=category, description=text, **near)
         if index == 0:
             tip_reply(
                 actor=police,
@@ -281,7 +288,23 @@ def _plans(commune: Commune, rng: random.Random, now: datetime.datetime) -> list
     # demo shows what one looks like in the queue.
     plans[-1].report.channel, plans[-1].report.filed_by = Channel.ANONYMOUS_TIP, None
     plans[-1].report.zalo_group = None
+    _place(plans)
     return plans
+
+
+def _place(plans: list[_Plan]) -> None:
+    """Most reports get a point near their hamlet's centre (the others are drawn at the
+    centre itself); an anonymous tip's is coarsened as services.file_report would. A random
+    stream of its own, so that the rest of the demo stays as it was before the map."""
+    rng = random.Random(1105)  # noqa: S311 (reproducible demo data)
+    for plan in plans:
+        report, hamlet = plan.report, plan.report.hamlet
+        if hamlet.latitude is None or rng.random() < 0.25:
+            continue
+        report.latitude = round(hamlet.latitude + Decimal(rng.uniform(-0.005, 0.005)), 6)
+        report.longitude = round(hamlet.longitude + Decimal(rng.uniform(-0.005, 0.005)), 6)
+        if report.channel == Channel.ANONYMOUS_TIP:
+            report.latitude, report.longitude = coarsen(report.latitude), coarsen(report.longitude)
 
 
 def _event(

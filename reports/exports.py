@@ -1,7 +1,8 @@
 """The triage queue's export: the reports it selects, as XLSX or CSV with Vietnamese headers.
 
-The spreadsheet writers are the members' (groups/importing.py: formulas written as text, CSV in
-UTF-8 with a byte order mark). There is no informant column, and nothing here reads the
+The spreadsheet writers are every export's (binhyen/spreadsheets.py: formulas written as text,
+CSV in UTF-8 with a byte order mark). The reporter's last word on the outcome is shown to who
+reads what they wrote. There is no informant column, and nothing here reads the
 Informant table: not even whether an identity was recorded is written. Each column and cell
 is what reports/visibility.py lets the user who exports read.
 """
@@ -12,13 +13,13 @@ import datetime
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone, translation
 
 from binhyen.spreadsheets import CSV_TYPE, XLSX_TYPE, table_csv, table_xlsx
 
 from . import visibility
-from .models import IncidentReport
+from .models import FeedbackAnswer, IncidentReport, ReportFeedback
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -48,7 +49,14 @@ COLUMNS: Final = (
     ("Ngày tiếp nhận", "created_at", 17),
     ("Người lập", "filed_by", 20),
     ("Ngày đóng", "closed_at", 17),
+    ("Người dân: đã giải quyết?", "residents_resolved", 14),
+    ("Mức hài lòng (1–5)", "residents_satisfaction", 10),
 )
+# The reporter's word (their last answer) is read by who reads what they wrote.
+_SAME_RULE_AS: Final = {
+    "residents_resolved": "description",
+    "residents_satisfaction": "description",
+}
 DATETIME_FORMAT: Final = "%d/%m/%Y %H:%M"
 
 
@@ -83,13 +91,30 @@ def _cells(r: IncidentReport, now: datetime.datetime) -> dict[str, object]:
         "created_at": _when(r.created_at),
         "filed_by": str(r.filed_by) if r.filed_by else "",
         "closed_at": _when(r.closed_at),
+        "residents_resolved": (
+            FeedbackAnswer(r.residents_resolved).label if r.residents_resolved else ""
+        ),
+        "residents_satisfaction": r.residents_satisfaction or "",
     }
+
+
+def _rule(field: str) -> str:
+    return _SAME_RULE_AS.get(field, field)
+
+
+def _with_residents_word(reports: QuerySet[IncidentReport]) -> QuerySet[IncidentReport]:
+    """Each report with its reporter's last answer (to its last resolution), if any."""
+    last = ReportFeedback.objects.filter(report=OuterRef("pk")).order_by("-round")
+    return reports.annotate(
+        residents_resolved=Subquery(last.values("resolved")[:1]),
+        residents_satisfaction=Subquery(last.values("satisfaction")[:1]),
+    )
 
 
 def columns_for(user: User) -> list[tuple[str, str, int]]:
     """The columns of the fields the user may read of some report (reports/visibility.py)."""
     fields = visibility.fields_for(user)
-    return [column for column in COLUMNS if column[1] in fields]
+    return [column for column in COLUMNS if _rule(column[1]) in fields]
 
 
 def export_rows(reports: QuerySet[IncidentReport], user: User) -> Iterator[list[object]]:
@@ -98,10 +123,10 @@ def export_rows(reports: QuerySet[IncidentReport], user: User) -> Iterator[list[
     now = timezone.now()
     columns = [field for _header, field, _width in columns_for(user)]
     with translation.override("vi"):
-        for report in reports.iterator(chunk_size=2000):
+        for report in _with_residents_word(reports).iterator(chunk_size=2000):
             readable = visibility.readable_fields(user, report)
             cells = _cells(report, now)
-            yield [cells[field] if field in readable else "" for field in columns]
+            yield [cells[field] if _rule(field) in readable else "" for field in columns]
 
 
 def export_reports(

@@ -49,6 +49,7 @@ from .models import (
     Status,
     Urgency,
 )
+from .points import coarsen
 
 INFORMANT_MAX_LENGTH = 500
 
@@ -254,6 +255,10 @@ def file_report(*, filed_by: User | None, hamlet: Hamlet, **fields: Any) -> Inci
     now = timezone.now()
     for name in ("title", "description", "location"):
         fields[name] = fields.get(name, "").strip()
+    if fields.get("channel") == Channel.ANONYMOUS_TIP:
+        # About 110 m: a tip's point must not lead to the tipster's house (reports/points.py).
+        for name in ("latitude", "longitude"):
+            fields[name] = coarsen(fields.get(name))
     report = IncidentReport(
         commune_id=hamlet.commune_id, hamlet=hamlet, filed_by=filed_by, created_at=now, **fields
     )

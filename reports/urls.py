@@ -9,6 +9,7 @@ urlpatterns = [
     path("reports/", views.report_list, name="report-list"),
     path("reports/new/", views.report_create_page, name="report-create"),
     path("reports/figures/", views.report_figures, name="report-figures"),
+    path("map/", views.report_map, name="report-map"),
     path("reports/assign/", views.queue_assign, name="queue-assign"),
     path("reports/export/", views.queue_export, name="queue-export"),
     path("reports/reveals/", views.reveal_log, name="reveal-log"),

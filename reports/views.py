@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_date
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
@@ -39,7 +39,7 @@ from binhyen.permissions import require_perm
 from groups.access import hamlets_for
 from groups.models import Hamlet
 
-from . import exports, feedback, visibility
+from . import exports, feedback, maps, visibility
 from .filters import IncidentReportFilter
 from .forms import (
     AssignForm,
@@ -282,6 +282,33 @@ def report_figures(request: HttpRequest) -> HttpResponse:
         "marks": visibility.fields_for(request.user) >= visibility.REVIEW_MARKS,
     }
     return render(request, "reports/incidentreport_figures.html", context)
+
+
+@login_required
+def report_map(request: HttpRequest) -> HttpResponse:
+    """The reports of the selection on a map, and their count per hamlet (reports/maps.py):
+    for the police, area officers, party office and leaders, each within their scope. The
+    markers are drawn by static/js/report-map.js from the API's map of the same filters."""
+    if not maps.may_see_map(request.user):
+        raise PermissionDenied
+    form = maps.MapFilterForm(request.GET, user=request.user)
+    found = maps.map_selection(request.user, request.GET)
+    context = {
+        "form": form,
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+    }
+    if not found.is_valid():
+        context["errors"] = found.errors
+        return render(request, "reports/report_map.html", context, status=400)
+    query = maps.map_query(found)
+    data = maps.map_data(request.user, found.qs, query, with_markers=False)
+    context.update(
+        data=data,
+        source=f"{reverse('api:report-map')}?{urlencode(maps.query_strings(query))}",
+        filtered=bool(query),
+    )
+    return render(request, "reports/report_map.html", context)
 
 
 FIGURE_COLUMNS = (

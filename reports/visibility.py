@@ -1,5 +1,5 @@
 """Who may read what of an incident report: the one policy of the report page, the API, the
-queue's export, the notifications (and the map to come).
+queue's export, the notifications and the map (reports/maps.py).
 
 Scope comes first and is not decided here: a report out of `IncidentReport.objects.visible_to`
 is not found at all. Of a report in scope, a user reads three groups of fields, decided by
@@ -52,6 +52,9 @@ FIGURES = frozenset(
         "created_at",
         "updated_at",
         "closed_at",
+        # Where the map draws it (reports/maps.py): rounded to about 110 m unless the reader
+        # reads the coordinates as filed (AS_FILED), always rounded for an anonymous tip.
+        "point",
     }
 )
 AS_FILED = frozenset(

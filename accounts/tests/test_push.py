@@ -669,3 +669,43 @@ def test_the_keys_are_checked(settings, vapid) -> None:
     assert [e.id for e in push.check_vapid_keys()] == ["accounts.E003"]
     settings.VAPID_PUBLIC_KEY = settings.VAPID_PRIVATE_KEY = ""
     assert push.check_vapid_keys() == []
+
+
+def test_an_officer_turns_push_on_and_a_report_filed_in_their_hamlet_arrives_once(
+    hamlet_b, head_b, officer_a, police, vapid, push_service, run_tasks
+) -> None:
+    """The issue's "done when": the area officer turns push on (the page's view), the hamlet's
+    head files a report (the form), and one push reaches the officer's push service, which
+    the subscription's own keys decrypt."""
+    from reports import tasks as report_tasks
+    from reports.models import IncidentReport
+
+    officer_a.hamlets.add(hamlet_b)  # the area officer of hamlet B
+    officer = Client(enforce_csrf_checks=True, HTTP_USER_AGENT="Mozilla/5.0 (Linux; Android 14)")
+    officer.force_login(officer_a)
+    page = officer.get(reverse("push-devices"))
+    csrf = re.search(r'value="([^"]+)" data-push-csrf', page.content.decode())[1]
+    browser = Browser.new()
+    body = {"endpoint": f"{push_service.url}/push/officer",
+            "keys": {"p256dh": browser.p256dh, "auth": b64url(browser.auth)}}  # fmt: skip
+    made = officer.post(
+        reverse("push-subscribe"), json.dumps(body), content_type="application/json",
+        HTTP_X_CSRFTOKEN=csrf,
+    )  # fmt: skip
+    assert made.status_code == 201
+    head = Client()
+    head.force_login(head_b)
+    filed = head.post(reverse("reports:report-create"), {
+        "hamlet": hamlet_b.pk, "category": "crime", "urgency": "normal", "title": "Mất trộm gà",
+        "description": "Đêm qua mất 5 con gà.", "occurred_at": "2026-01-15T21:30",
+    })  # fmt: skip
+    assert filed.status_code == 302
+    report = IncidentReport.objects.get()
+    with run_tasks:
+        report_tasks.notify_new_report(report.pk)  # what the worker runs after the commit
+        report_tasks.notify_new_report(report.pk)  # a redelivered task: nothing twice
+    to_officer = [r for r in push_service.received if r.path == "/push/officer"]
+    assert len(to_officer) == 1
+    message = browser.decrypt(to_officer[0].body)
+    assert report.code in message["title"] and "Mất trộm gà" not in json.dumps(message)
+    assert message["url"].endswith(f"/reports/{report.pk}/")

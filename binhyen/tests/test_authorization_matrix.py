@@ -163,6 +163,17 @@ def api(action: str = "view") -> Rule:
     return rule
 
 
+def report_map(persona: Persona, target: Target) -> str:
+    """The map of reports (page and API, reports.maps.may_see_map): who reads reports and either
+    triages them or sees every hamlet (police, area officers, party office, leaders), each on
+    their own scope; not a hamlet head."""
+    if persona.anonymous:
+        return LOGIN
+    held = ROLE_PERMISSIONS.get(persona.role, ())
+    wide = TRIAGE in held or "groups.view_all_hamlets" in held
+    return OK if "reports.view_incidentreport" in held and wide else FORBIDDEN
+
+
 def admin_site(staff: str | Rule) -> Rule:
     """A page of the admin: anonymous users go to its login, signed-in users who are not staff
     are refused (sent to its login), staff get `staff`."""
@@ -265,6 +276,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "reports:queue-assign": signed_in(NOT_ALLOWED),  # POST only
     "reports:queue-export": page(TRIAGE),
     "reports:report-figures": page("reports.view_incidentreport"),
+    "reports:report-map": report_map,
     "reports:reveal-log": page("reports.view_informantreveal"),
     "reports:report-detail": page("reports.view_incidentreport"),
     "reports:report-comment": signed_in(NOT_ALLOWED),  # POST only
@@ -356,6 +368,7 @@ EXPECTATIONS: dict[str, Rule] = {
     "api:member-detail": api(),
     "api:report-list": api(),
     "api:report-detail": api(),
+    "api:report-map": report_map,
     "api:report-comments": api(),
     "api:report-feedback": api(),  # GET lists; POST answers (the filer, once resolved)
     "api:report-transition": signed_in(NOT_ALLOWED),  # POST only

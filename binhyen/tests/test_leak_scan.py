@@ -372,3 +372,72 @@ def test_the_scan_finds_the_reports_text_and_outcome_for_the_police(
         marker for _url, marker in found_report_markers(client_for("police"), report_urls(planted))
     }
     assert found == set(REPORT_MARKERS)
+
+
+# --- The map: no informant, no text, and never a tip's precise point (reports/maps.py) -----------
+
+# Planted on hamlet B's anonymous tip as an old row might hold it (the service stores a tip's
+# point rounded to 3 decimals): the map must round it for every role, the police included.
+TIP_POINT = {"latitude": "11.523456", "longitude": "106.798765"}
+PRECISE_TIP_POINT = re.compile(r"11[.,]52345|106[.,]79876")
+
+
+def map_urls(world: World) -> list[str]:
+    """The map page and its API, unfiltered and filtered as the page filters them."""
+    hamlet_b = world.get(Hamlet, "B").pk
+    urls = []
+    for base in (reverse("reports:report-map"), reverse("api:report-map")):
+        urls += [
+            base,
+            f"{base}?status=received",
+            f"{base}?hamlet={hamlet_b}",
+            f"{base}?category=crime&urgency=normal",
+            f"{base}?received_from=2020-01-01&received_to=2099-12-31",
+        ]
+    return [*urls, "/"]  # the dashboards' small maps
+
+
+@pytest.fixture
+def tip_with_point(planted: World) -> World:
+    from reports.models import TipAccess
+
+    IncidentReport.objects.filter(pk=world_tip(planted)).update(**TIP_POINT)
+    assert TipAccess.objects.filter(report_id=world_tip(planted)).exists()
+    return planted
+
+
+def world_tip(world: World) -> int:
+    from reports.models import TipAccess
+
+    return world.get(TipAccess, "B").report_id
+
+
+@pytest.mark.parametrize("persona", list(FORBIDDEN_MARKERS))
+def test_no_map_response_shows_an_informant_a_reports_text_or_a_tips_precise_point(
+    persona: str, tip_with_point: World, client_for: Callable[[str], Client]
+) -> None:
+    client = client_for(persona)
+    leaks = []
+    for url in map_urls(tip_with_point):
+        text = readable(client.get(url))
+        leaks += [f"{url}: {name}" for name, pattern in MARKERS.items() if pattern.search(text)
+                  and name in INFORMANT_MARKERS]  # fmt: skip
+        leaks += [f"{url}: {name}" for name, pattern in REPORT_MARKERS.items()
+                  if pattern.search(text)]  # fmt: skip
+        if PRECISE_TIP_POINT.search(text):
+            leaks.append(f"{url}: the tip's precise point")
+    assert not leaks, f"{persona}:\n" + "\n".join(leaks)
+
+
+def test_the_map_scan_can_find_the_tips_point(
+    tip_with_point: World, client_for: Callable[[str], Client]
+) -> None:
+    """The marker is there to be found: the police read the tip's coordinates as stored on the
+    report itself (its text), and the map shows the tip, rounded."""
+    police = client_for("police")
+    tip = world_tip(tip_with_point)
+    detail = readable(police.get(reverse("api:report-detail", args=[tip])))
+    assert PRECISE_TIP_POINT.search(detail)
+    shown = police.get(reverse("api:report-map")).json()["reports"]
+    [marker] = [row for row in shown if row["id"] == tip]
+    assert (marker["latitude"], marker["longitude"]) == ("11.523000", "106.799000")

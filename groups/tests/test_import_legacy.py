@@ -268,3 +268,27 @@ def test_a_utf16_csv_is_read(police, register):
     text = "\n".join([f"{COLUMNS['full_name']},{COLUMNS['phone']}", "Nguyễn Văn Đức,0915 550 001"])
     read = read_file(io.BytesIO(text.encode("utf-16")), "danh-sach.csv")
     assert read.csv_encoding == "utf-16" and read.rows[0]["full_name"] == "Nguyễn Văn Đức"
+
+
+def _xlsx_with_font(name_font: str) -> bytes:
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([COLUMNS["group"], COLUMNS["full_name"], COLUMNS["phone"]])
+    sheet.append(["nhom-a", legacy_text.encode("Lê Hằng", "tcvn3"), "0915 550 001"])
+    sheet["B2"].font = Font(name=name_font)
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def test_an_xlsx_cell_font_names_the_legacy_encoding(police, register):
+    """Two words are too few for the characters to tell (they might be Latin-1 text), but a
+    .VnTime cell font says it: the font decides, in an .xlsx as in an .xls."""
+    read = read_file(io.BytesIO(_xlsx_with_font(".VnTime")), "a.xlsx")
+    assert read.rows[0]["full_name"] == "Lê Hằng"
+    assert ".VnTime" in read.columns[0].detection.reason
+    unmarked = read_file(io.BytesIO(_xlsx_with_font("Arial")), "a.xlsx")
+    assert unmarked.rows[0]["full_name"] == legacy_text.encode("Lê Hằng", "tcvn3")

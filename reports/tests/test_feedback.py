@@ -367,3 +367,24 @@ def test_my_reports_asks_for_the_word_on_each_resolution(filed, head_b, police) 
     assert awaited()  # a new resolution, a new answer
     give(filed, head_b, "yes")
     assert not awaited()
+
+
+def test_the_queue_export_carries_the_reporters_last_word(filed, police, head_b) -> None:
+    """Police read the answer in the export, as on the page; the hamlet head only on the
+    reports they filed (the same rule as their text)."""
+    import csv
+    import io
+
+    from reports import exports
+
+    resolve(police, filed)
+    give(filed, head_b, "partly", satisfaction=3)
+    response = logged_in(police).get(
+        reverse("reports:queue-export"), {"format": "csv", "status": "all"}
+    )
+    header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    said = dict(zip(header, row, strict=True))
+    assert said["Người dân: đã giải quyết?"] == "Giải quyết một phần"
+    assert said["Mức hài lòng (1–5)"] == "3"
+    (own,) = exports.export_rows(IncidentReport.objects.filter(pk=filed.pk), head_b)
+    assert "Giải quyết một phần" in own

@@ -34,7 +34,7 @@ ADDITION = "Thêm: hắn đi xe đỏ, Additionqvo"
 
 # The API's fields in each group of the policy (the serializer's names).
 FIGURES = {"id", "code", "commune", "hamlet", "hamlet_name", "category", "channel", "urgency",
-           "status", "created_at", "updated_at", "closed_at"}  # fmt: skip
+           "status", "created_at", "updated_at", "closed_at", "point"}  # fmt: skip
 AS_FILED = {"title", "description", "people_group", "occurred_at", "location", "latitude",
             "longitude", "zalo_group", "filed_by", "filed_by_name", "has_informant"}  # fmt: skip
 HANDLING = {"assigned_to", "assigned_to_name", "due_at", "is_overdue", "outcome"}

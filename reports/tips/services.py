@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -98,12 +99,15 @@ def tip_submit(
     description: str,
     photo: UploadedFile | None = None,
     submission_key: uuid.UUID | None = None,
+    latitude: Any = None,
+    longitude: Any = None,
 ) -> FiledTip:
     """File an anonymous tip for a hamlet (no actor: anyone may, the view limits the rate).
 
     The report has channel anonymous_tip, no filer, normal urgency (the police judge the
     urgency); its title names only the category. Returns the report and the tracking code,
-    which is stored only as its keyed hash (codes.py).
+    which is stored only as its keyed hash (codes.py). Its point, if given, is stored
+    rounded to about 110 m (services.file_report).
 
     A tip sent again from the same draft (`submission_key`, the phone's idempotency key) files
     nothing: ValidationError code already_filed. Its code cannot be shown again (only its hash
@@ -119,6 +123,8 @@ def tip_submit(
         description=description,
         channel=Channel.ANONYMOUS_TIP,
         urgency=Urgency.NORMAL,
+        latitude=latitude,
+        longitude=longitude,
     )
     if photo is not None:
         stripped = _without_metadata(photo)

@@ -141,6 +141,9 @@ def tip_new(request: HttpRequest, commune_code: str) -> HttpResponse:
                 description=form.cleaned_data["description"],
                 photo=form.cleaned_data["photo"],
                 submission_key=form.cleaned_data["submission_key"],
+                # The point chosen on the form's map, if it has one: coarsened by the service.
+                latitude=form.cleaned_data.get("latitude"),
+                longitude=form.cleaned_data.get("longitude"),
             )
         except ValidationError as error:
             if any(item.code == "already_filed" for item in error.error_list):
