@@ -31,6 +31,7 @@ module, and most never read or write a spreadsheet (openpyxl alone is 14 MB).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime
 import io
@@ -39,7 +40,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Final
 
@@ -371,11 +372,26 @@ def table_xlsx(
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     sheet.append([_styled(sheet, header, font=bold) for header in headers])
-    for row in rows:
-        sheet.append([_xlsx_value(sheet, value) for value in row])
+    with _closing(rows):
+        for row in rows:
+            sheet.append([_xlsx_value(sheet, value) for value in row])
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()
+
+
+@contextlib.contextmanager
+def _closing(rows: Iterable[object]) -> Iterator[None]:
+    """Close a generator of rows when the writer is done with it, finished or not: an export's
+    rows come from a server-side cursor on PostgreSQL (`QuerySet.iterator()`), which must be
+    closed in the request's transaction, not whenever the garbage collector gets to it (by
+    then in another transaction, where closing it fails and aborts that transaction)."""
+    try:
+        yield
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
 
 
 def _styled(sheet: object, value: object, **style: object) -> WriteOnlyCell:
@@ -404,8 +420,9 @@ def table_csv(headers: Iterable[str], rows: Iterable[Sequence[object]]) -> bytes
     output.write("\ufeff")
     writer = csv.writer(output, lineterminator="\r\n")
     writer.writerow(headers)
-    for row in rows:
-        writer.writerow(_csv_value(value) for value in row)
+    with _closing(rows):
+        for row in rows:
+            writer.writerow(_csv_value(value) for value in row)
     return output.getvalue().encode("utf-8")
 
 
