@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Final
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from . import legacy_text
@@ -382,10 +383,11 @@ def table_xlsx(
 
 @contextlib.contextmanager
 def _closing(rows: Iterable[object]) -> Iterator[None]:
-    """Close a generator of rows when the writer is done with it, finished or not: an export's
-    rows come from a server-side cursor on PostgreSQL (`QuerySet.iterator()`), which must be
-    closed in the request's transaction, not whenever the garbage collector gets to it (by
-    then in another transaction, where closing it fails and aborts that transaction)."""
+    """Close a generator of rows when the writer is done with it, finished or stopped by an
+    error: an export's rows come from a server-side cursor on PostgreSQL
+    (`QuerySet.iterator()`), which must be closed in the request's transaction, not whenever
+    the garbage collector gets to it (by then in another transaction, where closing it fails
+    and aborts that transaction)."""
     try:
         yield
     finally:
@@ -404,6 +406,8 @@ def _styled(sheet: object, value: object, **style: object) -> WriteOnlyCell:
 
 
 def _xlsx_value(sheet: object, value: object) -> object:
+    if isinstance(value, Promise):  # a lazy translation (a choice's label): its text, as CSV
+        value = str(value)
     if isinstance(value, datetime.date):
         return _styled(sheet, value, number_format="DD/MM/YYYY")
     if isinstance(value, str) and value[:1] == "'" and value[1:2] in ESCAPED_START:
