@@ -1,17 +1,20 @@
 import datetime
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Model, Q, QuerySet
 from django.utils import timezone
 
 from . import push
 from .models import Notification, PushDelivery, PushSubscription
 
 logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=Model)
 
 # A notification whose e-mail task has not run after this long is taken to be lost.
 EMAIL_GRACE = datetime.timedelta(minutes=2)
@@ -25,61 +28,60 @@ EMAIL_LOCK_NAMESPACE = 0x6E6F7469  # "noti"
 def send_notification_email(notification_id: int) -> bool:
     """E-mail one notification, once: a second run (redelivery, the scan) finds nothing to do.
     If sending fails the row stays unsent and the scan tries again."""
-    if connection.vendor == "postgresql":
-        return _send_email_locked(notification_id)
-    return _send_email_claimed(notification_id)
+    rows = Notification.objects.select_related("user")
+    pending = Q(email_wanted=True, emailed_at__isnull=True)
 
-
-def _send_email_locked(notification_id: int) -> bool:
-    """PostgreSQL: the send happens inside a transaction that holds an advisory lock on the
-    notification, and the row is stamped as sent at its end. A worker killed in the middle of
-    the send (binhyen/tests/test_faults.py) takes its transaction and its lock with it, so the
-    redelivered task sends the message; a concurrent run does not get the lock and leaves it to
-    the holder. (An advisory lock, not SELECT FOR UPDATE: the user marking the notification read
-    meanwhile must not wait for the mail server.) Returns whether this run sent it."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_try_advisory_xact_lock(%s, %s)",
-                [EMAIL_LOCK_NAMESPACE, notification_id % 2**31],
-            )
-            if not cursor.fetchone()[0]:
-                return False
-        notification = (
-            Notification.objects.select_related("user")
-            .filter(pk=notification_id, email_wanted=True, emailed_at__isnull=True)
-            .first()
-        )
-        if notification is None:
-            return False
+    def send(notification: Notification) -> bool:
         try:
             _send(notification)
         except Exception:
             logger.warning("E-mail of notification %s failed; the scan will retry", notification_id)
             raise
-        Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
-    return True
+        return True
+
+    return _once(
+        rows, pending, notification_id, stamp="emailed_at", lock=EMAIL_LOCK_NAMESPACE, send=send
+    )
 
 
-def _send_email_claimed(notification_id: int) -> bool:
-    """SQLite: a write transaction would lock the whole database for as long as the mail server
-    takes, so the row is claimed first by stamping `emailed_at` with a conditional update, and
-    the claim is given back if sending fails. A worker killed in the middle of the send loses
-    that one e-mail (the notification itself stays on the portal): the price of the embedded
-    database, which small installations use."""
-    claimed = Notification.objects.filter(
-        pk=notification_id, email_wanted=True, emailed_at__isnull=True
-    ).update(emailed_at=timezone.now())
-    if not claimed:
+def _once(
+    rows: QuerySet[M], pending: Q, pk: int, *, stamp: str, lock: int, send: Callable[[M], bool]
+) -> bool:
+    """Send the row `pk` of `rows` once if it is `pending` (not yet stamped), whoever else tries,
+    then stamp `stamp`; returns what `send` says, or False when another run has it or had it. The
+    claim of every send of this module (e-mails, pushes):
+
+    - PostgreSQL: the send happens inside a transaction that holds an advisory lock on the row,
+      and the row is stamped at its end. A worker killed in the middle of the send
+      (binhyen/tests/test_faults.py) takes its transaction and its lock with it, so the
+      redelivered task sends it; a concurrent run does not get the lock and leaves it to the
+      holder. (An advisory lock, not SELECT FOR UPDATE: the user marking the notification read
+      meanwhile must not wait for the mail server.)
+    - SQLite: a write transaction would lock the whole database for as long as the mail server
+      or push service takes, so the row is claimed first by stamping it with a conditional
+      update, and the claim is given back if sending fails. A worker killed in the middle of the
+      send loses that one message (the notification itself stays on the portal): the price of
+      the embedded database, which small installations use."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [lock, pk % 2**31])
+                if not cursor.fetchone()[0]:
+                    return False
+            row = rows.filter(pending, pk=pk).first()
+            if row is None:
+                return False
+            done = send(row)
+            rows.model.objects.filter(pk=pk).update(**{stamp: timezone.now()})
+        return done
+    if not rows.model.objects.filter(pending, pk=pk).update(**{stamp: timezone.now()}):
         return False
-    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    row = rows.get(pk=pk)
     try:
-        _send(notification)
+        return send(row)
     except Exception:
-        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
-        logger.warning("E-mail of notification %s failed; the scan will retry", notification_id)
+        rows.model.objects.filter(pk=pk).update(**{stamp: None})
         raise
-    return True
 
 
 def _send(notification: Notification) -> None:
@@ -144,58 +146,24 @@ def send_notification_push(notification_id: int) -> int:
 
 
 def _push_one(delivery_id: int) -> bool:
-    """The e-mail's claim, per device: PostgreSQL holds an advisory lock on the delivery while
-    it is sent and stamps it in the same transaction; SQLite claims it first by stamping it, and
-    gives the claim back if the push service is down (see send_notification_email)."""
-    if connection.vendor == "postgresql":
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_try_advisory_xact_lock(%s, %s)",
-                    [PUSH_LOCK_NAMESPACE, delivery_id % 2**31],
-                )
-                if not cursor.fetchone()[0]:
-                    return False
-            delivery = _pending_delivery(delivery_id)
-            if delivery is None:
-                return False
-            return _push_and_stamp(delivery)
-    claimed = PushDelivery.objects.filter(pk=delivery_id, sent_at__isnull=True).update(
-        sent_at=timezone.now()
-    )
-    if not claimed:
-        return False
-    delivery = PushDelivery.objects.select_related("notification", "subscription").get(
-        pk=delivery_id
-    )
-    try:
-        return _push_and_stamp(delivery)
-    except Exception:
-        PushDelivery.objects.filter(pk=delivery_id).update(sent_at=None)
-        raise
+    """One device's push, claimed as an e-mail is (_once)."""
+    rows = PushDelivery.objects.select_related("notification", "subscription")
+    pending = Q(sent_at__isnull=True)
+    return _once(rows, pending, delivery_id, stamp="sent_at", lock=PUSH_LOCK_NAMESPACE, send=_push)
 
 
-def _pending_delivery(delivery_id: int) -> PushDelivery | None:
-    return (
-        PushDelivery.objects.select_related("notification", "subscription")
-        .filter(pk=delivery_id, sent_at__isnull=True)
-        .first()
-    )
-
-
-def _push_and_stamp(delivery: PushDelivery) -> bool:
-    """Send, then record the answer: sent (stamped, the device's last use), gone (the device
-    is removed with its deliveries), refused for good (stamped: never retried)."""
+def _push(delivery: PushDelivery) -> bool:
+    """Send, then record the answer (_once stamps the delivery as done): sent (the device's last
+    use), gone (the device is removed with its deliveries), refused for good (never retried)."""
     device = delivery.subscription
     outcome = push.send(device, push.payload(delivery.notification))
-    now = timezone.now()
     if outcome.gone:
         logger.info("Push device %s is gone; removed", device.pk)
         PushSubscription.objects.filter(pk=device.pk).delete()
         return False
-    PushDelivery.objects.filter(pk=delivery.pk).update(sent_at=now, attempts=F("attempts") + 1)
+    PushDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
     if outcome.sent:
-        PushSubscription.objects.filter(pk=device.pk).update(last_used_at=now)
+        PushSubscription.objects.filter(pk=device.pk).update(last_used_at=timezone.now())
     return outcome.sent
 
 
