@@ -10,9 +10,28 @@ import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 SHAPES = ("Polygon", "MultiPolygon")
+LATITUDE_LIMIT, LONGITUDE_LIMIT = 90, 180
+
+
+def coordinate_field(label: Promise, limit: int) -> models.DecimalField:
+    """An optional latitude (limit 90) or longitude (180) in degrees, to the micro-degree
+    (about 10 cm): a hamlet's centre, a report's point."""
+    return models.DecimalField(
+        label,
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-limit), MaxValueValidator(limit)],
+    )
+
+
 MAX_POINTS = 20_000  # a hamlet's outline; far more is a wrong file (a province's)
 
 

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
-from .geo import validate_boundary
+from .geo import LATITUDE_LIMIT, LONGITUDE_LIMIT, coordinate_field, validate_boundary
 from .normalize import (
     InvalidPhone,
     format_phone_local,
@@ -93,22 +93,8 @@ class Hamlet(models.Model):
     )
     # Its place on the map (groups/geo.py): the centre, where a report or tip filed without a
     # point is drawn, and optionally its outline as GeoJSON (uploaded in the admin).
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = coordinate_field(_("latitude"), LATITUDE_LIMIT)
+    longitude = coordinate_field(_("longitude"), LONGITUDE_LIMIT)
     boundary = models.JSONField(
         _("boundary"),
         null=True,

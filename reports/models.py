@@ -24,6 +24,7 @@ from django.utils.translation import pgettext_lazy
 from binhyen import storage as private_storage
 from binhyen.dates import local_midnight
 from binhyen.storage import PrivateStorage
+from groups.geo import LATITUDE_LIMIT, LONGITUDE_LIMIT, coordinate_field
 from groups.models import Commune, Hamlet, PeopleGroup, ZaloGroup
 from groups.normalize import search_key
 
@@ -246,22 +247,8 @@ class IncidentReport(models.Model):
     description = models.TextField(_("description"), max_length=10_000)
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     location = models.CharField(_("location"), max_length=300, blank=True)
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = coordinate_field(_("latitude"), LATITUDE_LIMIT)
+    longitude = coordinate_field(_("longitude"), LONGITUDE_LIMIT)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     zalo_group = models.ForeignKey(
         ZaloGroup,
