@@ -19,7 +19,7 @@ import io
 import re
 import time
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, TYPE_CHECKING, Final
@@ -51,7 +51,6 @@ from binhyen.spreadsheets import (
 from .legacy_import import (
     AddressChange,
     ColumnText,
-    awaiting_rows,
     convert_columns,
     map_old_addresses,
 )
@@ -254,10 +253,6 @@ class ReadFile:
     @property
     def converted_cells(self) -> int:
         return sum(column.converted for column in self.columns)
-
-    @property
-    def awaiting_choice(self) -> Collection[int]:
-        return awaiting_rows(self.addresses)
 
 
 def read_file(

@@ -15,7 +15,7 @@ before any row is checked against the register.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -167,7 +167,3 @@ class _Communes:
             commune = Commune.objects.filter(code=code).first()
             self._hamlets[code] = list(commune.hamlets.all()) if commune else []
         return self._hamlets[code]
-
-
-def awaiting_rows(changes: Mapping[int, AddressChange]) -> Collection[int]:
-    return {number for number, change in changes.items() if change.needs_choice}
