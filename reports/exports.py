@@ -49,8 +49,8 @@ COLUMNS: Final = (
     ("Ngày tiếp nhận", "created_at", 17),
     ("Người lập", "filed_by", 20),
     ("Ngày đóng", "closed_at", 17),
-    ("Người dân: đã giải quyết?", "residents_resolved", 14),
-    ("Mức hài lòng (1–5)", "residents_satisfaction", 10),
+    ("Người dân: đã giải quyết?", "residents_resolved", 24),
+    ("Mức hài lòng (1–5)", "residents_satisfaction", 18),
 )
 # The reporter's word (their last answer) is read by who reads what they wrote.
 _SAME_RULE_AS: Final = {
