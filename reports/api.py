@@ -42,11 +42,10 @@ from .models import (
     Status,
 )
 from .services import (
-    filed_before,
     informant_reveal,
     report_comment,
-    report_create,
     report_feedback_give,
+    report_file_once,
     report_transition,
 )
 
@@ -399,13 +398,12 @@ class ReportViewSet(
         """File a report for a hamlet in the caller's scope; it starts received, unassigned."""
         values = _validated(ReportCreateSerializer, request)
         with service_errors():
-            earlier = filed_before(
-                filed_by=request.user, submission_key=values.get("submission_key")
-            )
-            if earlier is not None:  # sent again: the report filed the first time
-                return Response(self._report_data(earlier), status=status.HTTP_200_OK)
-            report = report_create(actor=request.user, **values)
-        return Response(self._report_data(report), status=status.HTTP_201_CREATED)
+            report, created = report_file_once(actor=request.user, **values)
+        # Sent again (same submission_key): the report filed the first time, with 200.
+        return Response(
+            self._report_data(report),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
     @extend_schema(request=TransitionSerializer, responses=IncidentReportSerializer)
     @action(detail=True, methods=["post"])

@@ -193,8 +193,8 @@ def report_create(
     """File a report for a hamlet in the actor's scope (permission add_incidentreport).
 
     `submission_key` is the idempotency key of the draft the report is sent from: sent again
-    with the same key, the report filed the first time is returned and nothing is created
-    (see filed_before).
+    with the same key, nothing is created and ValidationError code already_filed is raised
+    (report_file_once gives the report filed the first time instead).
 
     Internal fields (status, assignee, outcome) are not parameters: a report always starts
     received and unassigned, on a channel of filing_channels(actor). It gets the next gap-free
@@ -204,9 +204,8 @@ def report_create(
     _require_perm(actor, "reports.add_incidentreport")
     _require_scope(actor, {hamlet.pk})
     _check_channel(actor, channel)
-    earlier = filed_before(filed_by=actor, submission_key=submission_key)
-    if earlier is not None:
-        return earlier
+    if filed_before(filed_by=actor, submission_key=submission_key) is not None:
+        raise ValidationError(_("This report was already received."), code="already_filed")
     values = _informant_values(informant) if informant is not None else None
     report = file_report(
         filed_by=actor,
@@ -227,6 +226,23 @@ def report_create(
     if values is not None:
         _seal(report, values)
     return report
+
+
+def report_file_once(*, actor: User, **values: Any) -> tuple[IncidentReport, bool]:
+    """report_create for a draft that may be sent more than once (the phone lost the answer,
+    or the page and its Background Sync sent it at the same moment): (the report, True) when
+    filed now; (the report filed the first time from the same submission_key, False) when
+    it was already received, whichever request got there first."""
+    try:
+        return report_create(actor=actor, **values), True
+    except ValidationError as exc:
+        if getattr(exc, "code", None) != "already_filed":
+            raise
+        # report_create's savepoint is gone with the error: the first filing is read afresh.
+        earlier = filed_before(filed_by=actor, submission_key=values.get("submission_key"))
+        if earlier is None:
+            raise
+        return earlier, False
 
 
 def filed_before(
@@ -262,7 +278,9 @@ def file_report(*, filed_by: User | None, hamlet: Hamlet, **fields: Any) -> Inci
     report = IncidentReport(
         commune_id=hamlet.commune_id, hamlet=hamlet, filed_by=filed_by, created_at=now, **fields
     )
-    report.full_clean(exclude=["code", "due_at"])  # everything the caller gave, first
+    # Everything the caller gave, first; the key's uniqueness is left to the database, which
+    # alone sees a copy of the same draft filed at the same moment (the IntegrityError below).
+    report.full_clean(exclude=["code", "due_at", "submission_key"])
     report.due_at = now + datetime.timedelta(
         hours=_deadline_hours(
             commune_id=hamlet.commune_id, urgency=report.urgency, category=report.category

@@ -78,14 +78,13 @@ from .pending import (
 from .services import (
     attachment_add,
     feedback_awaited,
-    filed_before,
     informant_identity,
     informant_reveal_log,
     may_give_feedback,
     report_assign,
     report_comment,
-    report_create,
     report_feedback_give,
+    report_file_once,
     report_record_outcome,
     report_transition,
 )
@@ -372,20 +371,16 @@ def report_create_page(request: HttpRequest) -> HttpResponse:
     pending = [u for u in pending_list(request.session, user_id) if u.token not in dropped]
     form = _form(request, pending)
     if form.is_valid():
-        earlier = _filed_before(request, form)
-        if earlier is not None:  # the same draft sent again: nothing more is filed
+        filed = _file(request, form)
+        if filed is not None:
+            report, created = filed
             pending_forget(request.session, user_id)
-            messages.info(
-                request, _("Report %(code)s was already received.") % {"code": earlier.code}
-            )
-            return redirect("reports:report-detail", report_id=earlier.pk)
-        report = _file(request, form)
-        if report is not None:
-            pending_forget(request.session, user_id)
-            messages.success(
-                request,
-                _("Report %(code)s was sent. You can follow it here.") % {"code": report.code},
-            )
+            if created:
+                message = _("Report %(code)s was sent. You can follow it here.")
+                messages.success(request, message % {"code": report.code})
+            else:  # the same draft sent again: nothing more is filed
+                message = _("Report %(code)s was already received.")
+                messages.info(request, message % {"code": report.code})
             return redirect("reports:report-detail", report_id=report.pk)
     # Refused: the files chosen are kept for the next submission, shown on the form.
     form.pending_uploads = pending_keep(
@@ -403,17 +398,6 @@ def _located(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _filed_before(request: HttpRequest, form: ReportForm) -> IncidentReport | None:
-    """The report this user already filed from the same draft (its attachments with it)."""
-    try:
-        return filed_before(
-            filed_by=request.user, submission_key=form.cleaned_data.get("submission_key")
-        )
-    except ValidationError as exc:
-        form.add_error(None, exc)
-        return None
-
-
 def _form(request: HttpRequest, pending: list[PendingUpload] = ()) -> ReportForm:
     if request.method != "POST":
         return ReportForm(user=request.user)
@@ -421,16 +405,17 @@ def _form(request: HttpRequest, pending: list[PendingUpload] = ()) -> ReportForm
 
 
 @sensitive_variables()
-def _file(request: HttpRequest, form: ReportForm) -> IncidentReport | None:
+def _file(request: HttpRequest, form: ReportForm) -> tuple[IncidentReport, bool] | None:
     """The report and its files (those kept from a refused submission, then those chosen now)
     in one transaction: a refused file saves nothing (and the files already written for it are
-    removed). Errors go onto the form."""
+    removed). Errors go onto the form. A draft already received gives its report, False, and
+    its files are not added twice."""
     saved: list[Attachment] = []
     try:
         with transaction.atomic():
-            report = report_create(actor=request.user, **form.service_values())
+            report, created = report_file_once(actor=request.user, **form.service_values())
             uploads = pending_files(form.pending_uploads) + form.cleaned_data["photos"]
-            for upload in uploads:
+            for upload in uploads if created else ():
                 saved.append(
                     attachment_add(actor=request.user, report=report, uploaded_file=upload)
                 )
@@ -447,7 +432,7 @@ def _file(request: HttpRequest, form: ReportForm) -> IncidentReport | None:
             )
             form.add_error("photos" if attachment_error else None, exc)
         return None
-    return report
+    return report, created
 
 
 # --- one report ------------------------------------------------------------------------------

@@ -268,7 +268,7 @@ def test_the_portal_installs_and_shows_its_offline_page_without_a_connection(
     assert person.page.evaluate("window.appBadge") == 1  # the unread count as the badge
     person.page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     person.page.reload()  # now under the worker's control
-    person.page.wait_for_function("navigator.serviceWorker.controller !== null")
+    person.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     session = person.page.context.new_cdp_session(person.page)
     found = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
     # The test's browser context is an incognito one: that is the browser's, not the site's.

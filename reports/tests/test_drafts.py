@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from conftest import logged_in, logged_in_api
+from reports import services
 from reports.models import Attachment, IncidentReport
 
 from .test_attachments import PNG
@@ -52,6 +53,63 @@ def test_the_report_form_files_a_draft_once_with_its_photos_once(head_b, hamlet_
     assert response.url == reverse("reports:report-detail", args=[report.pk])
     assert report.submission_key == key
     assert Attachment.objects.filter(report=report).count() == 1
+
+
+@pytest.fixture
+def at_the_same_moment(monkeypatch):
+    """The second copy of a draft checked for an earlier report before the first copy's
+    transaction committed (the page and the phone's Background Sync sending together): the
+    first look finds nothing, and the unique key is what stops it."""
+    real = services.filed_before
+    looks = []
+
+    def filed_before(**kwargs):
+        looks.append(kwargs)
+        return None if len(looks) == 1 else real(**kwargs)
+
+    monkeypatch.setattr(services, "filed_before", filed_before)
+    return looks
+
+
+@pytest.mark.django_db(transaction=True)  # the unique key's refusal, as PostgreSQL gives it
+def test_a_draft_arriving_twice_at_once_gives_the_first_report(
+    head_b, hamlet_b, at_the_same_moment
+) -> None:
+    client = logged_in(head_b)
+    key = uuid.uuid4()
+    url = reverse("reports:report-create")
+    photo = SimpleUploadedFile("a.png", PNG, content_type="image/png")
+    first = client.post(url, _report(hamlet_b, key, photos=photo))
+    at_the_same_moment.clear()
+    photo = SimpleUploadedFile("a.png", PNG, content_type="image/png")
+    again = client.post(url, _report(hamlet_b, key, photos=photo), follow=True)
+    report = IncidentReport.objects.get()
+    assert len(at_the_same_moment) == 2  # the race was really run
+    assert (
+        first.url
+        == again.redirect_chain[-1][0]
+        == reverse("reports:report-detail", args=[report.pk])
+    )
+    assert f"{report.code}" in again.content.decode()
+    assert Attachment.objects.filter(report=report).count() == 1
+    # The refused copy gave its number back: the next report follows without a gap.
+    client.post(url, _report(hamlet_b, None))
+    assert sorted(IncidentReport.objects.values_list("code", flat=True))[-1].endswith("00002")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_answers_a_draft_arriving_twice_at_once_with_the_first_report(
+    head_b, hamlet_b, at_the_same_moment
+) -> None:
+    client = logged_in_api(head_b)
+    body = _report(hamlet_b, uuid.uuid4(), channel="web_form")
+    first = client.post("/api/v1/reports/", body, format="json")
+    at_the_same_moment.clear()
+    again = client.post("/api/v1/reports/", body, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert len(at_the_same_moment) == 2
+    assert first.json()["id"] == again.json()["id"]
+    assert IncidentReport.objects.count() == 1
 
 
 def test_without_a_key_each_submission_is_a_report(head_b, hamlet_b) -> None:

@@ -14,12 +14,18 @@
 // was typed on (still valid until the user logs out or in). A tip is never sent by the worker:
 // its tracking code must be shown to the tipster, and nothing of it kept on the device.
 //
+// When the connection returns, the page and the worker would both send: they take turns
+// under one Web Lock (LOCK, also taken by the worker), and each reads the draft again once it
+// holds it, so the photos go up once over a weak signal. The worker marks a draft it filed
+// with the report's address (filedAt), where the waiting page then goes.
+//
 // A page showing a report just filed (data-draft-sent) removes its draft.
 "use strict";
 
 (function () {
   const STORE = "drafts";
   const SYNC_TAG = "binhyen-drafts";
+  const LOCK = "binhyen-drafts"; // the same name in templates/webapp/sw.js
   const SKIPPED = new Set(["csrfmiddlewaretoken", "submission_key", "website", "drop_pending"]);
 
   function openDb(name) {
@@ -134,6 +140,10 @@
       .catch(() => false);
   }
 
+  function inTurn(task) {
+    return navigator.locks ? navigator.locks.request(LOCK, task) : task();
+  }
+
   async function keepDrafts(form) {
     const db = await openDb(form.dataset.draftDb);
     const name = form.dataset.draft;
@@ -142,6 +152,9 @@
     let draft = await run(db, "readonly", (store) => store.get(name));
     if (draft && keyInput && keyInput.value && keyInput.value !== draft.key) {
       draft = null; // the form answers a submission of another draft
+    }
+    if (draft && draft.filedAt) {
+      draft = null; // filed by the worker while no page was open: a new form starts empty
     }
     if (!draft) {
       draft = { key: (keyInput && keyInput.value) || newKey(), fields: [], files: [], queued: false };
@@ -168,9 +181,21 @@
       await run(db, "readwrite", (store) => store.put(draft, name));
     }
 
+    // Sends the queued draft unless the worker has sent it meanwhile. The lock is held until
+    // this page is left (for the filed report, or the form with the server's errors).
     function send() {
-      say("msgSending", "info");
-      form.requestSubmit();
+      return inTurn(async () => {
+        const kept = await run(db, "readonly", (store) => store.get(name));
+        if (kept && kept.filedAt) {
+          location.assign(kept.filedAt);
+        } else if (kept && kept.queued) {
+          say("msgSending", "info");
+          form.requestSubmit();
+        } else {
+          return;
+        }
+        await new Promise(() => {});
+      });
     }
 
     if (bound) {

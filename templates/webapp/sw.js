@@ -78,8 +78,11 @@ self.addEventListener("notificationclick", (event) => {
 // the draft's idempotency key, so a report the page sends too is still filed once. A report
 // refused (a form with errors, a token no longer valid after a new login) stays queued: the
 // form page sends it on the next visit with its own token, and shows what is wrong. Tips are
-// not here: they are sent by their page, which shows the tracking code.
+// not here: they are sent by their page, which shows the tracking code. The page may be
+// sending too: the two take turns under one Web Lock (DRAFTS_LOCK, as in drafts.js), and a
+// draft filed here keeps the report's address (filedAt) for the waiting page to go to.
 const DRAFTS_DB = "binhyen-drafts";
+const DRAFTS_LOCK = "binhyen-drafts";
 const DRAFTS_STORE = "drafts";
 const FILED = /\/reports\/\d+\/$/;
 
@@ -90,7 +93,11 @@ function draftsRequest(request) {
   });
 }
 
-async function sendQueuedDrafts() {
+function sendQueuedDrafts() {
+  return self.navigator.locks ? self.navigator.locks.request(DRAFTS_LOCK, sendDrafts) : sendDrafts();
+}
+
+async function sendDrafts() {
   const open = indexedDB.open(DRAFTS_DB, 1);
   open.onupgradeneeded = () => open.result.createObjectStore(DRAFTS_STORE);
   const db = await draftsRequest(open);
@@ -113,8 +120,10 @@ async function sendQueuedDrafts() {
     // A network error rejects: the browser tries the sync again later.
     const response = await fetch(draft.action, { method: "POST", body, credentials: "same-origin" });
     if (response.redirected && FILED.test(new URL(response.url).pathname)) {
+      // Nothing typed stays: only the key and where the report is, for a page waiting to send.
+      const filed = { key: draft.key, queued: false, fields: [], files: [], filedAt: response.url };
       const write = db.transaction(DRAFTS_STORE, "readwrite").objectStore(DRAFTS_STORE);
-      await draftsRequest(write.delete(names[index]));
+      await draftsRequest(write.put(filed, names[index]));
     }
   }
 }
