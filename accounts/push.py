@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 # The kinds a user can choose per device, each with the notification kinds
 # (Notification.kind) it covers. A kind of notification listed nowhere is "other".
 PUSH_KINDS: dict[str, tuple[str, frozenset[str]]] = {
-    "reports": (_("New reports in my hamlets"), frozenset({"report_new"})),
+    "reports": (
+        _("New and reopened reports in my hamlets"),
+        frozenset({"report_new", "report_reopened"}),
+    ),
     "replies": (
         _("Replies and changes of status of my reports"),
         frozenset({"report_reply", "report_status"}),

@@ -16,6 +16,10 @@ Who:
 - **A reply or a change of status** goes to *whoever filed the report* (a hamlet head), when
   someone else comments on it for them (a shared comment; internal notes never) or moves it
   along the workflow, while the report is still in their scope. Anonymous tips have no filer.
+- **A report reopened by its reporter** (a "no" to "was it resolved?", services.record_feedback)
+  goes to the officer it is assigned to, while they may still triage it, else to those a new
+  report of its hamlet goes to: the police decide what happens next, and a reopened report
+  waits in the queue like a new one.
 
 What: a notification says *which* report (its code), what kind, where, how urgent, how it came
 in and when it is due — never its title, description, informant or, for a tip, its tracking
@@ -52,6 +56,7 @@ KIND_NEW_REPORT = "report_new"
 KIND_OVERDUE_DIGEST = "report_overdue_digest"
 KIND_REPLY = "report_reply"
 KIND_STATUS = "report_status"
+KIND_REOPENED = "report_reopened"
 DIGEST_MAX_LINES = 50
 # The report fields (reports/visibility.py) each message shows; the figures and the deadline
 # for a new report, and the handling for the digest of the overdue ones.
@@ -113,6 +118,23 @@ def filer_news() -> Q:
     )
 
 
+def reopenings() -> Q:
+    """The reporter's answers that reopened their report (the feedback's event), as a filter of
+    ReportEvent: news for the police."""
+    return Q(kind=ReportEvent.Kind.FEEDBACK, feedback__reopened=True)
+
+
+def event_news() -> Q:
+    """Every event somebody is told about: the filer's news and the reporter's reopenings."""
+    return filer_news() | reopenings()
+
+
+def tells_police(event: ReportEvent) -> bool:
+    """reopenings() for one event in hand."""
+    feedback = getattr(event, "feedback", None) if event.kind == ReportEvent.Kind.FEEDBACK else None
+    return feedback is not None and feedback.reopened
+
+
 def tells_filer(event: ReportEvent) -> bool:
     """filer_news() for one event in hand."""
     filer_id = event.report.filed_by_id
@@ -133,6 +155,22 @@ def filer_recipients(event: ReportEvent) -> list[User]:
     if not IncidentReport.objects.visible_to(filer).filter(pk=report.pk).exists():
         return []
     return may_read([filer], FILER_FIELDS)
+
+
+def reopening_recipients(event: ReportEvent) -> list[User]:
+    """Whom a report reopened by its reporter is told to (module docstring)."""
+    if not tells_police(event):
+        return []
+    report = event.report
+    officer = report.assigned_to
+    if (
+        officer is not None
+        and officer.is_active
+        and officer.has_perm("reports.triage_report")
+        and IncidentReport.objects.visible_to(officer).filter(pk=report.pk).exists()
+    ):
+        return may_read([officer], NEW_REPORT_FIELDS)
+    return new_report_recipients(report)
 
 
 def police_leads(commune: Commune | int) -> list[User]:
@@ -208,6 +246,27 @@ def filer_message(event: ReportEvent) -> Message:
             _("Read it in the portal."),
         ]
     return Message(title=str(title), body="\n".join(lines), url=report_url(report))
+
+
+def reopening_message(event: ReportEvent) -> Message:
+    """What the police are told when a reporter says their report was not resolved: which
+    report, never the reporter's comment (read in the portal, beside the report)."""
+    report = event.report
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "code": report.code,
+            "category": report.get_category_display(),
+            "hamlet": report.hamlet.name,
+        }
+        title = _("Report %(code)s reopened: the reporter says it was not resolved") % values
+        lines = [
+            _("Hamlet: %(hamlet)s") % values,
+            _("Category: %(category)s") % values,
+            _("Due: %(at)s") % {"at": _when(report.due_at)},
+            "",
+            _("Read the reporter's answer and decide in the portal."),
+        ]
+    return Message(title=title, body="\n".join(lines), url=report_url(report))
 
 
 def overdue_digest_message(

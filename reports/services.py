@@ -90,6 +90,13 @@ def _tell_filer(event: ReportEvent) -> None:
         enqueue_on_commit(notify_report_event, event.pk)
 
 
+def _tell_police(event: ReportEvent) -> None:
+    """A report its reporter reopened is news for the police: told after commit, once."""
+    from .tasks import notify_report_event  # tasks import this module
+
+    enqueue_on_commit(notify_report_event, event.pk)
+
+
 # --- filing -------------------------------------------------------------------------------
 
 
@@ -527,6 +534,7 @@ def record_feedback(
     feedback.save()
     if feedback.reopened:
         _reopen(report, actor=author, at=now)
+        _tell_police(feedback.event)
     return feedback
 
 

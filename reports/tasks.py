@@ -61,32 +61,38 @@ def notify_new_report(report_id: int) -> int:
 
 @shared_task(name="reports.notify_report_event")
 def notify_report_event(event_id: int) -> int:
-    """Tell the filer of a report about a reply or a change of status, once (see
-    reports/notifications.py): claimed by stamping the event's `notified_at`, like
-    notify_new_report. Returns how many users were notified (0 or 1)."""
+    """Tell the filer of a report about a reply or a change of status, or the police about a
+    report its reporter reopened, once (see reports/notifications.py): claimed by stamping the
+    event's `notified_at`, like notify_new_report. Returns how many users were notified."""
     with transaction.atomic():
         claimed = ReportEvent.objects.filter(pk=event_id, notified_at=None).update(
             notified_at=timezone.now()
         )
         if not claimed:
             return 0
-        event = ReportEvent.objects.select_related("report__hamlet", "report__filed_by").get(
-            pk=event_id
-        )
-        message = notifications.filer_message(event)
-        kind = (
-            notifications.KIND_STATUS
-            if event.kind == ReportEvent.Kind.STATUS_CHANGED
-            else notifications.KIND_REPLY
-        )
-        sent = _send(
-            notifications.filer_recipients(event),
-            key=f"report-event:{event.pk}",
-            kind=kind,
-            message=message,
-        )
+        event = ReportEvent.objects.select_related(
+            "report__hamlet", "report__filed_by", "report__assigned_to", "feedback"
+        ).get(pk=event_id)
+        recipients, kind, message = _event_news(event)
+        sent = _send(recipients, key=f"report-event:{event.pk}", kind=kind, message=message)
     logger.info("Report event #%s: %d users notified", event_id, sent)
     return sent
+
+
+def _event_news(event: ReportEvent):
+    """Who is told of `event`, under which kind, and what (reports/notifications.py)."""
+    if notifications.tells_police(event):
+        return (
+            notifications.reopening_recipients(event),
+            notifications.KIND_REOPENED,
+            notifications.reopening_message(event),
+        )
+    kind = (
+        notifications.KIND_STATUS
+        if event.kind == ReportEvent.Kind.STATUS_CHANGED
+        else notifications.KIND_REPLY
+    )
+    return notifications.filer_recipients(event), kind, notifications.filer_message(event)
 
 
 def _send(recipients, *, key: str, kind: str, message) -> int:
@@ -113,7 +119,7 @@ def _notify_pending_events(now: datetime.datetime) -> int:
             created_at__lt=now - NOTIFY_GRACE,
             created_at__gte=now - NOTIFY_HORIZON,
         )
-        .filter(notifications.filer_news())
+        .filter(notifications.event_news())
         .order_by("created_at", "pk")
     )
     done = 0
@@ -128,8 +134,8 @@ def _notify_pending_events(now: datetime.datetime) -> int:
 
 @shared_task(name="reports.notify_pending_reports")
 def notify_pending_reports() -> int:
-    """Every 2 minutes: notify the reports, and the replies and changes of status for their
-    filers, whose task never ran (the broker was down when they were made, or the message was
+    """Every 2 minutes: notify the reports, the replies and changes of status for their filers,
+    and the reopenings by their reporters, whose task never ran (the broker was down when they were made, or the message was
     lost). Returns how many reports and events were notified."""
     now = timezone.now()
     pending = IncidentReport.objects.filter(
