@@ -135,8 +135,8 @@ def _notify_pending_events(now: datetime.datetime) -> int:
 @shared_task(name="reports.notify_pending_reports")
 def notify_pending_reports() -> int:
     """Every 2 minutes: notify the reports, the replies and changes of status for their filers,
-    and the reopenings by their reporters, whose task never ran (the broker was down when they were made, or the message was
-    lost). Returns how many reports and events were notified."""
+    and the reopenings by their reporters, whose task never ran (the broker was down when they
+    were made, or the message was lost). Returns how many reports and events were notified."""
     now = timezone.now()
     pending = IncidentReport.objects.filter(
         notified_at=None,
