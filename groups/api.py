@@ -88,8 +88,10 @@ class CommuneSerializer(serializers.ModelSerializer):
 class HamletSerializer(serializers.ModelSerializer):
     class Meta:
         model = Hamlet
-        fields = ["id", "commune", "code", "name", "households", "population"]
-        read_only_fields = ["commune", "code", "name"]
+        fields = ["id", "commune", "code", "name", "households", "population", "latitude",
+                  "longitude", "boundary"]  # fmt: skip
+        # The place is drawn in the admin (a point, a GeoJSON outline), read here for maps.
+        read_only_fields = ["commune", "code", "name", "latitude", "longitude", "boundary"]
 
 
 class PeopleGroupCoverageSerializer(serializers.Serializer):
@@ -279,7 +281,8 @@ class CommuneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RegisterV
 class HamletViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, RegisterViewSet
 ):
-    """Hamlets in the caller's scope. Only `households` and `population` can be changed."""
+    """Hamlets in the caller's scope, with their place (centre and GeoJSON outline, set in the
+    admin). Only `households` and `population` can be changed."""
 
     serializer_class = HamletSerializer
 

@@ -1,6 +1,7 @@
 """The register's REST API: scope, permissions, search, filters, writes, coverage, query counts."""
 
 import datetime
+import decimal
 import unicodedata
 
 import pytest
@@ -201,7 +202,28 @@ def test_hamlets_in_scope(api, personas, hamlet_a, hamlet_b, commune) -> None:
         "name": "Ấp Thuận Hòa",
         "households": 0,
         "population": None,
+        "latitude": None,
+        "longitude": None,
+        "boundary": None,
     }
+
+
+def test_a_hamlets_place_is_read_not_written(api, officer_a, hamlet_a) -> None:
+    square = [[106.3, 11.2], [106.31, 11.2], [106.31, 11.21], [106.3, 11.21], [106.3, 11.2]]
+    outline = {"type": "Polygon", "coordinates": [square]}
+    Hamlet.objects.filter(pk=hamlet_a.pk).update(
+        latitude=decimal.Decimal("11.205"), longitude=decimal.Decimal("106.305"), boundary=outline
+    )
+    as_user(api, officer_a)
+    url = f"/api/v1/hamlets/{hamlet_a.pk}/"
+    place = {k: api.get(url).json()[k] for k in ("latitude", "longitude", "boundary")}
+    assert place == {"latitude": "11.205000", "longitude": "106.305000", "boundary": outline}
+    moved = {"latitude": "10.0", "longitude": "106.0", "boundary": None, "households": 3}
+    assert api.patch(url, moved, format="json").status_code == 200
+    hamlet_a.refresh_from_db()
+    assert (hamlet_a.latitude, hamlet_a.boundary, hamlet_a.households) == (
+        decimal.Decimal("11.205"), outline, 3
+    )  # fmt: skip
 
 
 def test_area_officer_updates_households_of_own_hamlet_only(
