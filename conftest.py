@@ -229,6 +229,15 @@ class Journey:
         self.page.click("form:has(input[name=username]) button[type=submit]")
         self.page.wait_for_load_state()
 
+    def logout(self) -> None:
+        """Through the account menu, as a person does (the menu folded on a phone)."""
+        toggler = self.page.locator(".navbar-toggler")
+        if toggler.is_visible():
+            toggler.click()
+        self.page.click("nav .dropdown-toggle:has(.by-user-name)")
+        with self.page.expect_navigation(url="**/login/**"):
+            self.page.click("nav form[data-logout] button[type=submit]")
+
 
 @pytest.fixture
 def journey(chromium, live_server, request, settings):

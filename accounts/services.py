@@ -684,6 +684,14 @@ def push_device_remove(*, actor: User, device: PushSubscription) -> None:
     device.delete()
 
 
+def push_device_forget(*, actor: User, endpoint: str) -> bool:
+    """Stop pushing to the browser the actor signs out of (logout sends its endpoint, as the
+    browser drops its subscription): on a shared phone, the next person sees none of the
+    actor's notifications. Only the actor's own device is removed. Whether one was."""
+    deleted, _by_model = PushSubscription.objects.filter(user=actor, endpoint=endpoint).delete()
+    return deleted > 0
+
+
 # --- API tokens ---------------------------------------------------------------------------
 
 # How precisely a token's last use is kept: one database write per token and cache per period.

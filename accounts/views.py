@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -272,3 +273,14 @@ def push_device_remove(request: HttpRequest, device_id: int) -> HttpResponse:
         )
         return redirect("push-devices")
     return render(request, "accounts/push_device_remove.html", {"device": device})
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout, which also turns push off for this browser: static/js/app.js sends the
+    endpoint of the subscription the browser held (and drops it) with the logout form."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        endpoint = request.POST.get("push_endpoint", "")
+        if endpoint and request.user.is_authenticated:
+            services.push_device_forget(actor=request.user, endpoint=endpoint)
+        return super().post(request, *args, **kwargs)

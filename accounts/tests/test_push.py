@@ -657,6 +657,26 @@ def test_choosing_kinds_and_removing_a_device(client: Client, police, vapid, pus
     assert client.get(reverse("push-device", args=[device.pk])).status_code == 405
 
 
+def test_logging_out_turns_push_off_for_this_browser_only(
+    client: Client, police, officer_a, vapid, push_service
+) -> None:
+    here, _browser = subscribe(police, push_service, "here")
+    elsewhere, _browser = subscribe(police, push_service, "elsewhere")
+    theirs, _browser = subscribe(officer_a, push_service, "theirs")
+    client.force_login(police)
+    logout = reverse("logout")
+    # Someone else's endpoint (a shared browser the officer subscribed) is not police's to drop.
+    assert client.post(logout, {"push_endpoint": theirs.endpoint}).status_code == 302
+    assert "_auth_user_id" not in client.session
+    client.force_login(police)
+    client.post(logout, {"push_endpoint": here.endpoint})
+    assert set(PushSubscription.objects.all()) == {elsewhere, theirs}
+    client.force_login(police)
+    assert client.post(logout).status_code == 302  # a browser without push logs out as before
+    assert client.post(logout, {"push_endpoint": elsewhere.endpoint}).status_code == 302
+    assert PushSubscription.objects.filter(pk=elsewhere.pk).exists()  # signed out already
+
+
 def test_the_keys_are_checked(settings, vapid) -> None:
     assert push.check_vapid_keys() == []
     public = settings.VAPID_PUBLIC_KEY

@@ -25,6 +25,10 @@ FAKE_PUSH_MANAGER = """
 (() => {
   const subscription = {
     endpoint: %(endpoint)s,
+    unsubscribe() {
+      localStorage.removeItem("test-push-key");
+      return Promise.resolve(true);
+    },
     toJSON() { return { endpoint: %(endpoint)s, expirationTime: null, keys: %(keys)s }; },
   };
   PushManager.prototype.subscribe = function (options) {
@@ -142,4 +146,12 @@ def test_push_is_turned_on_and_the_worker_shows_a_push(
     person.page.click("[data-testid=push-remove-confirm]")
     person.page.wait_for_url("**/account/push/")
     assert not PushSubscription.objects.exists()
+
+    # 4. On again, then logging out turns it off: on the portal and in the browser.
+    with person.page.expect_navigation():
+        person.page.click("[data-testid=push-enable]")
+    assert PushSubscription.objects.filter(user=head_b).count() == 1
+    person.logout()
+    assert not PushSubscription.objects.exists()
+    assert person.page.evaluate("localStorage.getItem('test-push-key')") is None
     assert errors == [], "\n".join(errors)

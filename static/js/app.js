@@ -14,3 +14,29 @@ if ("serviceWorker" in navigator) {
     });
   });
 }
+
+// Logging out leaves no push on this browser (a shared phone): the form tells the portal which
+// subscription this browser holds (it removes the device if it was the user's) and the browser
+// drops it. Without a worker or a subscription, the form goes as it is; never held up > 2 s.
+const pushOffAtLogout = async (form) => {
+  if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
+    return;
+  }
+  const registration = await navigator.serviceWorker.getRegistration("/");
+  const subscription = registration && (await registration.pushManager.getSubscription());
+  if (!subscription) {
+    return;
+  }
+  const field = form.querySelector("input[name=push_endpoint]") || document.createElement("input");
+  Object.assign(field, { type: "hidden", name: "push_endpoint", value: subscription.endpoint });
+  form.append(field);
+  await subscription.unsubscribe();
+};
+
+document.querySelectorAll("form[data-logout]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const timeout = new Promise((resolve) => { setTimeout(resolve, 2000); });
+    Promise.race([pushOffAtLogout(form).catch(() => {}), timeout]).finally(() => form.submit());
+  }, { once: true });
+});
