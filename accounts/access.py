@@ -13,6 +13,10 @@ misses the cache and reads the database again:
 - devices: enrolling, confirming, resetting or deleting a second factor (device save/delete);
 - notifications: inserting them and marking them read (accounts.services).
 
+The navigation's menu, which depends on nothing but the permissions, the staff flag and the
+language, is drawn once per worker under `menu_key` (a digest of the permissions) and reused
+by every user who holds the same (templates/includes/nav.html, the "fragments" cache).
+
 Deactivating a user or logging out needs none of it: the user row and the session are read
 on every request. The cache is local memory on purpose: the versions make it right in every
 worker, and a network cache would cost the round trip it saves.
@@ -20,8 +24,9 @@ worker, and a network cache would cost the round trip it saves.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.backends import ModelBackend
@@ -43,6 +48,13 @@ class Access:
     group_permissions: frozenset[str]
     group_names: frozenset[str]
     devices: frozenset[str]  # persistent ids of the user's confirmed second-factor devices
+    # Names every set of permissions: users holding the same see the same navigation.
+    permissions_digest: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        every = sorted(self.user_permissions | self.group_permissions)
+        digest = hashlib.blake2b("\n".join(every).encode(), digest_size=12).hexdigest()
+        object.__setattr__(self, "permissions_digest", digest)
 
 
 def _key(kind: str, user: User, version: int) -> str:
@@ -72,6 +84,12 @@ def _read(user: User) -> Access:
         group_names=frozenset(user.groups.values_list("name", flat=True)),
         devices=frozenset(device.persistent_id for device in devices_for_user(user)),
     )
+
+
+def menu_key(user: User) -> str:
+    """What the navigation's menu depends on besides the language: the user's permissions and
+    staff status (templates/includes/nav.html caches the menu under it)."""
+    return f"{access_of(user).permissions_digest}:{user.is_staff:d}{user.is_superuser:d}"
 
 
 def unread_count(user: User) -> int:

@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from .access import unread_count
+from .access import menu_key, unread_count
 from .middleware import second_factor_owed
 
 
@@ -25,3 +25,13 @@ def second_factor(request: HttpRequest) -> dict:
     if not hasattr(request, "user"):
         return {"second_factor_owed": False}
     return {"second_factor_owed": second_factor_owed(request)}
+
+
+def navigation(request: HttpRequest) -> dict:
+    """`nav_menu_key`: what the navigation's menu depends on (accounts.access.menu_key), read
+    only when a template shows the menu. The menu is drawn once per key and language and kept
+    in the worker's memory: every signed-in page would otherwise draw the same links again."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"nav_menu_key": SimpleLazyObject(lambda: menu_key(user))}

@@ -135,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.notifications",
                 "accounts.context_processors.second_factor",
+                "accounts.context_processors.navigation",
             ],
             # Our own template libraries that belong to no app.
             "libraries": {"numbers": "binhyen.templatetags.numbers"},
@@ -210,6 +211,13 @@ CACHES["access"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "access",
     "OPTIONS": {"MAX_ENTRIES": 5000},
+}
+# Template fragments that depend only on what their key says (the navigation's menu: the
+# permissions and the language), drawn once per worker; a deployment restarts the workers.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "OPTIONS": {"MAX_ENTRIES": 1000},
 }
 
 # --- Celery -------------------------------------------------------------------------------

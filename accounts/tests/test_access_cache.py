@@ -115,3 +115,37 @@ def test_the_unread_count_follows_the_notifications(
     )
     notifications_mark_read(actor=officer_a)
     assert 'data-testid="unread-count"' not in client.get(QUEUE).text
+
+
+def menu(client: Client) -> set[str]:
+    """The sections the navigation's menu links to on the password page (any page has it)."""
+    import re
+
+    page = client.get("/password/change/").content.decode()
+    return set(re.findall(r'data-nav="([a-z-]+)"', page))
+
+
+def test_the_cached_menu_follows_the_permissions_on_the_next_request(
+    officer_a, police, settings
+) -> None:
+    client = signed_in(officer_a)
+    assert {"reports", "members", "checklist"} <= menu(client)
+    assert "audit" not in menu(client)  # the commune police's, not the area officer's
+    view_members = Permission.objects.get(codename="view_member")
+    Group.objects.get(name=Role.AREA_OFFICER).permissions.remove(view_members)
+    assert "members" not in menu(client)
+    officer_a.user_permissions.add(view_members)  # granted directly: back at once
+    assert "members" in menu(client)
+    # Another user with other rights never gets this menu, nor this one theirs.
+    assert "audit" in menu(signed_in(police))
+    assert "audit" not in menu(client)
+    # A language of its own: the menu is drawn again in it.
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Members" in client.get("/password/change/").content.decode()
+
+
+def test_staff_status_changes_the_menu_on_the_next_request(officer_a) -> None:
+    client = signed_in(officer_a)  # an area officer is staff (accounts.roles.STAFF_ROLES)
+    assert "admin" in menu(client)
+    User.objects.filter(pk=officer_a.pk).update(is_staff=False)
+    assert "admin" not in menu(client)
