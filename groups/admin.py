@@ -224,6 +224,9 @@ class PeopleGroupInline(RegisterServices, ScopedInlineMixin, admin.TabularInline
     fields = ("name", "households")
 
 
+BOUNDARY_FILE_MAX = 2 * 1024 * 1024  # an outline of a hamlet is a few kB; 2 MB is plenty
+
+
 class HamletAdminForm(forms.ModelForm):
     """The hamlet with its outline given as a .geojson file (a file exported from a mapping
     tool), which replaces the boundary typed in the field."""
@@ -257,9 +260,6 @@ class HamletAdminForm(forms.ModelForm):
                 return data
             self.instance.boundary = data["boundary"]
         return data
-
-
-BOUNDARY_FILE_MAX = 2 * 1024 * 1024
 
 
 @admin.register(Hamlet)
