@@ -586,6 +586,55 @@ def charts(data: Data) -> list[Chart]:
 
 
 @dataclass
+class MapPlace:
+    """A hamlet on the review's map: its name, the period's reports received there, and its
+    place from the figures (figures.hamlet_place)."""
+
+    name: str
+    count: int
+    centre: list[float] | None  # [latitude, longitude]
+    polygons: list[Any] | None  # polygons of [longitude, latitude] rings, outer ring first
+
+
+@dataclass
+class HamletMap:
+    title: str
+    places: list[MapPlace]
+    unplaced: list[str]  # "Ấp Thuận Hòa (3)": hamlets the map cannot draw, listed under it
+    unplaced_line: str
+    legend: str
+    north: str
+
+
+def hamlet_map(data: Data) -> HamletMap | None:
+    """The reports received by hamlet (the figure of the table of reports by hamlet) on a map
+    of the hamlets' places from the figures; None when no hamlet has a place, or for a snapshot
+    finalised before the places were kept (its table stands alone)."""
+    received = _sections(data, "current")["reports"]["by_hamlet"]
+    hamlets = data["figures"]["hamlets"]
+    if not any(hamlet.get("place") for hamlet in hamlets):
+        return None
+    places, unplaced = [], []
+    for hamlet in hamlets:
+        count = received[hamlet["id"]]["received"]
+        place = hamlet.get("place")
+        if place:
+            places.append(MapPlace(hamlet["name"], count, place["centre"], place["polygons"]))
+        else:
+            unplaced.append(f"{hamlet['name']} ({vn_number(count)})")
+    names = ", ".join(unplaced)
+    return HamletMap(
+        title=_("Reports received in the period by hamlet"),
+        places=places,
+        unplaced=unplaced,
+        unplaced_line=_("No place on the map: %(hamlets)s.") % {"hamlets": names},
+        legend=_("Circle area: reports received"),
+        # The letter of a north arrow: "B" (bắc) in Vietnamese.
+        north=pgettext("north arrow", "N"),
+    )
+
+
+@dataclass
 class Document:
     """Everything a renderer prints, in order."""
 
@@ -605,6 +654,7 @@ class Document:
     safety_criteria: Table | None
     commendations: Table
     charts: list[Chart]
+    map: HamletMap | None
     tally: str
     narrative: dict[str, str]
     recipients: list[str]
@@ -631,6 +681,7 @@ def build_document(data: Data) -> Document:
             safety_criteria=safety_criteria_table(data),
             commendations=commendations_table(data),
             charts=charts(data),
+            map=hamlet_map(data),
             tally=safety_tally(data),
             narrative=data["narrative"],
             recipients=data["settings"]["recipients"],

@@ -17,11 +17,12 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from . import charts
-from .content import Document, Table, all_tables, vn_number
+from . import charts, maps
+from .content import Document, HamletMap, Table, all_tables, vn_number
 
 DRAFT_MARK = "DỰ THẢO"
-Section = tuple[str, str, Any]  # (heading, kind, value): kind h2, h3, text, table, chart, tally
+# (heading, kind, value): kind h2, h3, text, table, chart, map, tally
+Section = tuple[str, str, Any]
 
 
 def sections(doc: Document) -> list[Section]:
@@ -38,6 +39,7 @@ def sections(doc: Document) -> list[Section]:
             ("", "table", doc.groups),
             (coverage_chart.title, "chart", coverage_chart),
             *[("", "table", table) for table in doc.reports],
+            *([(doc.map.title, "map", doc.map)] if doc.map else []),
             (category_chart.title, "chart", category_chart),
             *[("", "table", table) for table in doc.feedback],
             *[("", "table", table) for table in doc.bulletins],
@@ -76,11 +78,22 @@ def ending_starts(body: list[Section]) -> int:
     return max(index for index, (_heading, kind, _value) in enumerate(body) if kind == "h2")
 
 
+def _pdf_value(kind: str, value: Any) -> Any:
+    """A chart or the map as the SVG the template prints; anything else as it is."""
+    if kind == "chart":
+        return charts.svg(value)
+    if kind == "map":
+        return {"svg": maps.svg(maps.layout(value), value.title), "unplaced": _unplaced(value)}
+    return value
+
+
+def _unplaced(hamlet_map: HamletMap) -> str:
+    """The line under the map naming the hamlets it could not draw (none: no line)."""
+    return hamlet_map.unplaced_line if hamlet_map.unplaced else ""
+
+
 def pdf_html(doc: Document) -> str:
-    body = [
-        (heading, kind, charts.svg(value) if kind == "chart" else value)
-        for heading, kind, value in sections(doc)
-    ]
+    body = [(heading, kind, _pdf_value(kind, value)) for heading, kind, value in sections(doc)]
     context = {"doc": doc, "sections": body, "ending_starts": ending_starts(body), **_labels()}
     return render_to_string("reviews/annualreview_pdf.html", context)
 
@@ -281,6 +294,11 @@ def render_docx(doc: Document) -> bytes:
         elif kind == "chart":
             _line(document, heading, size=12, bold=True)
             document.add_picture(io.BytesIO(charts.png(value)), width=Cm(15))
+        elif kind == "map":
+            _line(document, heading, size=12, bold=True).paragraph_format.keep_with_next = True
+            document.add_picture(io.BytesIO(maps.png(maps.layout(value))), width=Cm(15))
+            if value.unplaced:
+                _line(document, _unplaced(value), size=11, italic=True)
         elif kind == "table":
             _docx_table(document, value, empty)
         if index >= ending:  # the last section stays with the signature

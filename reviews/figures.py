@@ -390,9 +390,62 @@ SECTIONS: list[tuple[str, Callable[[Scope], Figures]]] = [
 ]
 
 
+# --- the hamlets' places, for the map ------------------------------------------------------
+
+PLACE_DECIMALS = 5  # about 1 m: far finer than the printed map, and a compact snapshot
+
+
+def _compact_ring(ring: list[list[float]]) -> list[list[float]]:
+    """The ring's [longitude, latitude] rounded, without an altitude or a repeated point; an
+    empty list when rounding leaves no area to draw."""
+    points: list[list[float]] = []
+    for position in ring:
+        point = [round(position[0], PLACE_DECIMALS), round(position[1], PLACE_DECIMALS)]
+        if not points or point != points[-1]:
+            points.append(point)
+    if points[0] != points[-1]:
+        points.append(points[0])
+    return points if len(points) >= 4 else []
+
+
+def _compact_boundary(boundary: dict[str, Any] | None) -> list[list[list[list[float]]]] | None:
+    """A Polygon or MultiPolygon as a list of polygons (each: its outer ring, then its holes),
+    rounded; None when nothing is left to draw."""
+    if not boundary:
+        return None
+    coordinates = boundary["coordinates"]
+    polygons = [coordinates] if boundary["type"] == "Polygon" else coordinates
+    compact = []
+    for polygon in polygons:
+        rings = [_compact_ring(ring) for ring in polygon]
+        if rings[0]:  # an outer ring rounded away takes its holes with it
+            compact.append([ring for ring in rings if ring])
+    return compact or None
+
+
+def hamlet_place(hamlet: dict[str, Any]) -> dict[str, Any] | None:
+    """Where the review's map draws a hamlet: its outline (polygons of [longitude, latitude]
+    rings) and its centre ([latitude, longitude]), either of them None; None when it has
+    neither. Kept in the figures, so a finalised review's map stays where the hamlets were."""
+    polygons = _compact_boundary(hamlet["boundary"])
+    centre = None
+    if hamlet["latitude"] is not None and hamlet["longitude"] is not None:
+        centre = [
+            round(float(hamlet["latitude"]), PLACE_DECIMALS),
+            round(float(hamlet["longitude"]), PLACE_DECIMALS),
+        ]
+    if centre is None and polygons is None:
+        return None
+    return {"centre": centre, "polygons": polygons}
+
+
 def compute_figures(commune: Commune, *, kind: str, year: int) -> Figures:
     """Every section for the period of `kind` named after `year` and for the one before it."""
-    hamlets = list(commune.hamlets.order_by("code").values("id", "name", "households"))
+    hamlets = list(
+        commune.hamlets.order_by("code").values(
+            "id", "name", "households", "latitude", "longitude", "boundary"
+        )
+    )
     ids = [hamlet["id"] for hamlet in hamlets]
     start, end = period_bounds(kind, year)
     before_start, before_end = period_bounds(kind, year - 1)
@@ -410,7 +463,15 @@ def compute_figures(commune: Commune, *, kind: str, year: int) -> Figures:
             "start": before_start.isoformat(),
             "end": before_end.isoformat(),
         },
-        "hamlets": [{**hamlet, "id": str(hamlet["id"])} for hamlet in hamlets],
+        "hamlets": [
+            {
+                "id": str(hamlet["id"]),
+                "name": hamlet["name"],
+                "households": hamlet["households"],
+                "place": hamlet_place(hamlet),
+            }
+            for hamlet in hamlets
+        ],
         "sections": {
             key: {"current": compute(current), "previous": compute(previous)}
             for key, compute in SECTIONS
