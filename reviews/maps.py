@@ -30,6 +30,7 @@ HALO = 3  # the white edge around a label's letters, so outlines do not cross th
 METRES_PER_DEGREE = 111_320  # of latitude, as near as a commune map needs
 OUTLINE_FILL, OUTLINE_STROKE = "#e8eef5", "#7f95ad"
 CIRCLE_FILL, CIRCLE_STROKE = "#c0392b", "#7b241c"
+LEADER = "#555"
 NO_DEGREES = 0.01  # the extent shown around a lone point (about 1 km)
 
 
@@ -48,6 +49,8 @@ class Label:
     top: float
     width: float
     height: float
+    rise: float  # from the top to the first line's baseline
+    leader: tuple[float, ...] | None = None  # x1, y1, x2, y2: to a label set apart
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -113,9 +116,10 @@ class Projection:
         return x, y
 
 
-def fit(points: list[tuple[float, float]]) -> tuple[Projection, float]:
-    """The projection of (latitude, longitude) points into the map box, and the box's height
-    (the extent's shape decides it, between MIN_MAP_HEIGHT and MAX_MAP_HEIGHT)."""
+def fit(points: list[tuple[float, float]], side: float = PAD) -> tuple[Projection, float]:
+    """The projection of (latitude, longitude) points into the map box, `side` from its left
+    and right edges and PAD from its top and bottom, and the box's height (the extent's shape
+    decides it, between MIN_MAP_HEIGHT and MAX_MAP_HEIGHT)."""
     latitudes = [latitude for latitude, _longitude in points]
     longitudes = [longitude for _latitude, longitude in points]
     south, north = min(latitudes), max(latitudes)
@@ -125,7 +129,7 @@ def fit(points: list[tuple[float, float]]) -> tuple[Projection, float]:
     if not tall and not wide:  # a lone place: show about a kilometre around it
         tall = wide = NO_DEGREES
     scale = min(
-        (WIDTH - 2 * PAD) / wide if wide else math.inf,
+        (WIDTH - 2 * side) / wide if wide else math.inf,
         (MAX_MAP_HEIGHT - 2 * PAD) / tall if tall else math.inf,
     )
     map_height = max(MIN_MAP_HEIGHT, (north - south) * scale + 2 * PAD)
@@ -153,71 +157,97 @@ def radius(count: int, most: int, largest: float) -> float:
     return largest * math.sqrt(count / most) if most else 0.0
 
 
-def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     width = min(a[2], b[2]) - max(a[0], b[0])
     height = min(a[3], b[3]) - max(a[1], b[1])
     return width * height if width > 0 and height > 0 else 0.0
 
 
-def _outside(box: tuple[float, ...], width: float, height: float) -> float:
-    """How much of the box lies outside the map (as an area)."""
-    inside = _overlap(box, (0.0, 0.0, width, height))
-    return (box[2] - box[0]) * (box[3] - box[1]) - inside
+# Where a label may stand around its circle, in order of preference: below, above, right,
+# left, then the corners; first touching the circle, then further out with a leader line.
+DIRECTIONS = [(0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1)]
+OFFSETS = (0, 10, 22, 36)
+FAR = 3.0  # the cost of a unit of distance from the circle, against a unit² covered
 
 
-def _candidates(circle: Circle, width: float, height: float) -> list[tuple[float, float]]:
-    """Where a label of this size may stand (its top left): below the circle, above it, on
-    its right, on its left, then at the corners."""
-    x, y, r = circle.x, circle.y, max(circle.radius, EMPTY_RING)
-    return [
-        (x - width / 2, y + r + GAP),
-        (x - width / 2, y - r - GAP - height),
-        (x + r + GAP + 1, y - height / 2),
-        (x - r - GAP - 1 - width, y - height / 2),
-        (x + r * 0.7, y + r * 0.7),
-        (x - r * 0.7 - width, y + r * 0.7),
-        (x + r * 0.7, y - r * 0.7 - height),
-        (x - r * 0.7 - width, y - r * 0.7 - height),
-    ]
+def _candidates(circle: Circle, width: float, height: float):
+    """(offset, top left) of each place a label of this size may take: the label's edge
+    nearest the circle `offset` beyond the circle's edge."""
+    r = max(circle.radius, EMPTY_RING) + GAP
+    for offset in OFFSETS:
+        for dx, dy in DIRECTIONS:
+            reach = (r + offset) / math.hypot(dx, dy) if dx and dy else r + offset
+            x, y = circle.x + dx * reach, circle.y + dy * reach
+            left = x if dx > 0 else x - width if dx < 0 else x - width / 2
+            top = y if dy > 0 else y - height if dy < 0 else y - height / 2
+            yield offset, (left, top)
+
+
+def _inside(left: float, top: float, width: float, height: float, box: tuple) -> tuple:
+    """The label's top left moved, if need be, so that the label lies within `box`."""
+    return (
+        min(max(left, box[0]), box[2] - width),
+        min(max(top, box[1]), box[3] - height),
+    )
+
+
+def _circle_box(circle: Circle) -> tuple[float, float, float, float]:
+    """A square a little wider than the circle's inscribed one: what a label must not cover
+    (the bounding square would keep labels from a circle's diagonals needlessly)."""
+    half = 0.85 * max(circle.radius, EMPTY_RING)
+    return circle.x - half, circle.y - half, circle.x + half, circle.y + half
 
 
 def place_labels(
     circles: list[Circle],
     texts: list[list[str]],
-    measure,
+    font,
     map_width: float,
     map_height: float,
     keep_clear: list[tuple[float, float, float, float]],
 ) -> list[Label]:
-    """Each hamlet's label beside its circle where it covers nothing: no other label, no
-    circle, nothing outside the map, not the `keep_clear` boxes (the north arrow). The bigger
-    circles are labelled first; when every place covers something, the one covering least,
-    pushed back inside the map."""
+    """Each hamlet's label beside its circle, inside the map, where it covers no other label,
+    no circle (its own included) and not the `keep_clear` boxes (the north arrow); where that
+    cannot be, further out with a leader line, or at last where it covers least. The bigger
+    circles are labelled first."""
     order = sorted(range(len(circles)), key=lambda i: -circles[i].radius)
-    circle_boxes = [
-        (c.x - max(c.radius, EMPTY_RING), c.y - max(c.radius, EMPTY_RING),
-         c.x + max(c.radius, EMPTY_RING), c.y + max(c.radius, EMPTY_RING))
-        for c in circles
-    ]  # fmt: skip
+    boxes = [_circle_box(circle) for circle in circles]
+    bounds = (0.0, 0.0, map_width, map_height)
     placed: dict[int, Label] = {}
     for index in order:
         lines = texts[index]
-        width = max(measure(line) for line in lines) + 2 * HALO
-        height = LINE * len(lines) + 2
-        avoid = [label.box for label in placed.values()] + keep_clear
-        avoid += [box for number, box in enumerate(circle_boxes) if number != index]
-
-        def cost(corner: tuple[float, float], width=width, height=height, avoid=avoid) -> float:
-            box = (corner[0], corner[1], corner[0] + width, corner[1] + height)
-            covered = sum(_overlap(box, other) for other in avoid)
-            return covered + 4 * _outside(box, map_width, map_height)
-
-        corners = _candidates(circles[index], width, height)
-        left, top = min(corners, key=cost)  # min keeps the first of equals: below is preferred
-        left = min(max(left, 0.0), map_width - width)
-        top = min(max(top, 0.0), map_height - height)
-        placed[index] = Label(lines, left, top, width, height)
+        # The letters' own extent: a stacked accent (Ấ, Ễ) rises well above a capital.
+        rise = max(-font.getbbox(line, anchor="ls")[1] for line in lines) + HALO / 2
+        drop = max(font.getbbox(line, anchor="ls")[3] for line in lines) + HALO / 2
+        width = max(font.getlength(line) for line in lines) + 2 * HALO
+        height = rise + LINE * (len(lines) - 1) + drop
+        avoid = [label.box for label in placed.values()] + keep_clear + boxes
+        best = None
+        for offset, (left, top) in _candidates(circles[index], width, height):
+            left, top = _inside(left, top, width, height, bounds)
+            box = (left, top, left + width, top + height)
+            cost = sum(overlap(box, other) for other in avoid) + FAR * offset
+            if best is None or cost < best[0]:  # the first of equals: the preferred place
+                best = (cost, offset, left, top)
+            if cost == 0:
+                break
+        _cost, offset, left, top = best
+        box = (left, top, left + width, top + height)
+        leader = _leader(circles[index], box) if offset else None
+        placed[index] = Label(lines, left, top, width, height, rise, leader)
     return [placed[index] for index in range(len(circles))]
+
+
+def _leader(circle: Circle, box: tuple[float, float, float, float]) -> tuple[float, ...]:
+    """A line from the circle's edge to the nearest point of a label set apart from it."""
+    end = (min(max(circle.x, box[0]), box[2]), min(max(circle.y, box[1]), box[3]))
+    distance = math.dist((circle.x, circle.y), end) or 1.0
+    r = max(circle.radius, EMPTY_RING)
+    start = (
+        circle.x + (end[0] - circle.x) * r / distance,
+        circle.y + (end[1] - circle.y) * r / distance,
+    )
+    return (*start, *end)
 
 
 # --- legend, scale and north arrow -----------------------------------------------------------
@@ -242,9 +272,8 @@ def reference_counts(most: int) -> list[int]:
     return [int(smaller), most] if smaller else [most]
 
 
-def layout(hamlet_map: HamletMap) -> MapLayout:
-    places = hamlet_map.places
-    centres = [centre_of(place) for place in places]
+def _extent_points(places: list[MapPlace]) -> list[tuple[float, float]]:
+    """(latitude, longitude) of every centre and every outline's point: what the map shows."""
     corners = [
         (point[1], point[0])
         for place in places
@@ -252,10 +281,23 @@ def layout(hamlet_map: HamletMap) -> MapLayout:
         for ring in polygon
         for point in ring
     ]
-    project, map_height = fit([*centres, *corners])
-    points = [project(*centre) for centre in centres]
-    largest = largest_radius(points)
+    return [*(centre_of(place) for place in places), *corners]
+
+
+def layout(hamlet_map: HamletMap) -> MapLayout:
+    places = hamlet_map.places
     most = max((place.count for place in places), default=0)
+    counts = reference_counts(most)
+    label_texts = [[place.name, vn_number(place.count)] for place in places]
+    names = [line for lines in label_texts for line in lines]
+    legend = [hamlet_map.legend, hamlet_map.north, "0123456789 km"]
+    font_path = charts.font_for([*names, *legend])
+    font = charts.font_at(font_path, FONT_SIZE)
+    # A label centred under a hamlet at the east or west edge fits within the map.
+    side = max(PAD, max(font.getlength(name) for name in names) / 2 + 2 * HALO)
+    project, map_height = fit(_extent_points(places), side)
+    points = [project(*centre_of(place)) for place in places]
+    largest = largest_radius(points)
     circles = [
         Circle(x, y, radius(place.count, most, largest))
         for (x, y), place in zip(points, places, strict=True)
@@ -265,29 +307,27 @@ def layout(hamlet_map: HamletMap) -> MapLayout:
         for place in places
         for polygon in place.polygons or []
     ]
-    label_texts = [[place.name, vn_number(place.count)] for place in places]
-    legend = [hamlet_map.legend, hamlet_map.north, *[str(n) for n in reference_counts(most)]]
-    scale_metres = nice_length(WIDTH * 0.22 / project.scale * METRES_PER_DEGREE)
-    texts_to_draw = [line for lines in label_texts for line in lines]
-    font_path = charts.font_for([*texts_to_draw, *legend, length_text(scale_metres)])
-    font = charts.font_at(font_path, FONT_SIZE)
-    arrow = (WIDTH - 16, 8.0)
     arrow_box = (WIDTH - 28, 0.0, WIDTH, 44.0)
-    labels = place_labels(circles, label_texts, font.getlength, WIDTH, map_height, [arrow_box])
-    counts = reference_counts(most)
+    labels = place_labels(circles, label_texts, font, WIDTH, map_height, [arrow_box])
     legend_height = 2 * max((radius(n, most, largest) for n in counts), default=0) + 16
-    legend_height = max(legend_height, 36)
     plan = MapLayout(
-        WIDTH, map_height + legend_height, map_height, font_path, outlines, circles, labels
-    )
-    plan.arrow = arrow
-    plan.texts.append(Text(hamlet_map.north, arrow[0], arrow[1] + 34, "middle"))
+        WIDTH, map_height + max(legend_height, 36), map_height, font_path, outlines, circles,
+        labels,
+    )  # fmt: skip
+    plan.arrow = (WIDTH - 16, 8.0)
+    plan.texts.append(Text(hamlet_map.north, WIDTH - 16, 42, "middle"))
     _legend(plan, hamlet_map.legend, counts, most, largest, font.getlength)
-    bar = scale_metres / METRES_PER_DEGREE * project.scale
+    _scale_bar(plan, project.scale)
+    return plan
+
+
+def _scale_bar(plan: MapLayout, scale: float) -> None:
+    """A bar of a round length, at most a fifth of the map's width, at the legend's right."""
+    metres = nice_length(WIDTH * 0.2 / scale * METRES_PER_DEGREE)
+    bar = metres / METRES_PER_DEGREE * scale
     bottom = plan.height - 10
     plan.scale_bar = (WIDTH - 12 - bar, bottom, bar)
-    plan.texts.append(Text(length_text(scale_metres), WIDTH - 12 - bar / 2, bottom - 6, "middle"))
-    return plan
+    plan.texts.append(Text(length_text(metres), WIDTH - 12 - bar / 2, bottom - 6, "middle"))
 
 
 def _legend(plan: MapLayout, text: str, counts: list[int], most: int, largest: float, measure):
@@ -311,7 +351,7 @@ def _baselines(label: Label) -> list[tuple[str, float, float]]:
     """Each line of a label, centred in its box: (text, x, baseline)."""
     middle = label.left + label.width / 2
     return [
-        (line, middle, label.top + 1 + LINE * number + FONT_SIZE * 0.9)
+        (line, middle, label.top + label.rise + LINE * number)
         for number, line in enumerate(label.lines)
     ]
 
@@ -341,6 +381,13 @@ def svg(plan: MapLayout, title: str) -> str:
         )
     for circle in plan.circles:
         parts.append(_svg_circle(circle))
+    for label in plan.labels:
+        if label.leader:
+            x1, y1, x2, y2 = label.leader
+            parts.append(
+                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                f'stroke="{LEADER}" stroke-width="0.8"/>'
+            )
     for label in plan.labels:
         for line, x, y in _baselines(label):
             text = escape(line)
@@ -412,6 +459,10 @@ def png(plan: MapLayout, zoom: int = 3) -> bytes:
             draw.ellipse(
                 [x - r, y - r, x + r, y + r], fill=CIRCLE_FILL, outline=CIRCLE_STROKE, width=zoom
             )
+    for label in plan.labels:
+        if label.leader:
+            x1, y1, x2, y2 = label.leader
+            draw.line([at((x1, y1)), at((x2, y2))], fill=LEADER, width=max(1, zoom // 2 + 1))
     font = charts.font_at(plan.font_path, FONT_SIZE * zoom)
     for label in plan.labels:
         for line, x, y in _baselines(label):
