@@ -23,7 +23,7 @@ from binhyen.files import private_file_response
 from binhyen.permissions import require_perm
 from groups.access import communes_for
 
-from . import charts, services
+from . import charts, maps, services
 from .content import build_document, review_state
 from .forms import (
     DecisionForm,
@@ -154,6 +154,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "tables": [document.summary, document.groups, *document.reports, *document.bulletins],
         # Drawn on the server as SVG (escaped text, no script): the same charts as the PDF.
         "charts": [(chart.title, charts.svg(chart)) for chart in document.charts],
+        "map": document.map and maps.svg(maps.layout(document.map), document.map.title),
         "builds": builds,
         "commendations": commendations,
         "suggestions": suggestions,

@@ -14,6 +14,8 @@ from typing import Any
 
 import docx
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from accounts.models import User
 from groups.models import Commune, Hamlet
@@ -219,3 +221,24 @@ def test_a_finalised_review_keeps_its_map(
     hamlet_a.boundary = {"type": "Polygon", "coordinates": square(106.77, 11.51, 1.0)[0]}
     hamlet_a.save(update_fields=["boundary"])
     assert drawn() == signed
+
+
+@pytest.mark.django_db
+def test_the_review_page_shows_the_map(
+    review: AnnualReview, party_office: User, hamlet_a: Hamlet
+) -> None:
+    place(hamlet_a, "11.521962", "106.775826")
+    client = Client()
+    client.force_login(party_office)
+    page = client.get(reverse("reviews:detail", args=[review.pk])).content.decode()
+    assert page.count('<circle class="hamlet"') == 1
+    assert "Không có vị trí: Ấp Thuận Phú 1 (2)." in page
+
+
+def test_a_hamlet_with_an_outline_only_is_drawn_at_its_middle() -> None:
+    plan = maps.layout(a_map(MapPlace("Ấp Vuông", 2, None, square(106.77, LATITUDE, 2.0))))
+    (circle,) = [circle for circle in plan.circles if circle.hamlet]
+    xs = [x for x, _y in plan.outlines[0][0]]
+    ys = [y for _x, y in plan.outlines[0][0]]
+    assert circle.x == pytest.approx((min(xs) + max(xs)) / 2)
+    assert circle.y == pytest.approx((min(ys) + max(ys)) / 2)
