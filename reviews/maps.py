@@ -23,6 +23,7 @@ MAX_MAP_HEIGHT = 420  # the map's box at most; a tall commune is fitted by its h
 MIN_MAP_HEIGHT = 160  # hamlets along an east-west road still get room for their labels
 PAD = 34  # between the hamlets' extent and the map box: room for the labels at the edge
 MAX_RADIUS, MIN_RADIUS = 28.0, 6.0  # the largest count's circle, however close the hamlets
+EMPTY_RING = 2.5  # the marker of a hamlet with no report
 FONT_SIZE = 11
 LINE = 13  # a label's line height
 GAP = 2  # between a circle and its label
@@ -73,15 +74,12 @@ class MapLayout:
     height: float
     map_height: float
     font_path: str | None
-    outlines: list[list[list[tuple[float, float]]]]  # per hamlet: rings, the outer ring first
+    outlines: list[list[list[tuple[float, float]]]]  # per polygon: rings, the outer ring first
     circles: list[Circle]
     labels: list[Label]
     texts: list[Text] = field(default_factory=list)  # the legend's, the scale's, the arrow's
     scale_bar: tuple[float, float, float] = (0.0, 0.0, 0.0)  # x, y, length
     arrow: tuple[float, float] = (0.0, 0.0)  # the tip of the north arrow
-
-
-EMPTY_RING = 2.5  # the marker of a hamlet with no report
 
 
 # --- projection --------------------------------------------------------------------------
@@ -158,6 +156,7 @@ def radius(count: int, most: int, largest: float) -> float:
 
 
 def overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """The area two boxes (left, top, right, bottom) share."""
     width = min(a[2], b[2]) - max(a[0], b[0])
     height = min(a[3], b[3]) - max(a[1], b[1])
     return width * height if width > 0 and height > 0 else 0.0
@@ -295,6 +294,7 @@ def layout(hamlet_map: HamletMap) -> MapLayout:
     font = charts.font_at(font_path, FONT_SIZE)
     # A label centred under a hamlet at the east or west edge fits within the map.
     side = max(PAD, max(font.getlength(name) for name in names) / 2 + 2 * HALO)
+    side = min(side, WIDTH / 4)  # an overlong name does not shrink the map to nothing
     project, map_height = fit(_extent_points(places), side)
     points = [project(*centre_of(place)) for place in places]
     largest = largest_radius(points)
