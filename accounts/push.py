@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 
-from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
@@ -176,6 +175,8 @@ def new_vapid_keys() -> tuple[str, str]:
 
 
 def _public_bytes(key) -> bytes:
+    from cryptography.hazmat.primitives import serialization  # with py_vapid, when used
+
     return key.public_key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )

@@ -3,7 +3,6 @@ import json
 from base64 import b32encode
 from urllib.parse import urlencode
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -112,6 +111,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             request.session[RECOVERY_CODES_SESSION_KEY] = codes
             messages.success(request, _("Two-factor authentication is on."))
             return redirect(_with_next("two-factor-recovery", _next_url(request)))
+    import segno  # only this page draws a QR code; a worker that never serves it keeps 3 MiB
+
     qr = segno.make(device.config_url, error="m")
     context = {
         "form": form,

@@ -63,7 +63,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common
 
 ROOT = common.ROOT
-BIN = ROOT / ".venv" / "bin"
+# The virtualenv this script runs in (its gunicorn and celery), wherever it is: a git worktree
+# has no .venv of its own.
+BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 FLOOR_FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms")
 BARE_PATH = "/bench/bare/"  # bench/bare.py

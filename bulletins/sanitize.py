@@ -11,6 +11,9 @@ Only a small subset survives: paragraphs, line breaks, bold/italic/underline, li
 levels, quotes and links (http, https, mailto, tel). No script, style, iframe, SVG, form, image,
 event handler, `style`/`class` attribute, `javascript:` or `data:` URL: the body is shown marked
 safe, so this function is what keeps it safe.
+
+nh3 (1.5 MiB) is imported by the functions that call it: a web worker that only shows bulletins,
+whose bodies were cleaned when saved, never loads it (#20: a worker's memory).
 """
 
 from __future__ import annotations
@@ -19,8 +22,6 @@ import html
 import itertools
 import re
 from html.parser import HTMLParser
-
-import nh3
 
 ALLOWED_TAGS = {
     "p",
@@ -45,6 +46,8 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 def clean_html(value: str) -> str:
     """The body with everything outside the allowed subset removed (text kept, tags dropped;
     the content of script and style dropped too)."""
+    import nh3
+
     return nh3.clean(
         value or "",
         tags=ALLOWED_TAGS,
@@ -261,6 +264,8 @@ _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def _link_text(match: re.Match) -> str:
+    import nh3
+
     url, text = html.unescape(match[1]), match[2]
     plain = html.unescape(nh3.clean(text, tags=set()))
     return plain if url in (plain, f"mailto:{plain}", f"tel:{plain}") else f"{plain} ({url})"
@@ -276,6 +281,8 @@ def zalo_text_from_html(body: str) -> str:
     """Plain text for Zalo: paragraphs apart by a blank line, list items on their own lines
     ("• " or "1. "), links as "text (url)",
     entities decoded; emoji and Vietnamese letters are kept as they are."""
+    import nh3
+
     text = clean_html(body)
     text = _LINK.sub(lambda m: html.escape(_link_text(m), quote=False), text)
     text = _BREAKS.sub("\n", text)

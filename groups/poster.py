@@ -6,13 +6,17 @@ without Pango (the rest of the portal does not need it).
 
 from __future__ import annotations
 
-import segno
+from typing import TYPE_CHECKING
+
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from .models import ZaloGroup
 from .normalize import InvalidPhone, format_phone_local, normalize_phone, search_key
+
+if TYPE_CHECKING:
+    import segno
 
 RULES_SUMMARY_CHARS = 600
 RULES_SUMMARY_LINES = 8
@@ -23,6 +27,8 @@ LONG_LINK = 50
 def qr_code(link: str) -> segno.QRCode:
     """The QR code printed for an invite link: error correction M survives a crease or a smudge,
     and is still a small symbol for a link of 30–40 characters."""
+    import segno  # like WeasyPrint, loaded only when a poster is drawn (#20: a worker's memory)
+
     return segno.make_qr(link, error="m", boost_error=False)
 
 

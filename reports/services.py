@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -699,6 +698,8 @@ def informant_identity(*, reveal: InformantReveal) -> dict[str, Any]:
 
 
 def _decrypt(token: str) -> str:
+    from cryptography.fernet import InvalidToken  # loaded by crypto.decrypt anyway
+
     try:
         return crypto.decrypt(token)
     except InvalidToken as exc:

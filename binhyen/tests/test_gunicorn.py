@@ -48,3 +48,19 @@ def test_a_tip_request_is_logged_without_the_client(caplog) -> None:
 def test_other_requests_keep_the_usual_access_log(caplog) -> None:
     line = _line("/reports/", caplog)
     assert IP in line and AGENT in line
+
+
+def test_the_config_file_preloads_the_portal_and_freezes_it_before_the_fork() -> None:
+    """gunicorn.conf.py (read from the folder gunicorn starts in): the master loads the portal
+    and its URLconf, then freezes the collector's objects, so the workers share those pages."""
+    import gc
+    import runpy
+    from pathlib import Path
+
+    config = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    assert config["preload_app"] is True
+    try:
+        config["when_ready"](SimpleNamespace(log=logging.getLogger("gunicorn.error")))
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

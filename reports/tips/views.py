@@ -18,7 +18,6 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-import segno
 from auditlog.cid import correlation_id
 from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
@@ -237,6 +236,8 @@ def tip_qr(request: HttpRequest, commune_code: str) -> HttpResponse:
     hamlet = Hamlet.objects.filter(commune=commune, code=request.GET.get("hamlet", "")).first()
     if hamlet is not None:
         url += "?" + urlencode({"hamlet": hamlet.code})
+    import segno  # only this view and the posters draw QR codes (#20: a worker's memory)
+
     svg = io.BytesIO()
     segno.make_qr(request.build_absolute_uri(url), error="m").save(
         svg, kind="svg", scale=8, border=4, dark="#000", light="#fff"
