@@ -176,3 +176,39 @@ def _plan(actor, rows) -> list:
         patch.setattr(importing, "member_import_save", lambda **kwargs: caught.append(kwargs))
         member_import(actor=actor, rows=rows, commit=True)
     return caught[0]["plan"]
+
+
+@pytest.mark.needs_postgres
+def test_copys_values_are_bulk_creates(police, register, members):
+    """binhyen.bulk reads the plain values directly: the same as Field.pre_save then
+    get_db_prep_save, for members (new and stored) and audit entries."""
+    from django.db import connection
+
+    entries = [
+        LogEntry(
+            content_type_id=1, object_pk=str(m.pk), object_id=m.pk, object_repr=str(m),
+            action=LogEntry.Action.UPDATE, changes={"notes": ["", "Xóa"]}, actor=police,
+            additional_data={"import": "a.xlsx"}, remote_addr="127.0.0.1",
+        )
+        for m in members
+    ]  # fmt: skip
+    new = [edits(m, i) for i, m in enumerate(members)]
+    for member in new:
+        member.pk, member.created_at = None, None
+    for objs in (members, new, entries):
+        fields = type(objs[0])._meta.concrete_fields
+        for obj in objs:
+            fast = [bulk._preparer(f, connection)(obj) for f in fields]
+            plain = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+            assert [_comparable(v) for v in fast] == [_comparable(v) for v in plain]
+
+
+def _comparable(value: object) -> object:
+    """psycopg's wrappers (Jsonb, Int8, ...) as what they wrap; a date-time as such, as auto_now
+    fields read the clock at each call."""
+    value = getattr(value, "obj", value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, datetime.datetime):
+        return datetime.datetime
+    return value
