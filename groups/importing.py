@@ -15,7 +15,9 @@ from __future__ import annotations
 import copy
 import csv
 import datetime
+import hashlib
 import io
+import pickle
 import re
 import time
 import unicodedata
@@ -180,6 +182,9 @@ class ImportReport:
     # Saving was asked for, but the rows remove values or change consent dates and the
     # importer did not confirm that: nothing was saved.
     unconfirmed: bool = False
+    # A preview whose rows can be saved: what it checked, to be saved on confirmation without
+    # reading and checking the file again (member_import_checked).
+    checked: CheckedImport | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -226,6 +231,37 @@ class ImportReport:
                 r.row,
             ),
         )
+
+
+@dataclass
+class CheckedImport:
+    """A preview's checked rows, kept by the admin (groups/admin_import.py) until the importer
+    confirms them, so that the confirmation does not read and check the whole file again.
+
+    `register` is a digest of what the check read of the register (the groups, their hamlets'
+    people's groups and their members, every field): the rows are saved as checked only while
+    it is unchanged (member_import_checked). Plain values only (`dumps`), no model instances:
+    pickling 10,000 members took longer than checking them again."""
+
+    actor: int | None
+    source: str
+    register: str
+    group_codes: list[str]
+    default_group: int | None
+    counts: dict[str, int]
+    needs_confirmation: bool
+    # (pk of the stored member the row changes, or None for a new one; every concrete field's
+    # value to save, in Member._meta.concrete_fields order)
+    plan: list[tuple[int | None, tuple]]
+
+    def dumps(self) -> bytes:
+        # pickle, for the dates; loaded only by the admin, from a file it wrote itself whose
+        # digest the importer's session holds (admin_import._load_checked)
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def loads(data: bytes) -> CheckedImport:
+        return pickle.loads(data)  # noqa: S301 (see dumps)
 
 
 # --- Reading files ------------------------------------------------------------------------
@@ -476,12 +512,11 @@ def member_import(
     `addresses`: read_file's addresses of before the merger, by row. A row whose old commune was
     split waits for the importer's choice ("choice"), and nothing is saved while one waits.
     """
-    if actor is not None and not actor.has_perms(["groups.add_member", "groups.change_member"]):
-        raise PermissionDenied
-    groups = _groups_in_scope(actor)
-    if default_group is not None and not groups.filter(pk=default_group.pk).exists():
-        raise PermissionDenied
-    context = _context(groups, rows, default_group)
+    groups = _groups_allowed(actor, default_group)
+    codes = {str(row.get("group") or "").strip().lower() for row in rows} - {""}
+    context = _context(groups, codes, default_group)
+    # before the rows are matched: planning changes the members it loaded
+    register = _register_digest(context) if not commit else ""
     parsed = [_parse(raw, index + 2, context) for index, raw in enumerate(rows)]
     context.active_in_file = {
         key[:2] for row in parsed if (key := row.key) is not None and key[2] is None
@@ -494,6 +529,8 @@ def member_import(
         if change is not None:
             plan.append(change)
     report = ImportReport(rows=[row.result for row in parsed])
+    if not commit and not report.has_errors and not report.awaiting_count:
+        report.checked = _checked(actor, register, context, codes, plan, report, source)
     if commit and not report.has_errors and not report.awaiting_count:
         if report.needs_confirmation and not confirmed:
             report.unconfirmed = True
@@ -503,16 +540,110 @@ def member_import(
     return report
 
 
+def member_import_checked(
+    *,
+    actor: User | None,
+    checked: CheckedImport,
+    default_group: ZaloGroup | None = None,
+    confirmed: bool = False,
+) -> bool:
+    """Save a preview's checked rows (ImportReport.checked) for the same actor and default
+    group, without reading and checking the file again, if the register is still what the
+    check read: then return True. Return False, saving nothing, when it changed meanwhile (a
+    member, a group or a people's group involved), or the actor or default group is another:
+    the caller checks the file again, so that nothing stored since the preview is overwritten
+    unseen.
+
+    The rest is member_import's: the permissions and scope are checked again, and the service
+    (member_import_save) checks the groups again, locked, and the confirmation."""
+    groups = _groups_allowed(actor, default_group)
+    checked_for = (actor.pk if actor else None, default_group.pk if default_group else None)
+    if checked_for != (checked.actor, checked.default_group):
+        return False  # e.g. the default group is out of scope now
+    context = _context(groups, set(checked.group_codes), default_group)
+    if _register_digest(context) != checked.register:
+        return False
+    stored = {m.pk: m for m in [*context.active.values(), *context.left.values()]}
+    plan = [
+        (stored[pk] if pk is not None else None, _member_from(values, stored.get(pk)))
+        for pk, values in checked.plan
+    ]
+    member_import_save(actor=actor, plan=plan, source=checked.source, confirmed=confirmed)
+    return True
+
+
+def _groups_allowed(
+    actor: User | None, default_group: ZaloGroup | None
+) -> models.QuerySet[ZaloGroup]:
+    """The groups an import by `actor` may write to; PermissionDenied if none."""
+    if actor is not None and not actor.has_perms(["groups.add_member", "groups.change_member"]):
+        raise PermissionDenied
+    groups = _groups_in_scope(actor)
+    if default_group is not None and not groups.filter(pk=default_group.pk).exists():
+        raise PermissionDenied
+    return groups
+
+
 def _groups_in_scope(actor: User | None) -> models.QuerySet[ZaloGroup]:
     return ZaloGroup.objects.all() if actor is None else ZaloGroup.objects.visible_to(actor)
 
 
+def _checked(
+    actor: User | None,
+    register: str,
+    context: _Context,
+    codes: set[str],
+    plan: list[tuple[Member | None, Member]],
+    report: ImportReport,
+    source: str,
+) -> CheckedImport:
+    fields = Member._meta.concrete_fields
+    return CheckedImport(
+        actor=actor.pk if actor else None,
+        source=source,
+        register=register,
+        group_codes=sorted(codes),
+        default_group=context.default_group.pk if context.default_group else None,
+        counts=report.counts,
+        needs_confirmation=report.needs_confirmation,
+        plan=[
+            (before.pk if before else None, tuple(getattr(after, f.attname) for f in fields))
+            for before, after in plan
+        ],
+    )
+
+
+def _register_digest(context: _Context) -> str:
+    """A digest of what an import's check read of the register, every field of every row."""
+    digest = hashlib.sha256()
+    groups = {g.pk: g for g in [*context.groups.values(), context.default_group] if g}
+    for group in sorted(groups.values(), key=lambda g: g.pk):
+        digest.update(repr(_values(group)).encode())
+    for people_group in sorted(context.people_groups.values(), key=lambda pg: pg.pk):
+        digest.update(repr(_values(people_group)).encode())
+    members = [*context.active.values(), *context.left.values()]
+    for member in sorted(members, key=lambda m: m.pk):
+        digest.update(repr(_values(member)).encode())
+    return digest.hexdigest()
+
+
+def _values(instance: models.Model) -> tuple:
+    return tuple(getattr(instance, f.attname) for f in instance._meta.concrete_fields)
+
+
+def _member_from(values: tuple, stored: Member | None) -> Member:
+    """The member to save, from CheckedImport.plan's values; stored already when `stored`."""
+    member = Member(*values)
+    if stored is not None:
+        member._state.adding, member._state.db = False, stored._state.db  # documented _state
+    return member
+
+
 def _context(
     groups: models.QuerySet[ZaloGroup],
-    rows: Sequence[Mapping[str, object]],
+    codes: set[str],
     default_group: ZaloGroup | None,
 ) -> _Context:
-    codes = {str(row.get("group") or "").strip().lower() for row in rows} - {""}
     found = {
         g.code_key: g for g in groups.annotate(code_key=Lower("code")).filter(code_key__in=codes)
     }

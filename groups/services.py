@@ -10,6 +10,8 @@ rule is written once, here (tried through every door in groups/tests/test_doors.
 |             | admin action "mark as left"                       | member_mark_left           |
 |             | admin action "move to group"                      | member_move                |
 |             | admin import, `manage.py import_members`          | member_import (importing), |
+|             |                                                   | member_import_checked (the |
+|             |                                                   | admin's confirmation),     |
 |             |                                                   | member_check,              |
 |             |                                                   | member_import_save         |
 | ZaloGroup   | API /api/v1/groups/, admin form, admin delete     | register_save/_delete      |
