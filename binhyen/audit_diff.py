@@ -12,6 +12,7 @@ included (groups/tests/test_import_bulk.py compares them).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -59,14 +60,14 @@ class InstanceDiff:
             if settings.AUDITLOG_USE_FK_STRING_REPRESENTATION or not hasattr(field, "rel_class"):
                 return lambda obj: get_field_value(obj, field)
             attname = field.attname
-            return lambda obj: smart_str(getattr(obj, attname), strings_only=True)
+
+            def key(obj: models.Model) -> Any:
+                value = getattr(obj, attname)
+                return value if value is None or type(value) is int else _text(value, True)
+
+            return key
         name = field.name
-
-        def plain(obj: models.Model) -> str:
-            value = smart_str(getattr(obj, name))
-            return str(value) if isinstance(value, Promise) else value
-
-        return plain
+        return lambda obj: _text(getattr(obj, name))
 
     def diff(
         self, old: models.Model | None, new: models.Model
@@ -81,5 +82,15 @@ class InstanceDiff:
             if self.mask is not None and field.name in self.registered["mask_fields"]:
                 changes[field.name] = (self.mask(smart_str(before)), self.mask(smart_str(after)))
             else:
-                changes[field.name] = (smart_str(before), smart_str(after))
+                changes[field.name] = (_text(before), _text(after))
         return changes or None
+
+
+def _text(value: Any, strings_only: bool = False) -> Any:
+    """smart_str (as auditlog calls it), with text, most values, taken as it is."""
+    if type(value) is str:
+        return value
+    if not strings_only and type(value) in (int, datetime.date):
+        return str(value)  # what smart_str gives them
+    value = smart_str(value, strings_only=strings_only)
+    return str(value) if isinstance(value, Promise) else value

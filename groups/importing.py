@@ -443,9 +443,11 @@ def _cell(value: object) -> object:
         return int(value)  # a number typed in Excel: 5.0 is 5
     if isinstance(value, str):
         value = unicodedata.normalize("NFC", value).strip()
-        if is_clear_mark(value):
+        if len(value) == len(CLEAR_MARK) and is_clear_mark(value):
             return CLEAR
-        if value[:1] == "'" and value[1:2] in ESCAPED_START:
+        if value[:1] != "'":
+            return value  # most cells: what follows is for a leading apostrophe
+        if value[1:2] in ESCAPED_START:
             value = value[1:]
         if value[:1] == "'" and is_clear_mark(value[1:].lstrip("'")):
             value = value[1:]  # the mark as text (_literal)
@@ -482,6 +484,14 @@ class _Context:
     left: dict[tuple[int, str, datetime.date], Member] = field(default_factory=dict)
     claimed: set[int] = field(default_factory=set)
     active_in_file: set[tuple[int, str]] = field(default_factory=set)
+    search_keys: dict[str, str] = field(default_factory=dict)
+
+    def key(self, text: str) -> str:
+        """search_key(text), once per distinct text: roles and people's groups repeat."""
+        found = self.search_keys.get(text)
+        if found is None:
+            found = self.search_keys[text] = search_key(text)
+        return found
 
 
 def member_import(
@@ -694,7 +704,7 @@ def _parse(raw: Mapping[str, object], number: int, context: _Context) -> _Row:
     for name in DATE_FIELDS:
         if raw.get(name) is CLEAR:
             row.values[name] = None
-        elif _text(raw.get(name)):
+        elif _filled(raw.get(name)):
             row.values[name] = _parse_date(raw[name], COLUMNS[name], result)
     return row
 
@@ -710,6 +720,13 @@ def _refuse_clearing_required(raw: Mapping[str, object], result: RowResult) -> d
             )
             raw[name] = ""
     return raw
+
+
+def _filled(value: object) -> bool:
+    """Whether _text(value) is not empty, without writing a date as text."""
+    if isinstance(value, datetime.date):
+        return True
+    return bool(value.strip()) if isinstance(value, str) else bool(_text(value))
 
 
 def _text(value: object) -> str:
@@ -747,7 +764,7 @@ def _parse_role(raw: Mapping[str, object], row: _Row, context: _Context) -> None
     typed = _text(raw.get("role"))
     if not typed:
         return  # a new member is a household representative; an existing one keeps the role
-    role = context.roles.get(search_key(typed))
+    role = context.roles.get(context.key(typed))
     if role is None:
         row.result.reasons.append(_("Unknown role “%(role)s”.") % {"role": typed})
     else:
@@ -760,7 +777,7 @@ def _parse_people_group(raw: Mapping[str, object], row: _Row, context: _Context)
         return
     typed = _text(raw.get("people_group"))
     if typed and row.group is not None:
-        found = context.people_groups.get((row.group.hamlet_id, search_key(typed)))
+        found = context.people_groups.get((row.group.hamlet_id, context.key(typed)))
         row.values["people_group"] = found
         if found is None:
             row.result.reasons.append(

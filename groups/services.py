@@ -287,11 +287,11 @@ def _audit_entries(
 ) -> Iterator[LogEntry]:
     """The entries auditlog's signals would have written, which bulk writes do not send."""
     changes = InstanceDiff(Member).diff  # model_instance_diff's result, faster for many rows
-    content_type = ContentType.objects.get_for_model(Member)
     context = auditlog_value.get({})  # set by AuditlogMiddleware during a request
-    common = {
-        "content_type": content_type,
-        "actor": actor,
+    fields = LogEntry._meta.concrete_fields
+    common = {f.attname: f.get_default() for f in fields} | {
+        "content_type_id": ContentType.objects.get_for_model(Member).pk,
+        "actor_id": actor.pk if actor else None,
         "actor_email": getattr(actor, "email", None) or None,
         "cid": get_cid(),
         "remote_addr": context.get("remote_addr"),
@@ -302,14 +302,15 @@ def _audit_entries(
         else context.get("additional_data"),
     }
     for before, after in plan:
-        yield LogEntry(
-            object_pk=str(after.pk),
-            object_id=after.pk,
-            object_repr=str(after),
-            action=LogEntry.Action.CREATE if before is None else LogEntry.Action.UPDATE,
-            changes=changes(before, after),
-            **common,
-        )
+        values = common | {
+            "object_pk": str(after.pk),
+            "object_id": after.pk,
+            "object_repr": str(after),
+            "action": LogEntry.Action.CREATE if before is None else LogEntry.Action.UPDATE,
+            "changes": changes(before, after),
+        }
+        # every field's value in order: a third of the time of keyword arguments
+        yield LogEntry(*(values[f.attname] for f in fields))
 
 
 def month_start(day: datetime.date) -> datetime.date:
