@@ -17,6 +17,7 @@ import csv
 import datetime
 import hashlib
 import io
+import operator
 import pickle
 import re
 import time
@@ -485,6 +486,10 @@ class _Context:
     claimed: set[int] = field(default_factory=set)
     active_in_file: set[tuple[int, str]] = field(default_factory=set)
     search_keys: dict[str, str] = field(default_factory=dict)
+    # a new member's values, the fields' defaults (none is mutable), in field order
+    new_member: tuple = field(
+        default_factory=lambda: tuple(f.get_default() for f in Member._meta.concrete_fields)
+    )
 
     def key(self, text: str) -> str:
         """search_key(text), once per distinct text: roles and people's groups repeat."""
@@ -607,7 +612,7 @@ def _checked(
     report: ImportReport,
     source: str,
 ) -> CheckedImport:
-    fields = Member._meta.concrete_fields
+    values = operator.attrgetter(*(f.attname for f in Member._meta.concrete_fields))
     return CheckedImport(
         actor=actor.pk if actor else None,
         source=source,
@@ -616,10 +621,7 @@ def _checked(
         default_group=context.default_group.pk if context.default_group else None,
         counts=report.counts,
         needs_confirmation=report.needs_confirmation,
-        plan=[
-            (before.pk if before else None, tuple(getattr(after, f.attname) for f in fields))
-            for before, after in plan
-        ],
+        plan=[(before.pk if before else None, values(after)) for before, after in plan],
     )
 
 
@@ -830,7 +832,8 @@ def _plan_row(
     member = _match(row, context)
     before = copy.copy(member) if member is not None else None
     if member is None:
-        member = Member(group=row.group)
+        member = Member(*context.new_member)  # positional: half the time of keywords
+        member.group = row.group
     changed = _apply(member, row.values)
     if member.joined_on and member.left_on and member.left_on < member.joined_on:
         # with the stored date when the row leaves one of them blank
