@@ -7,12 +7,20 @@ uploader's session knows. Between the two, the importer may check the file again
 encoding for a column, or with the new commune chosen for an address whose old commune was split:
 those choices are posted with the confirmation and applied to the same file. The steps themselves
 are in groups/importing.py.
+
+The rows a preview checked are kept next to the upload (`<token>.checked`, its digest in the
+session): the confirmation with the same choices saves them without reading and checking the file
+again (member_import_checked), unless the register changed since the preview; then nothing is
+saved and the file is checked again and shown, to be confirmed again.
 The export is the roster page's (groups/views.py: member_export), which the change list links.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import json
 import re
 import secrets
 import time
@@ -38,10 +46,12 @@ from .importing import (
     CLEAR_MARK,
     COLUMNS,
     XLSX_TYPE,
+    CheckedImport,
     ImportReport,
     ReadFile,
     RowStatus,
     member_import,
+    member_import_checked,
     read_file,
     template_workbook,
 )
@@ -114,6 +124,13 @@ class ImportChoices:
         }
         return cls(bool(old_addresses), encodings, addresses)
 
+    def key(self) -> str:
+        """The choices as text, to tell whether rows were checked with the same ones."""
+        return json.dumps(
+            [self.old_addresses, self.encodings, {str(n): c for n, c in self.addresses.items()}],
+            sort_keys=True,
+        )
+
 
 def _upload_dir() -> Path:
     return Path(settings.DATA_DIR) / "imports"
@@ -130,6 +147,36 @@ def _store_upload(data: bytes, suffix: str) -> str:
     token = secrets.token_hex(16)
     (folder / f"{token}{suffix}").write_bytes(data)
     return token
+
+
+def _checked_path(token: str) -> Path:
+    return _upload_dir() / f"{token}.checked"
+
+
+def _store_checked(pending: dict[str, Any], report: ImportReport, choices: ImportChoices) -> None:
+    """Keep the rows a preview checked, if they can be saved, next to the upload: the
+    confirmation saves them as they are unless the register changed meanwhile. The session
+    keeps their digest, so that only what this page wrote for this session is ever loaded."""
+    pending.pop("checked", None)
+    if report.checked is None:
+        return
+    data = report.checked.dumps()
+    _checked_path(pending["token"]).write_bytes(data)
+    pending["checked"] = {"choices": choices.key(), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _load_checked(pending: dict[str, Any], choices: ImportChoices) -> CheckedImport | None:
+    """The rows the last preview checked with these choices, or None."""
+    kept, token = pending.get("checked") or {}, str(pending.get("token", ""))
+    if not _TOKEN.fullmatch(token) or kept.get("choices") != choices.key():
+        return None
+    path = _checked_path(token)
+    if not path.exists():
+        return None
+    data = path.read_bytes()
+    if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), str(kept.get("sha256"))):
+        return None
+    return CheckedImport.loads(data)
 
 
 def _upload_path(pending: dict[str, Any]) -> Path | None:
@@ -198,19 +245,23 @@ class MemberImportMixin:
                 # importer may want read in another encoding (which may clear its errors).
                 if not report.has_errors or read.converted_columns:
                     token = _store_upload(data, PurePath(upload.name).suffix.lower())
-                    request.session[SESSION_KEY] = {
+                    pending = {
                         "token": token,
                         "name": upload.name,
                         "group": group.pk if group else None,
                         "old_addresses": choices.old_addresses,
                     }
+                    _store_checked(pending, report, choices)
+                    request.session[SESSION_KEY] = pending
         return self._import_render(request, form=form, report=report, token=token, read=read)
 
     def _import_forget(self, request: HttpRequest) -> None:
         """Remove the upload waiting for confirmation, if any: it holds personal data."""
-        stored = _upload_path(request.session.pop(SESSION_KEY, None) or {})
+        pending = request.session.pop(SESSION_KEY, None) or {}
+        stored = _upload_path(pending)
         if stored is not None:
             stored.unlink(missing_ok=True)
+            _checked_path(pending["token"]).unlink(missing_ok=True)
 
     def _import_again(self, request: HttpRequest, *, commit: bool) -> HttpResponse:
         """The stored upload, checked again with the importer's choices (`recheck`), or
@@ -225,6 +276,28 @@ class MemberImportMixin:
         form = MemberImportForm(
             user=request.user, initial={"group": group, "old_addresses": choices.old_addresses}
         )
+        confirmed = request.POST.get("confirm_changes") == "1"
+        checked = _load_checked(pending, choices) if commit else None
+        if checked is not None and (confirmed or not checked.needs_confirmation):
+            try:
+                saved = member_import_checked(
+                    actor=request.user, checked=checked, default_group=group, confirmed=confirmed
+                )
+            except ValidationError as exc:  # as below: a group archived meanwhile, ...
+                messages.error(request, " ".join(exc.messages))
+                return self._import_render(request, form=form, report=None, token="")
+            if saved:
+                return self._import_done(request, checked.counts)
+            # The register changed since the preview: nothing is saved before the importer
+            # has seen the rows checked against it as it is now.
+            messages.error(
+                request,
+                _(
+                    "The register changed since the preview: nothing was saved. Check the rows "
+                    "below again, then import."
+                ),
+            )
+            commit = False
         try:
             read, report = self._import_run(
                 request,
@@ -234,7 +307,7 @@ class MemberImportMixin:
                 choices,
                 commit=commit,
                 # the box the preview shows when rows remove values or change consent dates
-                confirmed=request.POST.get("confirm_changes") == "1",
+                confirmed=confirmed,
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -253,11 +326,15 @@ class MemberImportMixin:
                 ),
             )
         if not report.saved:  # a preview, unconfirmed, or the register changed since the preview
+            _store_checked(pending, report, choices)
+            request.session[SESSION_KEY] = pending
             return self._import_render(
                 request, form=form, report=report, token=pending["token"], read=read
             )
+        return self._import_done(request, report.counts)
+
+    def _import_done(self, request: HttpRequest, counts: dict[str, int]) -> HttpResponse:
         self._import_forget(request)
-        counts = report.counts
         messages.success(
             request,
             _("Imported: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.") % counts,

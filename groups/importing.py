@@ -15,7 +15,10 @@ from __future__ import annotations
 import copy
 import csv
 import datetime
+import hashlib
 import io
+import operator
+import pickle
 import re
 import time
 import unicodedata
@@ -180,6 +183,9 @@ class ImportReport:
     # Saving was asked for, but the rows remove values or change consent dates and the
     # importer did not confirm that: nothing was saved.
     unconfirmed: bool = False
+    # A preview whose rows can be saved: what it checked, to be saved on confirmation without
+    # reading and checking the file again (member_import_checked).
+    checked: CheckedImport | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -226,6 +232,37 @@ class ImportReport:
                 r.row,
             ),
         )
+
+
+@dataclass
+class CheckedImport:
+    """A preview's checked rows, kept by the admin (groups/admin_import.py) until the importer
+    confirms them, so that the confirmation does not read and check the whole file again.
+
+    `register` is a digest of what the check read of the register (the groups, their hamlets'
+    people's groups and their members, every field): the rows are saved as checked only while
+    it is unchanged (member_import_checked). Plain values only (`dumps`), no model instances:
+    pickling 10,000 members took longer than checking them again."""
+
+    actor: int | None
+    source: str
+    register: str
+    group_codes: list[str]
+    default_group: int | None
+    counts: dict[str, int]
+    needs_confirmation: bool
+    # (pk of the stored member the row changes, or None for a new one; every concrete field's
+    # value to save, in Member._meta.concrete_fields order)
+    plan: list[tuple[int | None, tuple]]
+
+    def dumps(self) -> bytes:
+        # pickle, for the dates; loaded only by the admin, from a file it wrote itself whose
+        # digest the importer's session holds (admin_import._load_checked)
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def loads(data: bytes) -> CheckedImport:
+        return pickle.loads(data)  # noqa: S301 (see dumps)
 
 
 # --- Reading files ------------------------------------------------------------------------
@@ -407,9 +444,11 @@ def _cell(value: object) -> object:
         return int(value)  # a number typed in Excel: 5.0 is 5
     if isinstance(value, str):
         value = unicodedata.normalize("NFC", value).strip()
-        if is_clear_mark(value):
+        if len(value) == len(CLEAR_MARK) and is_clear_mark(value):
             return CLEAR
-        if value[:1] == "'" and value[1:2] in ESCAPED_START:
+        if value[:1] != "'":
+            return value  # most cells: what follows is for a leading apostrophe
+        if value[1:2] in ESCAPED_START:
             value = value[1:]
         if value[:1] == "'" and is_clear_mark(value[1:].lstrip("'")):
             value = value[1:]  # the mark as text (_literal)
@@ -446,6 +485,18 @@ class _Context:
     left: dict[tuple[int, str, datetime.date], Member] = field(default_factory=dict)
     claimed: set[int] = field(default_factory=set)
     active_in_file: set[tuple[int, str]] = field(default_factory=set)
+    search_keys: dict[str, str] = field(default_factory=dict)
+    # a new member's values, the fields' defaults (none is mutable), in field order
+    new_member: tuple = field(
+        default_factory=lambda: tuple(f.get_default() for f in Member._meta.concrete_fields)
+    )
+
+    def key(self, text: str) -> str:
+        """search_key(text), once per distinct text: roles and people's groups repeat."""
+        found = self.search_keys.get(text)
+        if found is None:
+            found = self.search_keys[text] = search_key(text)
+        return found
 
 
 def member_import(
@@ -476,12 +527,11 @@ def member_import(
     `addresses`: read_file's addresses of before the merger, by row. A row whose old commune was
     split waits for the importer's choice ("choice"), and nothing is saved while one waits.
     """
-    if actor is not None and not actor.has_perms(["groups.add_member", "groups.change_member"]):
-        raise PermissionDenied
-    groups = _groups_in_scope(actor)
-    if default_group is not None and not groups.filter(pk=default_group.pk).exists():
-        raise PermissionDenied
-    context = _context(groups, rows, default_group)
+    groups = _groups_allowed(actor, default_group)
+    codes = {str(row.get("group") or "").strip().lower() for row in rows} - {""}
+    context = _context(groups, codes, default_group)
+    # before the rows are matched: planning changes the members it loaded
+    register = _register_digest(context) if not commit else ""
     parsed = [_parse(raw, index + 2, context) for index, raw in enumerate(rows)]
     context.active_in_file = {
         key[:2] for row in parsed if (key := row.key) is not None and key[2] is None
@@ -494,6 +544,8 @@ def member_import(
         if change is not None:
             plan.append(change)
     report = ImportReport(rows=[row.result for row in parsed])
+    if not commit and not report.has_errors and not report.awaiting_count:
+        report.checked = _checked(actor, register, context, codes, plan, report, source)
     if commit and not report.has_errors and not report.awaiting_count:
         if report.needs_confirmation and not confirmed:
             report.unconfirmed = True
@@ -503,16 +555,107 @@ def member_import(
     return report
 
 
+def member_import_checked(
+    *,
+    actor: User | None,
+    checked: CheckedImport,
+    default_group: ZaloGroup | None = None,
+    confirmed: bool = False,
+) -> bool:
+    """Save a preview's checked rows (ImportReport.checked) for the same actor and default
+    group, without reading and checking the file again, if the register is still what the
+    check read: then return True. Return False, saving nothing, when it changed meanwhile (a
+    member, a group or a people's group involved), or the actor or default group is another:
+    the caller checks the file again, so that nothing stored since the preview is overwritten
+    unseen.
+
+    The rest is member_import's: the permissions and scope are checked again, and the service
+    (member_import_save) checks the groups again, locked, and the confirmation."""
+    groups = _groups_allowed(actor, default_group)
+    checked_for = (actor.pk if actor else None, default_group.pk if default_group else None)
+    if checked_for != (checked.actor, checked.default_group):
+        return False  # e.g. the default group is out of scope now
+    context = _context(groups, set(checked.group_codes), default_group)
+    if _register_digest(context) != checked.register:
+        return False
+    stored = {m.pk: m for m in [*context.active.values(), *context.left.values()]}
+    plan = [
+        (stored[pk] if pk is not None else None, _member_from(values, stored.get(pk)))
+        for pk, values in checked.plan
+    ]
+    member_import_save(actor=actor, plan=plan, source=checked.source, confirmed=confirmed)
+    return True
+
+
+def _groups_allowed(
+    actor: User | None, default_group: ZaloGroup | None
+) -> models.QuerySet[ZaloGroup]:
+    """The groups an import by `actor` may write to; PermissionDenied if none."""
+    if actor is not None and not actor.has_perms(["groups.add_member", "groups.change_member"]):
+        raise PermissionDenied
+    groups = _groups_in_scope(actor)
+    if default_group is not None and not groups.filter(pk=default_group.pk).exists():
+        raise PermissionDenied
+    return groups
+
+
 def _groups_in_scope(actor: User | None) -> models.QuerySet[ZaloGroup]:
     return ZaloGroup.objects.all() if actor is None else ZaloGroup.objects.visible_to(actor)
 
 
+def _checked(
+    actor: User | None,
+    register: str,
+    context: _Context,
+    codes: set[str],
+    plan: list[tuple[Member | None, Member]],
+    report: ImportReport,
+    source: str,
+) -> CheckedImport:
+    values = operator.attrgetter(*(f.attname for f in Member._meta.concrete_fields))
+    return CheckedImport(
+        actor=actor.pk if actor else None,
+        source=source,
+        register=register,
+        group_codes=sorted(codes),
+        default_group=context.default_group.pk if context.default_group else None,
+        counts=report.counts,
+        needs_confirmation=report.needs_confirmation,
+        plan=[(before.pk if before else None, values(after)) for before, after in plan],
+    )
+
+
+def _register_digest(context: _Context) -> str:
+    """A digest of what an import's check read of the register, every field of every row."""
+    digest = hashlib.sha256()
+    groups = {g.pk: g for g in [*context.groups.values(), context.default_group] if g}
+    for group in sorted(groups.values(), key=lambda g: g.pk):
+        digest.update(repr(_values(group)).encode())
+    for people_group in sorted(context.people_groups.values(), key=lambda pg: pg.pk):
+        digest.update(repr(_values(people_group)).encode())
+    members = [*context.active.values(), *context.left.values()]
+    for member in sorted(members, key=lambda m: m.pk):
+        digest.update(repr(_values(member)).encode())
+    return digest.hexdigest()
+
+
+def _values(instance: models.Model) -> tuple:
+    return tuple(getattr(instance, f.attname) for f in instance._meta.concrete_fields)
+
+
+def _member_from(values: tuple, stored: Member | None) -> Member:
+    """The member to save, from CheckedImport.plan's values; stored already when `stored`."""
+    member = Member(*values)
+    if stored is not None:
+        member._state.adding, member._state.db = False, stored._state.db  # documented _state
+    return member
+
+
 def _context(
     groups: models.QuerySet[ZaloGroup],
-    rows: Sequence[Mapping[str, object]],
+    codes: set[str],
     default_group: ZaloGroup | None,
 ) -> _Context:
-    codes = {str(row.get("group") or "").strip().lower() for row in rows} - {""}
     found = {
         g.code_key: g for g in groups.annotate(code_key=Lower("code")).filter(code_key__in=codes)
     }
@@ -563,7 +706,7 @@ def _parse(raw: Mapping[str, object], number: int, context: _Context) -> _Row:
     for name in DATE_FIELDS:
         if raw.get(name) is CLEAR:
             row.values[name] = None
-        elif _text(raw.get(name)):
+        elif _filled(raw.get(name)):
             row.values[name] = _parse_date(raw[name], COLUMNS[name], result)
     return row
 
@@ -579,6 +722,13 @@ def _refuse_clearing_required(raw: Mapping[str, object], result: RowResult) -> d
             )
             raw[name] = ""
     return raw
+
+
+def _filled(value: object) -> bool:
+    """Whether _text(value) is not empty, without writing a date as text."""
+    if isinstance(value, datetime.date):
+        return True
+    return bool(value.strip()) if isinstance(value, str) else bool(_text(value))
 
 
 def _text(value: object) -> str:
@@ -616,7 +766,7 @@ def _parse_role(raw: Mapping[str, object], row: _Row, context: _Context) -> None
     typed = _text(raw.get("role"))
     if not typed:
         return  # a new member is a household representative; an existing one keeps the role
-    role = context.roles.get(search_key(typed))
+    role = context.roles.get(context.key(typed))
     if role is None:
         row.result.reasons.append(_("Unknown role “%(role)s”.") % {"role": typed})
     else:
@@ -629,7 +779,7 @@ def _parse_people_group(raw: Mapping[str, object], row: _Row, context: _Context)
         return
     typed = _text(raw.get("people_group"))
     if typed and row.group is not None:
-        found = context.people_groups.get((row.group.hamlet_id, search_key(typed)))
+        found = context.people_groups.get((row.group.hamlet_id, context.key(typed)))
         row.values["people_group"] = found
         if found is None:
             row.result.reasons.append(
@@ -682,7 +832,8 @@ def _plan_row(
     member = _match(row, context)
     before = copy.copy(member) if member is not None else None
     if member is None:
-        member = Member(group=row.group)
+        member = Member(*context.new_member)  # positional: half the time of keywords
+        member.group = row.group
     changed = _apply(member, row.values)
     if member.joined_on and member.left_on and member.left_on < member.joined_on:
         # with the stored date when the row leaves one of them blank

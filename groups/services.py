@@ -10,6 +10,8 @@ rule is written once, here (tried through every door in groups/tests/test_doors.
 |             | admin action "mark as left"                       | member_mark_left           |
 |             | admin action "move to group"                      | member_move                |
 |             | admin import, `manage.py import_members`          | member_import (importing), |
+|             |                                                   | member_import_checked (the |
+|             |                                                   | admin's confirmation),     |
 |             |                                                   | member_check,              |
 |             |                                                   | member_import_save         |
 | ZaloGroup   | API /api/v1/groups/, admin form, admin delete     | register_save/_delete      |
@@ -34,7 +36,6 @@ from typing import Final
 
 from auditlog.cid import get_cid
 from auditlog.context import auditlog_value
-from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,6 +45,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from binhyen.audit_diff import InstanceDiff
+from binhyen.bulk import bulk_insert
 
 from .access import hamlets_for
 from .coverage import HOUSEHOLD
@@ -259,10 +262,10 @@ def member_import_save(
             fields |= {f.name for f in Member._meta.concrete_fields if _differs(before, after, f)}
     try:
         with transaction.atomic():
-            Member.objects.bulk_create(created, batch_size=BATCH_SIZE)
+            bulk_insert(created, batch_size=BATCH_SIZE)  # COPY on PostgreSQL
             Member.objects.bulk_update(updated, sorted(fields), batch_size=BATCH_SIZE // 2)
-            LogEntry.objects.bulk_create(
-                _audit_entries(actor=actor, plan=plan, source=source, when=now),
+            bulk_insert(
+                list(_audit_entries(actor=actor, plan=plan, source=source, when=now)),
                 batch_size=BATCH_SIZE,
             )
     except IntegrityError as exc:  # someone changed the same members meanwhile
@@ -283,11 +286,12 @@ def _audit_entries(
     when: datetime.datetime,
 ) -> Iterator[LogEntry]:
     """The entries auditlog's signals would have written, which bulk writes do not send."""
-    content_type = ContentType.objects.get_for_model(Member)
+    changes = InstanceDiff(Member).diff  # model_instance_diff's result, faster for many rows
     context = auditlog_value.get({})  # set by AuditlogMiddleware during a request
-    common = {
-        "content_type": content_type,
-        "actor": actor,
+    fields = LogEntry._meta.concrete_fields
+    common = {f.attname: f.get_default() for f in fields} | {
+        "content_type_id": ContentType.objects.get_for_model(Member).pk,
+        "actor_id": actor.pk if actor else None,
         "actor_email": getattr(actor, "email", None) or None,
         "cid": get_cid(),
         "remote_addr": context.get("remote_addr"),
@@ -298,14 +302,15 @@ def _audit_entries(
         else context.get("additional_data"),
     }
     for before, after in plan:
-        yield LogEntry(
-            object_pk=str(after.pk),
-            object_id=after.pk,
-            object_repr=str(after),
-            action=LogEntry.Action.CREATE if before is None else LogEntry.Action.UPDATE,
-            changes=model_instance_diff(before, after),
-            **common,
-        )
+        values = common | {
+            "object_pk": str(after.pk),
+            "object_id": after.pk,
+            "object_repr": str(after),
+            "action": LogEntry.Action.CREATE if before is None else LogEntry.Action.UPDATE,
+            "changes": changes(before, after),
+        }
+        # every field's value in order: a third of the time of keyword arguments
+        yield LogEntry(*(values[f.attname] for f in fields))
 
 
 def month_start(day: datetime.date) -> datetime.date:

@@ -5,6 +5,7 @@ import unicodedata
 import phonenumbers
 import pytest
 
+from groups import normalize
 from groups.normalize import (
     MOBILE_PREFIXES,
     InvalidPhone,
@@ -88,6 +89,34 @@ def test_normalize_phone_accepts_whole_prefix_block(prefix: str) -> None:
     # phonenumbers knows only some sub-blocks of a few prefixes (e.g. 089); the list decides.
     for rest in ("0000000", "5550123", "9999999"):
         assert normalize_phone(prefix + rest) == "+84" + prefix[1:] + rest
+
+
+# The forms normalize_phone reads without phonenumbers (groups.normalize._LOCAL_MOBILE), from a
+# prefix ("091") and the seven digits after it.
+FAST_FORMS = (
+    lambda p, r: p + r,
+    lambda p, r: f"{p}{r[0]} {r[1:4]} {r[4:]}",
+    lambda p, r: f"{p}{r[0]}.{r[1:4]}.{r[4:]}",
+    lambda p, r: f"{p}{r[0]}-{r[1:4]}-{r[4:]}",
+    lambda p, r: f"{p} {r[:3]} {r[3:]}",
+)
+
+
+@pytest.mark.parametrize("prefix", [*ALL_PREFIXES, *OTHER_PREFIXES[::7]])
+def test_the_fast_national_forms_read_as_phonenumbers_reads_them(prefix: str) -> None:
+    """Each usual national form, for every prefix (and prefixes not in the list): the fast path
+    gives what phonenumbers gives, or refuses what it refuses."""
+    for rest in ("0000000", "5550123", "9999999", "1000001", "0123456"):
+        for form in FAST_FORMS:
+            raw = form(prefix, rest)
+            assert normalize._LOCAL_MOBILE.fullmatch(raw), raw  # a form of the fast path
+            try:
+                expected = normalize._parsed(raw)
+            except InvalidPhone:
+                with pytest.raises(InvalidPhone):
+                    normalize_phone(raw)
+            else:
+                assert normalize_phone(raw) == expected, raw
 
 
 def test_mobile_prefixes_are_well_formed() -> None:
