@@ -40,7 +40,7 @@ class Command(AuditedCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", help="The .xlsx or .csv file.")
+        parser.add_argument("path", help="The .xlsx, .xls or .csv file.")
         parser.add_argument(
             "--group", metavar="CODE", help="Group code for rows without a “Mã nhóm”."
         )
