@@ -60,13 +60,19 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# .po → .mo with polib, so no system gettext is needed.
-messages: install
-	$(PY) -c "import pathlib, polib; [polib.pofile(str(p)).save_as_mofile(str(p.with_suffix('.mo'))) for p in pathlib.Path('locale').glob('*/LC_MESSAGES/*.po')]"
+# .po → .mo with polib, so no system gettext is needed. Both steps below redo only what changed,
+# so that a second `make test` (CI runs two suites side by side) rewrites nothing in use.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+messages: $(MO_FILES)
+locale/%.mo: locale/%.po | $(VENV)/.installed
+	$(PY) -c "import sys, polib; polib.pofile(sys.argv[1]).save_as_mofile(sys.argv[2])" $< $@
 
 # collectstatic needs no real secret: it only copies and hashes files.
-static: install node_modules/.installed
+STATIC_SOURCES := $(shell find static -type f) binhyen/settings.py
+static: staticfiles/staticfiles.json
+staticfiles/staticfiles.json: $(STATIC_SOURCES) node_modules/.installed $(VENV)/.installed
 	SECRET_KEY=$${SECRET_KEY:-collectstatic-only} $(MANAGE) collectstatic --no-input --verbosity 0
+	touch $@
 
 migrate: install
 	$(MANAGE) migrate --no-input

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Wall time of the two test entry points: `make test` (SQLite) and `.ci/run` (SQLite, then
-# PostgreSQL + Redis). Run from the project folder; prints one line per figure.
+# PostgreSQL + Redis side by side). Run from the project folder; prints one line per figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 logs=$(mktemp -d)

@@ -403,6 +403,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# WhiteNoise indexes every static file (about 2,300 with their compressed copies) when a worker
+# builds its middleware; with autorefresh it looks a file up when asked instead. A worker builds
+# it once, but the tests build it for every test client: they set WHITENOISE_AUTOREFRESH=1.
+WHITENOISE_AUTOREFRESH = env.bool("WHITENOISE_AUTOREFRESH", default=DEBUG)
 MEDIA_ROOT = DATA_DIR / "media"
 
 # --- Uploads: what a request may make us read -----------------------------------------------
