@@ -229,14 +229,19 @@ class Journey:
         self.page.click("form:has(input[name=username]) button[type=submit]")
         self.page.wait_for_load_state()
 
-    def logout(self) -> None:
-        """Through the account menu, as a person does (the menu folded on a phone)."""
+    def logout(self, leaves: bool = True) -> None:
+        """Through the account menu, as a person does (the menu folded on a phone). `leaves`:
+        the login page follows (False: the person is asked and chooses to stay)."""
         toggler = self.page.locator(".navbar-toggler")
-        if toggler.is_visible():
+        if toggler.is_visible() and not self.page.locator("#main-nav.show").count():
             toggler.click()
         self.page.click("nav .dropdown-toggle:has(.by-user-name)")
+        button = self.page.locator("nav form[data-logout] button[type=submit]")
+        if not leaves:
+            button.click()
+            return
         with self.page.expect_navigation(url="**/login/**"):
-            self.page.click("nav form[data-logout] button[type=submit]")
+            button.click()
 
 
 @pytest.fixture

@@ -163,6 +163,46 @@ def test_the_service_workers_background_sync_sends_a_queued_report_once(
     assert other.input_value("input[name=title]") == ""
 
 
+def test_logging_out_of_a_shared_phone_asks_then_leaves_no_draft(journey, head_b, hamlet_b) -> None:
+    head = journey(viewport=PHONE)
+    head.login("head_b")
+    head.goto("/reports/new/")
+    head.page.fill("input[name=title]", "Nhà ông Tám có người lạ ra vào")
+    head.page.evaluate(SAVED)
+    asked = []
+
+    def answer(dialog) -> None:  # first "stay", then "log out"
+        asked.append(dialog.message)
+        dialog.dismiss() if len(asked) == 1 else dialog.accept()
+
+    head.page.on("dialog", answer)
+    head.logout(leaves=False)
+    head.page.wait_for_function("() => document.querySelector('[data-testid=report-form]')")
+    head.page.evaluate(SAVED)
+    assert asked == [
+        "Một tin báo bạn chưa gửi đang được lưu trên máy này. Đăng xuất sẽ xóa nó. Vẫn đăng xuất?"
+    ]
+    assert "/reports/new/" in head.page.url  # stayed, the draft with it
+    head.page.reload()
+    head.page.wait_for_function(
+        "() => document.querySelector('input[name=title]').value.startsWith('Nhà ông Tám')"
+    )
+
+    head.logout()
+    assert len(asked) == 2
+    head.page.wait_for_function(
+        "() => indexedDB.databases().then((dbs) => !dbs.some((d) => d.name === 'binhyen-drafts'))"
+    )
+    head.shot("logged-out")
+    head.login("head_b")  # the next person (or the same) starts from an empty form
+    head.goto("/reports/new/")
+    head.page.evaluate(SAVED)
+    assert head.page.input_value("input[name=title]") == ""
+
+    head.logout()  # nothing typed: nothing asked
+    assert len(asked) == 2
+
+
 def test_location_on_request_and_a_photo_from_the_camera(journey, head_b, hamlet_b) -> None:
     from binhyen.tests.test_browser_journeys import PNG
 

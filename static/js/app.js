@@ -33,10 +33,46 @@ const pushOffAtLogout = async (form) => {
   await subscription.unsubscribe();
 };
 
+// A report being typed stays on the phone until it is sent (static/js/drafts.js: the report
+// form's data-draft-db). Logging out of what may be a shared phone removes it, after asking when
+// there is one (its text may name people; queued, it could not be sent once logged out anyway).
+// False: the user chose to stay.
+const DRAFTS_DB = "binhyen-drafts";
+const idbRequest = (action) => new Promise((resolve, reject) => {
+  const pending = action();
+  pending.onsuccess = () => resolve(pending.result);
+  pending.onerror = () => reject(pending.error);
+});
+const draftsAtLogout = async () => {
+  if (!("indexedDB" in window)) {
+    return true;
+  }
+  const open = indexedDB.open(DRAFTS_DB, 1); // as drafts.js opens it, store and all
+  open.onupgradeneeded = () => open.result.createObjectStore("drafts");
+  const db = await idbRequest(() => open);
+  const drafts = await idbRequest(() => db.transaction("drafts").objectStore("drafts").getAll());
+  db.close();
+  // What drafts.js would restore (one the worker filed keeps only where the report went).
+  const unsent = drafts.some((draft) => !draft.filedAt && (draft.fields.length || draft.files.length));
+  if (unsent && !window.confirm(document.body.dataset.msgDraftsAtLogout)) {
+    return false;
+  }
+  // Blocked while the form's own page holds it open: it is deleted when that page goes.
+  await new Promise((resolve) => {
+    const deletion = indexedDB.deleteDatabase(DRAFTS_DB);
+    deletion.onsuccess = deletion.onerror = deletion.onblocked = resolve;
+  });
+  return true;
+};
+
 document.querySelectorAll("form[data-logout]").forEach((form) => {
-  form.addEventListener("submit", (event) => {
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (!(await draftsAtLogout().catch(() => true))) {
+      return;
+    }
     const timeout = new Promise((resolve) => { setTimeout(resolve, 2000); });
-    Promise.race([pushOffAtLogout(form).catch(() => {}), timeout]).finally(() => form.submit());
-  }, { once: true });
+    await Promise.race([pushOffAtLogout(form).catch(() => {}), timeout]);
+    form.submit();
+  });
 });

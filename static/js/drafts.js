@@ -19,7 +19,8 @@
 // holds it, so the photos go up once over a weak signal. The worker marks a draft it filed
 // with the report's address (filedAt), where the waiting page then goes.
 //
-// A page showing a report just filed (data-draft-sent) removes its draft.
+// A page showing a report just filed (data-draft-sent) removes its draft. Logging out deletes
+// the report drafts, after asking when one is unsent (static/js/app.js).
 "use strict";
 
 (function () {
