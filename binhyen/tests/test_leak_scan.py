@@ -201,7 +201,7 @@ def scan(client: Client, urls: list[str]) -> Iterator[tuple[str, str, str]]:
         except Unread as exc:
             yield url, "unread", str(exc)
             continue
-        for marker, pattern in (MARKERS | REPORT_MARKERS).items():
+        for marker, pattern in ALL_MARKERS.items():
             if pattern.search(text):
                 yield url, marker, str(response.status_code)
 
@@ -305,6 +305,7 @@ REPORT_MARKERS = {
 }
 # Only those who triage hamlet B read them: the police (officer_a triages hamlet A only).
 READS_REPORT_MARKERS = {"police"}
+ALL_MARKERS = MARKERS | REPORT_MARKERS  # what one crawl looks for
 # What the crawl must find for those who may see something (the scan must be able to fail).
 SEEN_BY = {
     "police": MEMBER_MARKERS | set(REPORT_MARKERS),
