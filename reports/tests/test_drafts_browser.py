@@ -198,9 +198,7 @@ def test_logging_out_of_a_shared_phone_asks_then_leaves_no_draft(journey, head_b
     head.goto("/reports/new/")
     head.page.evaluate(SAVED)
     assert head.page.input_value("input[name=title]") == ""
-
-    head.logout()  # nothing typed: nothing asked
-    assert len(asked) == 2
+    # Nothing typed, nothing asked: accounts/tests/test_push_browser.py logs out with no draft.
 
 
 def test_location_on_request_and_a_photo_from_the_camera(journey, head_b, hamlet_b) -> None:
