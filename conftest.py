@@ -235,8 +235,11 @@ class Journey:
         toggler = self.page.locator(".navbar-toggler")
         if toggler.is_visible() and not self.page.locator("#main-nav.show").count():
             toggler.click()
+            # The menu slides open: clicks land once it has (a click mid-slide can miss).
+            self.page.locator("#main-nav.show:not(.collapsing)").wait_for()
         self.page.click("nav .dropdown-toggle:has(.by-user-name)")
-        button = self.page.locator("nav form[data-logout] button[type=submit]")
+        button = self.page.locator("nav .dropdown-menu.show form[data-logout] button[type=submit]")
+        button.wait_for()
         if not leaves:
             button.click()
             return
