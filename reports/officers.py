@@ -13,21 +13,23 @@ permission and scope again, so a stale entry can neither show nor assign anythin
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from accounts.models import User
+from binhyen import page_cache
 from groups.access import hamlets_for, users_in_commune
 from groups.models import Hamlet
 
-VERSION_KEY = "reports:queue-choices:version"
+# Users, their roles, permissions and hamlets, the hamlets' names: the topic (binhyen.page_cache)
+# of the pages that show people's names or a scope's hamlets.
+TOPIC = "people"
+VERSION_KEY = page_cache.topic_key(TOPIC)
 CACHE_SECONDS = 300
 
 
@@ -74,7 +76,7 @@ def queue_choices(user: User) -> QueueChoices:
     if version is not None and entry is not None and entry[0] == version:
         return QueueChoices(*entry[1:])
     if version is None:
-        version = _new_version()
+        version = (page_cache.current([TOPIC]) or {}).get(VERSION_KEY)
     choices = _read(user)
     if version is not None:
         # Plain values, not the class: an entry stays readable whatever the code becomes.
@@ -88,20 +90,9 @@ def _read(user: User) -> QueueChoices:
     return QueueChoices(hamlets, [(str(officer.pk), str(officer)) for officer in officers])
 
 
-def _new_version() -> str | None:
-    """A version when there was none (first use, or evicted); None when the cache does not
-    answer (Redis down: the caller reads the database, and stores nothing). A random token,
-    never a counter restarted at 1: entries stored under an evicted one must stay stale."""
-    cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-    return cache.get(VERSION_KEY)
-
-
 def forget_queue_choices() -> None:
-    """Make every cached entry stale: now (the writing request, and tests, read fresh) and
-    again on commit (a request that read the old rows before the commit may have stored them
-    under the token replaced first)."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+    """Make every cached entry stale (and every page kept with the "people" topic)."""
+    page_cache.touch(TOPIC)
 
 
 # --- what makes the lists stale ------------------------------------------------------------

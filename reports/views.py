@@ -19,9 +19,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -34,6 +35,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.selectors import WhoCan, roles_with
 from binhyen.files import download_response, private_file_response
+from binhyen.page_cache import Drawn, cached_part
 from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
 from groups.access import hamlets_for
@@ -132,7 +134,20 @@ def report_list(request: HttpRequest) -> HttpResponse:
     raise PermissionDenied
 
 
+# What the queue shows: the reports and the residents' word on them ("reports", reports/apps.py),
+# the names of the hamlets and officers ("people", reports/officers.py).
+QUEUE_TOPICS = ("reports", "people")
+
+
 def _queue(request: HttpRequest) -> HttpResponse:
+    content = cached_part(request, "reports:queue", QUEUE_TOPICS, lambda: _draw_queue(request))
+    return render(request, "reports/incidentreport_queue.html", {"content": content})
+
+
+def _draw_queue(request: HttpRequest) -> Drawn:
+    """The queue's content, and when it must be drawn again though nothing was written: the
+    next deadline of an open report of the user's scope, when it turns overdue (its row, the
+    overdue filter, sort and count all change then)."""
     form = QueueFilterForm(request.GET, user=request.user)
     # Only what a row shows: a sort that reads many rows carries less, and 25 rows are built
     # from a few columns, with no join. The names of the hamlets and of the officers come
@@ -154,7 +169,13 @@ def _queue(request: HttpRequest) -> HttpResponse:
         "officers": officers,
         "filtered": any(value for key, value in request.GET.items() if key not in ("page", "sort")),
     }
-    return render(request, "reports/incidentreport_queue.html", context)
+    html = render_to_string("reports/_queue.html", context, request=request)
+    next_deadline = (
+        IncidentReport.objects.visible_to(request.user)
+        .filter(status__in=OPEN_STATUSES, due_at__gt=timezone.now())
+        .aggregate(first=Min("due_at"))["first"]
+    )
+    return html, next_deadline
 
 
 @dataclass
