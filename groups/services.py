@@ -45,12 +45,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from binhyen import page_cache
 from binhyen.audit_diff import InstanceDiff
 from binhyen.bulk import bulk_insert
 
 from .access import hamlets_for
 from .coverage import HOUSEHOLD
 from .models import Hamlet, Member, MemberCount, MemberQuerySet, PeopleGroup, ZaloGroup
+
+# The register's rows (hamlets, people's groups, Zalo groups, members): the topic
+# (binhyen.page_cache) of the pages that show them, touched by their signals (groups/apps.py)
+# and by the writes that send none.
+REGISTER_TOPIC = "register"
+REGISTER_MODELS = (Hamlet, PeopleGroup, ZaloGroup, Member)
 
 BATCH_SIZE: Final = 1000  # rows per statement of an import's bulk writes
 
@@ -272,6 +279,7 @@ def member_import_save(
         raise ValidationError(
             _("The register changed while the file was being imported. Check it again.")
         ) from exc
+    page_cache.touch(REGISTER_TOPIC)  # the bulk writes above send no model signals
 
 
 def _differs(before: Member, after: Member, model_field: models.Field) -> bool:

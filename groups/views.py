@@ -5,10 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_entries_visible_to, audit_rows
 from binhyen.files import download_response
+from binhyen.page_cache import Drawn, cached_part
 from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
 
@@ -18,6 +20,7 @@ from .filters import RosterFilter
 from .importing import export_members
 from .models import Hamlet, Member, MemberQuerySet, ZaloGroup
 from .poster import poster_filename, poster_pdf
+from .services import REGISTER_TOPIC
 
 
 @login_required
@@ -93,6 +96,12 @@ def _roster(request: HttpRequest) -> tuple[RosterFilter, MemberQuerySet]:
 @login_required
 def member_list(request: HttpRequest) -> HttpResponse:
     """Sổ thành viên: the members in the user's scope, searched, filtered, sorted and paged."""
+    require_perm(request, "groups.view_member")
+    content = cached_part(request, "groups:roster", [REGISTER_TOPIC], lambda: _draw_roster(request))
+    return render(request, "groups/member_list.html", {"content": content})
+
+
+def _draw_roster(request: HttpRequest) -> Drawn:
     roster, members = _roster(request)
     rows = members.select_related("group__hamlet", "people_group")
     page = CappedCountPaginator(rows, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -103,7 +112,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "cap": CappedCountPaginator.CAP,
         "filtered": any(value for key, value in request.GET.items() if key not in ("page", "sort")),
     }
-    return render(request, "groups/member_list.html", context)
+    return render_to_string("groups/_member_list.html", context, request=request), None
 
 
 @login_required

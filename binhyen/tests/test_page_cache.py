@@ -160,3 +160,26 @@ def test_nothing_is_kept_without_a_csrf_cookie_or_for_a_post(police, head_b, ham
     page_cache.touch("reports")
     page_cache.cached_part(request, "t", ["reports"], draw)
     assert len(drawn) == 4
+
+
+# --- the roster ---------------------------------------------------------------------------------
+
+ROSTER = reverse("groups:member-list")
+
+
+def test_the_roster_shows_a_member_saved_through_any_door_on_the_next_request(police, hamlet_a):
+    from groups.models import Member
+    from groups.services import member_import_save
+    from groups.tests.factories import MemberFactory, ZaloGroupFactory
+
+    group = ZaloGroupFactory(hamlet=hamlet_a)
+    MemberFactory(group=group, full_name="Lê Văn Có Sẵn")
+    client = signed_in(police)
+    assert "Lê Văn Có Sẵn" in kept(client, ROSTER)
+    # An import writes in bulk (COPY), with no model signal: its service touches the topic.
+    new = Member(group=group, full_name="Phạm Thị Nhập Mới", phone="+84915550777")
+    member_import_save(actor=police, plan=[(None, new)], source="test.csv")
+    assert "Phạm Thị Nhập Mới" in client.get(ROSTER).content.decode()
+    group.name = "Nhóm Zalo Đổi Tên"  # a group renamed in the admin: its rows show the name
+    group.save()
+    assert "Nhóm Zalo Đổi Tên" in client.get(ROSTER).content.decode()
