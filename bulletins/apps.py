@@ -23,6 +23,11 @@ class BulletinsConfig(AppConfig):
     verbose_name = _("Bulletins")
 
     def ready(self) -> None:
+        from binhyen import page_cache
+
+        from .services import POSTINGS_MODELS, POSTINGS_TOPIC
+
+        page_cache.watch(POSTINGS_TOPIC, POSTINGS_MODELS)
         post_migrate.connect(
             _install_beat_schedule, sender=self, dispatch_uid="bulletins.beat_schedule"
         )

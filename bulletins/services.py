@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import NotificationMessage, notifications_send_many
+from binhyen import page_cache
 from binhyen.images import photo_clean
 from binhyen.sniff import EXTENSIONS, sniff
 from groups.access import hamlets_for
@@ -43,6 +44,12 @@ from .models import (
     TargetMode,
 )
 from .sanitize import body_html, zalo_text_from_html
+
+# The bulletins, their pictures and their postings: the topic (binhyen.page_cache) of the pages
+# that show them (the checklist), touched by their signals (bulletins/apps.py) and by the
+# writes that send none.
+POSTINGS_TOPIC = "postings"
+POSTINGS_MODELS = (Bulletin, BulletinImage, Posting)
 
 # --- checks -------------------------------------------------------------------------------
 
@@ -383,6 +390,7 @@ def _create_postings(bulletin: Bulletin, now: datetime.datetime) -> int:
         for pk in target_groups(bulletin).values_list("pk", flat=True)
     ]
     Posting.objects.bulk_create(postings, ignore_conflicts=True, batch_size=500)
+    page_cache.touch(POSTINGS_TOPIC)  # a bulk insert sends no model signal
     return len(postings)
 
 
@@ -537,6 +545,7 @@ def _record(
         )
         if not done:
             raise ValidationError(_("This posting was already recorded."), code="already_recorded")
+        page_cache.touch(POSTINGS_TOPIC)  # an update() sends no model signal
         if proof_image is not None:
             stored = posting.proof_image.storage.save(proof_name, proof_image)
             Posting.objects.filter(pk=posting.pk).update(proof_image=stored)

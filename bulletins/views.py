@@ -10,9 +10,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Prefetch, Q, Sum, Window
+from django.db.models import Count, F, Min, Prefetch, Q, Sum, Window
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,9 +22,11 @@ from accounts.models import User
 from accounts.selectors import who_can
 from binhyen.dates import parse_day
 from binhyen.files import private_file_response
+from binhyen.page_cache import Drawn, cached_part
 from binhyen.pagination import CappedCountPaginator
 from binhyen.permissions import require_perm
 from groups.models import ZaloGroup
+from groups.services import REGISTER_TOPIC
 
 from .forms import BulletinForm, ImageForm, PostedForm, QuestionForm, SkipForm, TransitionForm
 from .models import (
@@ -40,6 +43,7 @@ from .models import (
     published_in,
 )
 from .services import (
+    POSTINGS_TOPIC,
     bulletin_create,
     bulletin_image_add,
     bulletin_transition,
@@ -290,9 +294,23 @@ def bulletin_image(request: HttpRequest, image_id: int) -> FileResponse:
 @login_required
 def checklist(request: HttpRequest) -> HttpResponse:
     """ "Việc cần đăng": the pending postings of the groups the officer administers (overdue
-    first), CHECKLIST_PAGE a page, and what they recorded today. A fixed number of queries
-    whatever the size: one page of rows and the totals (see _checklist_cards)."""
+    first), CHECKLIST_PAGE a page, and what they recorded today."""
     require_perm(request, "bulletins.add_posting")
+    content = cached_part(
+        request, "bulletins:checklist", CHECKLIST_TOPICS, lambda: _draw_checklist(request)
+    )
+    return render(request, "bulletins/posting_checklist.html", {"content": content})
+
+
+# What the checklist shows: the postings and their bulletins, the groups' names and links.
+CHECKLIST_TOPICS = (POSTINGS_TOPIC, REGISTER_TOPIC)
+
+
+def _draw_checklist(request: HttpRequest) -> Drawn:
+    """The checklist's content, and when it must be drawn again though nothing was written: the
+    next deadline of a pending posting (its card, the overdue count) or midnight ("today").
+    A fixed number of queries whatever the size: one page of rows and the totals (see
+    _checklist_cards)."""
     mine = Posting.objects.checklist_of(request.user)
     now = timezone.now()
     todo = mine.pending()
@@ -324,7 +342,10 @@ def checklist(request: HttpRequest) -> HttpResponse:
         "due": due,
         "done_today": done_today,
     }
-    return render(request, "bulletins/posting_checklist.html", context)
+    html = render_to_string("bulletins/_posting_checklist.html", context, request=request)
+    next_deadline = mine.pending().filter(due_at__gt=now).aggregate(first=Min("due_at"))["first"]
+    midnight = start + datetime.timedelta(days=1)
+    return html, min(next_deadline, midnight) if next_deadline else midnight
 
 
 def _checklist_cards(

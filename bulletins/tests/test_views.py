@@ -234,6 +234,36 @@ def test_the_checklist_shows_the_groups_the_officer_administers(
     assert bulletin.zalo_text in response.content.decode()
 
 
+def test_the_checklist_kept_drawn_stays_true(
+    police: User, officer_a: User, hamlet_a, hamlet_b, group_a, monkeypatch
+) -> None:
+    """The checklist is kept drawn (binhyen.page_cache): a posting just marked leaves it, a
+    bulletin just published adds its posting, and a deadline that passes shows overdue, each
+    on the next request."""
+    from binhyen import page_cache
+    from binhyen.tests.test_page_cache import kept
+    from bulletins.services import POSTINGS_TOPIC
+
+    first = published(police, hamlet_a, hamlet_b, title="Bản tin thứ nhất")
+    client = client_for(officer_a)
+    html = kept(client, url("checklist"))
+    [posting] = Posting.objects.filter(group=group_a, bulletin=first)
+    assert f'data-posting="{posting.pk}"' in html
+    assert client.post(url("posting-posted", posting.pk)).status_code == 302
+    assert f'data-posting="{posting.pk}"' not in client.get(url("checklist")).content.decode()
+
+    second = published(police, hamlet_a, hamlet_b, title="Bản tin thứ hai")
+    [posting] = Posting.objects.filter(group=group_a, bulletin=second)
+    due = timezone.now() + datetime.timedelta(minutes=10)  # well within the session's life
+    Posting.objects.filter(pk=posting.pk).update(due_at=due)
+    page_cache.touch(POSTINGS_TOPIC)
+    html = kept(client, url("checklist"))
+    assert f'data-posting="{posting.pk}"' in html and "border-danger" not in html
+    later = due + datetime.timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert "border-danger" in client.get(url("checklist")).content.decode()
+
+
 def test_the_checklist_leaves_out_groups_administered_outside_the_scope(
     police: User, officer_a: User, hamlet_a, hamlet_b, group_a, group_b
 ) -> None:
