@@ -1,13 +1,19 @@
 """The home page: each role's dashboard (selectors.py), or a welcome for a role without one."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from accounts.middleware import wrote_mark
+from binhyen.page_cache import Drawn, cached_part
 from groups.access import hamlets_for
 from reports import maps
 from reports.models import OPEN_STATUSES, Category, Status, Urgency
@@ -23,14 +29,25 @@ def home(request: HttpRequest) -> HttpResponse:
     is doing, for their scope, the period chosen and, with several hamlets, one of them."""
     user = request.user
     kind = selectors.kind_for(user)
-    context: dict = {"role": user.primary_role, "kind": kind}
     if kind is None:
-        context["hamlets"] = hamlets_for(user)
-        return render(request, "dashboards/home.html", context)
+        context = {"role": user.primary_role, "kind": kind, "hamlets": hamlets_for(user)}
+        content = render_to_string("dashboards/_home.html", context, request=request)
+    else:
+        # Kept as long as its figures are (selectors.cache_key): what others change shows
+        # within a minute, what the user changed on their next request.
+        name = f"dashboards:{kind}:{timezone.localdate().isoformat()}:{wrote_mark(user)}"
+        content = cached_part(request, name, (), lambda: _draw(request, kind))
+    context = {"content": content, "kind": kind, "with_map": kind and maps.may_see_map(user)}
+    return render(request, "dashboards/home.html", context)
+
+
+def _draw(request: HttpRequest, kind: str) -> Drawn:
+    user = request.user
     scope = selectors.scope_for(user, request.GET)
     period = selectors.period_from(request.GET)
     data = selectors.dashboard(user, kind, scope, period)
-    context.update(scope=scope, period=period, data=data, periods=_period_choices())
+    context = {"role": user.primary_role, "kind": kind, "scope": scope, "period": period}
+    context.update(data=data, periods=_period_choices())
     if "residents" in data:  # the police's and the leadership's
         context["residents_groups"] = [
             (_("By hamlet"), data["residents"]["by_hamlet"]),
@@ -46,7 +63,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context["trend"] = trend
         context["charts"] = selectors.leadership_charts(trend)
     context["report_map"] = _report_map(user, scope, period)
-    return render(request, "dashboards/home.html", context)
+    html = render_to_string("dashboards/_home.html", context, request=request)
+    return html, timezone.now() + datetime.timedelta(seconds=selectors.CACHE_SECONDS)
 
 
 def _report_map(user, scope: selectors.Scope, period: selectors.Period) -> dict | None:
