@@ -117,6 +117,9 @@ def first_commune():
     return Commune.objects.order_by("pk").first()
 
 
+# A persona's browser that sends no CSRF cookie: the pages it asks for are drawn every time.
+DRAWN = " (no CSRF cookie)"
+
 # The pages of issue #9, each as (label, path, persona), keyed by the name `--page` takes in
 # bench/profile_pages.py; the framework floor first (bench/province.py loads it around each).
 PAGES = {
@@ -125,6 +128,14 @@ PAGES = {
     "roster": ("member roster search", "/members/?q=nguyen+van", "commune police"),
     "checklist": ("posting checklist", "/checklist/", "area officer"),
     "dashboard": ("police dashboard", "/", "commune police"),
+    # No target: the same pages drawn on every request (a browser without the CSRF cookie, for
+    # which binhyen.page_cache keeps nothing), what a request costs when what it shows changed.
+    "queue-drawn": ("triage queue, drawn every request", "/reports/", "commune police" + DRAWN),
+    "roster-drawn": (
+        "member roster search, drawn every request",
+        "/members/?q=nguyen+van",
+        "commune police" + DRAWN,
+    ),
     # No target: the admin's member search (Django's own changelist, kept for editing), beside
     # which the roster's ratio can be read.
     "admin-members": (
@@ -133,7 +144,11 @@ PAGES = {
         "commune police",
     ),
 }
-REFERENCE_PAGES = {"admin member search"}
+REFERENCE_PAGES = {
+    "triage queue, drawn every request",
+    "member roster search, drawn every request",
+    "admin member search",
+}
 # Each page's throughput target, as a share of the floor around it (issue #20: every page 0.6),
 # and the floor's, as a share of bare Django's (what the framework alone costs).
 TARGET_SHARE: dict[str, float] = {}
@@ -155,7 +170,8 @@ def personas() -> dict[str, Any]:
         "superuser": "scale-admin",
     }
     found = {u.username: u for u in User.objects.filter(username__in=names.values())}
-    return {persona: found[name] for persona, name in names.items() if name in found}
+    people = {persona: found[name] for persona, name in names.items() if name in found}
+    return {**people, **{persona + DRAWN: user for persona, user in people.items()}}
 
 
 def verified_client(user):
@@ -179,12 +195,14 @@ def mark_verified(session, user) -> None:
         session.save()
 
 
-def session_cookie(user) -> str:
+def session_cookie(user, csrf: bool = True) -> str:
     """A `Cookie:` value for an HTTP client (wrk, the async client): a database session of
     `user`, logged in and with the second factor verified."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.utils.crypto import get_random_string
 
     from accounts.middleware import LAST_SEEN_KEY, STARTED_KEY
 
@@ -197,7 +215,13 @@ def session_cookie(user) -> str:
     session[LAST_SEEN_KEY] = now
     session.create()
     mark_verified(session, user)
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    # And the CSRF cookie a browser holds after its first page: the pages kept drawn
+    # (binhyen.page_cache) are kept per CSRF cookie, and drawn every time without one.
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    if not csrf:
+        return cookie
+    secret = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+    return f"{cookie}; {settings.CSRF_COOKIE_NAME}={secret}"
 
 
 # --- figures ------------------------------------------------------------------------------

@@ -295,7 +295,10 @@ def pages_under_load(table: Table, args, results: dict) -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk).")
     people = common.personas()
-    cookies = {persona: common.session_cookie(user) for persona, user in people.items()}
+    cookies = {
+        persona: common.session_cookie(user, csrf=not persona.endswith(common.DRAWN))
+        for persona, user in people.items()
+    }
     # Django's own limit, before and after the pages (its own server: nothing else runs then).
     bares = [bare_django(args)]
     sampler = None
