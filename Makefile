@@ -35,9 +35,18 @@ test: setup system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## make bench: build (once) the synthetic province on PostgreSQL and run every benchmark on it
-bench: setup
+bench: setup $(SERVER_VENV)/.installed
 	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(DEBIAN_PACKAGES) $(BENCH_PACKAGES)"
-	$(PY) bench/province.py $(BENCH_ARGS)
+	BENCH_SERVER_BIN=$(CURDIR)/$(SERVER_VENV)/bin $(PY) bench/province.py $(BENCH_ARGS)
+
+# The bench's servers (gunicorn, the Celery worker) run with the runtime packages only, as the
+# image installs them: the development tools (pytest's pygments, …) would load into each worker.
+SERVER_VENV := .venv-server
+$(SERVER_VENV)/.installed: requirements.txt
+	test -x $(SERVER_VENV)/bin/python || $(PYTHON) -m venv $(SERVER_VENV)
+	$(SERVER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SERVER_VENV)/bin/python -m pip install --quiet -r requirements.txt
+	touch $@
 
 system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

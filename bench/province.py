@@ -63,9 +63,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common
 
 ROOT = common.ROOT
-# The virtualenv this script runs in (its gunicorn and celery), wherever it is: a git worktree
-# has no .venv of its own.
-BIN = Path(sys.executable).parent
+# The servers' gunicorn and celery: from BENCH_SERVER_BIN (`make bench`: a virtualenv of the
+# runtime packages only, as the image has), else from the virtualenv this script runs in.
+BIN = Path(os.environ.get("BENCH_SERVER_BIN") or Path(sys.executable).parent)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 FLOOR_FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms")
 BARE_PATH = "/bench/bare/"  # bench/bare.py
