@@ -164,13 +164,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker ---------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+# The cache holds drawn pages (members' names and phones, reports' titles: binhyen/page_cache.py)
+# for minutes: in production a Redis of its own that writes nothing to disk, while the broker's
+# keeps its queue on disk (docker-compose.yml). Unset: the broker's Redis, or per process.
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
+if CACHE_URL:
     # django-redis, because it can treat a Redis that is down as a cache miss: the cache only
     # speeds pages up, and a Redis outage must not turn requests into errors.
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": "binhyen",
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
@@ -180,6 +184,9 @@ if REDIS_URL:
         }
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         "socket_connect_timeout": 5,
@@ -187,7 +194,6 @@ if REDIS_URL:
         "visibility_timeout": 3600,
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # kombu's filesystem transport: a real worker and beat with no server. kombu creates no
     # folders itself, so they are made here, before any process connects.
     CELERY_QUEUE_DIR = DATA_DIR / "celery"

@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 def test_the_cache_is_on_redis() -> None:
     cache.set("probe", "ok", 5)
     assert cache.get("probe") == "ok"
-    assert settings.CACHES["default"]["LOCATION"] == settings.REDIS_URL
+    assert settings.CACHES["default"]["LOCATION"] == settings.CACHE_URL
 
 
 @pytest.mark.needs_redis

@@ -15,7 +15,7 @@ from django.conf import settings
 from binhyen.health import HEARTBEAT_TASK
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"postgres", "redis", "web", "worker", "beat"}
+SERVICES = {"postgres", "redis", "cache", "web", "worker", "beat"}
 APP_SERVICES = ("web", "worker", "beat")
 # Variables that are not Django settings but are read by Python, gunicorn or the postgres image.
 NON_DJANGO_PREFIXES = ("PYTHON", "GUNICORN", "POSTGRES_")
@@ -121,7 +121,7 @@ def final_stage() -> dict:
 # --- docker-compose.yml ---------------------------------------------------------------------
 
 
-def test_compose_names_exactly_the_five_services(services):
+def test_compose_names_exactly_the_six_services(services):
     assert set(services) == SERVICES
 
 
@@ -156,10 +156,11 @@ def test_app_urls_point_at_the_services(services, name):
     database = urlsplit(without_interpolation(environment["DATABASE_URL"]))
     assert database.scheme in ("postgres", "postgresql")
     assert (database.hostname, database.port) == ("postgres", 5432)
-    redis = urlsplit(without_interpolation(environment["REDIS_URL"]))
-    assert redis.scheme == "redis"
-    assert redis.hostname == "redis"
-    assert redis.port in (None, 6379)
+    for name, host in (("REDIS_URL", "redis"), ("CACHE_URL", "cache")):
+        redis = urlsplit(without_interpolation(environment[name]))
+        assert redis.scheme == "redis"
+        assert redis.hostname == host
+        assert redis.port in (None, 6379)
 
 
 def test_database_url_uses_the_credentials_given_to_postgres(services):
@@ -181,7 +182,7 @@ def test_database_url_uses_the_credentials_given_to_postgres(services):
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_services_wait_for_healthy_database_and_broker(services, name):
     depends_on = services[name]["depends_on"]
-    for dependency in ("postgres", "redis"):
+    for dependency in ("postgres", "redis", "cache"):
         assert depends_on[dependency]["condition"] == "service_healthy", (name, dependency)
 
 
@@ -211,6 +212,16 @@ def test_postgres_and_redis_keep_their_data_in_named_volumes(compose, services):
     assert mounts(services["redis"])["/data"] in declared
     redis_command = command_text(services["redis"]["command"])
     assert re.search(r"--appendonly yes\b", redis_command), redis_command
+
+
+def test_the_cache_keeps_nothing_on_disk(services):
+    """The cache holds drawn pages with personal data: in memory only, unlike the broker."""
+    cache = services["cache"]
+    assert cache["image"] == "redis:7"
+    assert not cache.get("volumes")
+    command = command_text(cache["command"])
+    assert re.search(r"--appendonly no\b", command), command
+    assert re.search(r'--save ("")?(\s|$)', command), command
 
 
 def test_data_dir_is_one_volume_shared_by_the_app_services(compose, final_stage):
