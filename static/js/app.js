@@ -37,29 +37,20 @@ const pushOffAtLogout = async (form) => {
 // form's data-draft-db). Logging out of what may be a shared phone removes it, after asking when
 // there is one (its text may name people; queued, it could not be sent once logged out anyway).
 // False: the user chose to stay.
-const DRAFTS_DB = "binhyen-drafts";
-const idbRequest = (action) => new Promise((resolve, reject) => {
-  const pending = action();
-  pending.onsuccess = () => resolve(pending.result);
-  pending.onerror = () => reject(pending.error);
-});
 const draftsAtLogout = async () => {
-  if (!("indexedDB" in window)) {
+  const store = window.BinhYenDrafts; // static/js/draft-store.js
+  if (!("indexedDB" in window) || !store) {
     return true;
   }
-  const open = indexedDB.open(DRAFTS_DB, 1); // as drafts.js opens it, store and all
-  open.onupgradeneeded = () => open.result.createObjectStore("drafts");
-  const db = await idbRequest(() => open);
-  const drafts = await idbRequest(() => db.transaction("drafts").objectStore("drafts").getAll());
+  const db = await store.open(store.REPORTS_DB);
+  const drafts = await store.run(db, "readonly", (drafts) => drafts.getAll());
   db.close();
-  // What drafts.js would restore (one the worker filed keeps only where the report went).
-  const unsent = drafts.some((draft) => !draft.filedAt && (draft.fields.length || draft.files.length));
-  if (unsent && !window.confirm(document.body.dataset.msgDraftsAtLogout)) {
+  if (drafts.some(store.unsent) && !window.confirm(document.body.dataset.msgDraftsAtLogout)) {
     return false;
   }
   // Blocked while the form's own page holds it open: it is deleted when that page goes.
   await new Promise((resolve) => {
-    const deletion = indexedDB.deleteDatabase(DRAFTS_DB);
+    const deletion = indexedDB.deleteDatabase(store.REPORTS_DB);
     deletion.onsuccess = deletion.onerror = deletion.onblocked = resolve;
   });
   return true;

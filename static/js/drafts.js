@@ -24,28 +24,11 @@
 "use strict";
 
 (function () {
-  const STORE = "drafts";
   const SYNC_TAG = "binhyen-drafts";
   const LOCK = "binhyen-drafts"; // the same name in templates/webapp/sw.js
   const SKIPPED = new Set(["csrfmiddlewaretoken", "submission_key", "website", "drop_pending"]);
 
-  function openDb(name) {
-    return new Promise((resolve, reject) => {
-      const request = indexedDB.open(name, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-  }
-
-  function run(db, mode, action) {
-    return new Promise((resolve, reject) => {
-      const transaction = db.transaction(STORE, mode);
-      const request = action(transaction.objectStore(STORE));
-      transaction.oncomplete = () => resolve(request.result);
-      transaction.onerror = () => reject(transaction.error);
-    });
-  }
+  const { open: openDb, run, unsent } = window.BinhYenDrafts; // static/js/draft-store.js
 
   function newKey() {
     if (self.crypto && crypto.randomUUID) {
@@ -161,7 +144,7 @@
       draft = { key: (keyInput && keyInput.value) || newKey(), fields: [], files: [], queued: false };
     } else if (!bound) {
       restore(form, draft);
-      if (draft.fields.length || draft.files.length) {
+      if (unsent(draft)) {
         say("msgRestored", "info");
       }
     }
