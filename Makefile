@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`. Everything else is a step of them.
 PYTHON ?= python3
 VENV   := .venv
+SERVER_VENV := .venv-server
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 MANAGE := $(PY) manage.py
@@ -41,7 +42,6 @@ bench: setup $(SERVER_VENV)/.installed
 
 # The bench's servers (gunicorn, the Celery worker) run with the runtime packages only, as the
 # image installs them: the development tools (pytest's pygments, …) would load into each worker.
-SERVER_VENV := .venv-server
 $(SERVER_VENV)/.installed: requirements.txt
 	test -x $(SERVER_VENV)/bin/python || $(PYTHON) -m venv $(SERVER_VENV)
 	$(SERVER_VENV)/bin/python -m pip install --quiet --upgrade pip

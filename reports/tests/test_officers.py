@@ -27,7 +27,7 @@ def offered(client: Client) -> list[str]:
     """The names in the queue's "Assigned to" filter (after Anyone and Unassigned)."""
     response = client.get(LIST)
     assert response.status_code == 200
-    select = re.search(r'<select[^>]*name="assignee" id="id_assignee">(.*?)</select>',
+    select = re.search(r'<select[^>]*name="assignee"[^>]*>(.*?)</select>',
                        response.content.decode(), re.S)  # fmt: skip
     return [html.unescape(label) for label in re.findall(r">([^<]*)</option>", select[1])][2:]
 
