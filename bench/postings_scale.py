@@ -36,7 +36,9 @@ def clear_reminders() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE bulletins_reminderdigest, accounts_notification")
+        cursor.execute(
+            "TRUNCATE bulletins_reminderdigest, accounts_pushdelivery, accounts_notification"
+        )
 
 
 def time_reminders(runs: int) -> dict:
