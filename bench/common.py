@@ -174,12 +174,20 @@ def personas() -> dict[str, Any]:
     return {**people, **{persona + DRAWN: user for persona, user in people.items()}}
 
 
-def verified_client(user):
+def verified_client(user, csrf_cookie: bool = True):
     """A test client logged in as `user`, its second factor verified (the device seed_scale
-    gave it), as after a real login with the code."""
+    gave it), as after a real login with the code. `csrf_cookie=False`: a browser that never
+    keeps the CSRF cookie, for which every page is drawn (binhyen.page_cache keeps nothing)."""
+    from django.conf import settings
     from django.test import Client
 
-    client = Client()
+    class Browser(Client):
+        def request(self, **request):
+            if not csrf_cookie:
+                self.cookies.pop(settings.CSRF_COOKIE_NAME, None)
+            return super().request(**request)
+
+    client = Browser()
     client.force_login(user)
     mark_verified(client.session, user)
     return client

@@ -390,7 +390,9 @@ def sql_alone(table: Table, results: dict, repeat: int) -> None:
     people = common.personas()
     figures = {}
     for label, path, persona in PAGES:
-        client = common.verified_client(people[persona])
+        client = common.verified_client(
+            people[persona], csrf_cookie=not persona.endswith(common.DRAWN)
+        )
         page = common.timed(client, path, repeat)
         with CaptureQueriesContext(connection) as captured:
             client.get(path)
