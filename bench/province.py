@@ -183,14 +183,25 @@ def status_kib(pid: int, field: str) -> int:
     return 0
 
 
+def pss_kib(pid: int) -> int:
+    """A process's proportional set size: its private pages, and its share of those it shares
+    (a preloaded gunicorn worker shares most of its code with the master and its siblings)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
 class Sampler(threading.Thread):
-    """Samples a process tree's resident memory every 0.2 s: the peak of the sum, and each
-    process's own peak (VmHWM)."""
+    """Samples a process tree's resident memory every 0.2 s: the peak of the sum, each
+    process's own peak (VmHWM) and its peak proportional share (PSS)."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.stop, self.peak_total_kib = pid, threading.Event(), 0
         self.peak_each_kib: dict[int, int] = {}
+        self.peak_pss_kib: dict[int, int] = {}
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -201,6 +212,7 @@ class Sampler(threading.Thread):
                 self.peak_each_kib[pid] = max(
                     self.peak_each_kib.get(pid, 0), status_kib(pid, "VmHWM")
                 )
+                self.peak_pss_kib[pid] = max(self.peak_pss_kib.get(pid, 0), pss_kib(pid))
             self.peak_total_kib = max(self.peak_total_kib, total)
             self.stop.wait(0.2)
 
@@ -377,6 +389,11 @@ def pages_under_load(table: Table, args, results: dict) -> None:
     results["web_server"] = f"{len(workers)} {server_kind}"
     table.add("web worker peak RSS (load run)", round(peak, 1), "MiB", at_most(100, " MiB"), None,
               results["web_server"])  # fmt: skip
+    pss = max((k for pid, k in sampler.peak_pss_kib.items() if pid != server.pid), default=0)
+    results["web_worker_peak_pss_mib"] = round(pss / 1024, 1)
+    # What one more worker costs: RSS counts in full the pages it shares with the others.
+    table.add("web worker peak PSS (load run, reference)", round(pss / 1024, 1), "MiB",
+              NO_TARGET, None, "its share of what the workers share")  # fmt: skip
 
 
 # --- the SQL of each page alone -----------------------------------------------------------
