@@ -508,7 +508,10 @@ def notifications_send_many(messages: Sequence[NotificationMessage]) -> list[Not
         rows[(message.user.pk, message.key)] = notification
     if not rows:
         return []
-    pending = list(rows.values())
+    # In one order whatever the caller's: each insert locks its (user, key) in the unique index,
+    # so two senders of the same keys in different orders would deadlock; in one order the
+    # second waits for the first, then skips what it inserted.
+    pending = sorted(rows.values(), key=lambda n: (n.user_id, n.key))
     created: dict[tuple[int, str], int] = {}
     for start in range(0, len(pending), NOTIFICATION_BATCH):
         created.update(_insert_notifications(pending[start : start + NOTIFICATION_BATCH]))

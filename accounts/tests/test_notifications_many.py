@@ -146,7 +146,7 @@ def test_large_runs_are_split_in_batches(commune, monkeypatch) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_bulk_senders_notify_each_key_once(commune) -> None:
     users = officers(30, commune)
-    results, barrier = [], threading.Barrier(4)
+    results, errors, barrier = [], [], threading.Barrier(4)
 
     def worker(offset: int) -> None:
         barrier.wait()
@@ -154,6 +154,8 @@ def test_concurrent_bulk_senders_notify_each_key_once(commune) -> None:
             # Overlapping, differently ordered batches of the same keys.
             batch = users[offset:] + users[:offset]
             results.append(notifications_send_many([message(user) for user in batch]))
+        except Exception as error:  # a deadlock, say: each sender must succeed
+            errors.append(error)
         finally:
             connection.close()
 
@@ -162,5 +164,6 @@ def test_concurrent_bulk_senders_notify_each_key_once(commune) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
     assert sum(len(sent) for sent in results) == 30
     assert Notification.objects.count() == 30
