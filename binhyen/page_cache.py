@@ -29,6 +29,7 @@ import datetime
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -40,6 +41,8 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
 MAX_AGE = 300  # seconds
+
+T = TypeVar("T")
 
 
 def topic_key(topic: str) -> str:
@@ -83,6 +86,27 @@ def watch(topic: str, models: Iterable[type[Model]]) -> None:
         post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"{uid}:deleted")
 
 
+def kept(key: str, topics: Sequence[str], compute: Callable[[], tuple[T, float | None]]) -> T:
+    """The value kept under `key`, if the topics' versions are still those it was kept under and
+    its time has not come; else `compute()`d and kept. `compute` returns the value and the
+    timestamp at which it stops being true (None: only a write ends it). One round trip reads
+    the versions and the entry, which holds the versions it was computed under."""
+    found = cache.get_many([*(topic_key(topic) for topic in topics), key])
+    entry = found.pop(key, None)
+    versions = found if len(found) == len(topics) else current(topics)
+    now = timezone.now().timestamp()
+    if versions is not None and entry is not None:
+        entry_versions, until, value = entry
+        if entry_versions == versions and now < until:
+            return value
+    value, until = compute()
+    if versions is not None:
+        until = now + MAX_AGE if until is None else min(until, now + MAX_AGE)
+        if until > now:
+            cache.set(key, (versions, until, value), int(until - now) + 1)
+    return value
+
+
 # The HTML (render_to_string's), and when it must be drawn again.
 Drawn = tuple[SafeString, datetime.datetime | None]
 
@@ -96,21 +120,12 @@ def cached_part(
     csrf = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
     if request.method != "GET" or not csrf:  # a token drawn now would need the new cookie
         return draw()[0]
-    key = _key(request, name, csrf)
-    found = cache.get_many([*(topic_key(topic) for topic in topics), key])
-    kept = found.pop(key, None)
-    versions = found if len(found) == len(topics) else current(topics)
-    now = timezone.now().timestamp()
-    if versions is not None and kept is not None:
-        kept_versions, until, html = kept
-        if kept_versions == versions and now < until:
-            return html  # a SafeString from render_to_string, kept as such
-    html, until = draw()
-    if versions is not None:
-        until_ts = now + MAX_AGE if until is None else min(until.timestamp(), now + MAX_AGE)
-        if until_ts > now:
-            cache.set(key, (versions, until_ts, html), int(until_ts - now) + 1)
-    return html
+
+    def compute() -> tuple[SafeString, float | None]:
+        html, until = draw()  # a SafeString from render_to_string, kept as such
+        return html, None if until is None else until.timestamp()
+
+    return kept(_key(request, name, csrf), topics, compute)
 
 
 def _key(request: HttpRequest, name: str, csrf: str) -> str:

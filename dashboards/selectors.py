@@ -507,6 +507,12 @@ BUILDERS = {
 }
 
 
+def freshness(user: User) -> str:
+    """What ends a cached dashboard besides CACHE_SECONDS: a new day ("today" moves the
+    due-today and overdue counts) and the user's own last write (counted at once)."""
+    return f"{timezone.localdate().isoformat()}:{wrote_mark(user)}"
+
+
 def cache_key(user: User, kind: str, scope: Scope, period: Period) -> str:
     return ":".join(
         [
@@ -519,8 +525,7 @@ def cache_key(user: User, kind: str, scope: Scope, period: Period) -> str:
             period.kind,
             period.first.isoformat(),
             period.last.isoformat(),
-            timezone.localdate().isoformat(),  # "today" moves the due-today and overdue counts
-            str(wrote_mark(user)),  # what the user just changed is counted at once
+            freshness(user),
         ]
     )
 

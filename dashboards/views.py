@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from accounts.middleware import wrote_mark
 from binhyen.page_cache import Drawn, cached_part
 from groups.access import hamlets_for
 from reports import maps
@@ -35,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
     else:
         # Kept as long as its figures are (selectors.cache_key): what others change shows
         # within a minute, what the user changed on their next request.
-        name = f"dashboards:{kind}:{timezone.localdate().isoformat()}:{wrote_mark(user)}"
+        name = f"dashboards:{kind}:{selectors.freshness(user)}"
         content = cached_part(request, name, (), lambda: _draw(request, kind))
     context = {"content": content, "kind": kind, "with_map": kind and maps.may_see_map(user)}
     return render(request, "dashboards/home.html", context)

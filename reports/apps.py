@@ -12,9 +12,8 @@ class ReportsConfig(AppConfig):
 
         from . import officers
         from .checks import check_informant_keys
-        from .models import IncidentReport, ReportFeedback
+        from .services import REPORTS_MODELS, REPORTS_TOPIC
 
         checks.register(check_informant_keys, checks.Tags.security, deploy=True)
         officers.connect()
-        # The pages that list reports (the queue) show their rows and the residents' word.
-        page_cache.watch("reports", [IncidentReport, ReportFeedback])
+        page_cache.watch(REPORTS_TOPIC, REPORTS_MODELS)

@@ -5,7 +5,7 @@ are): the hamlets of the user's scope and the officers assignable in them.
 An entry holds the version token it was read under; any change to what `hamlets_for` and
 `triagers_for` read (a user, their roles, permissions or hamlets, a role's permissions, a
 hamlet) replaces the token, and the next request reads the database again. A write that
-bypasses the ORM's signals (a bulk load, raw SQL) is seen after CACHE_SECONDS at most. The
+bypasses the ORM's signals (a bulk load, raw SQL) is seen after page_cache.MAX_AGE at most. The
 lists only offer choices and names: the reports shown are read through visible_to, a hamlet
 chosen is checked against the scope itself, and report_assign checks the chosen officer's
 permission and scope again, so a stale entry can neither show nor assign anything wrongly.
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -30,7 +29,6 @@ from groups.models import Hamlet
 # of the pages that show people's names or a scope's hamlets.
 TOPIC = "people"
 VERSION_KEY = page_cache.topic_key(TOPIC)
-CACHE_SECONDS = 300
 
 
 def triagers_for(hamlets: QuerySet[Hamlet] | list[int], commune_id: int | None) -> QuerySet[User]:
@@ -67,21 +65,15 @@ class QueueChoices:
 
 
 def queue_choices(user: User) -> QueueChoices:
-    """The user's QueueChoices, from the cache when nothing they depend on has changed since
-    it was filled: one round trip reads the current version and the entry, which holds the
-    version it was read under."""
-    key = f"reports:queue-choices:{user.pk}"
-    found = cache.get_many([VERSION_KEY, key])
-    version, entry = found.get(VERSION_KEY), found.get(key)
-    if version is not None and entry is not None and entry[0] == version:
-        return QueueChoices(*entry[1:])
-    if version is None:
-        version = (page_cache.current([TOPIC]) or {}).get(VERSION_KEY)
-    choices = _read(user)
-    if version is not None:
+    """The user's QueueChoices, from the cache while nothing they depend on has changed (the
+    "people" topic; binhyen.page_cache.kept)."""
+
+    def read() -> tuple[tuple, None]:
+        choices = _read(user)
         # Plain values, not the class: an entry stays readable whatever the code becomes.
-        cache.set(key, (version, choices.hamlets, choices.officers), CACHE_SECONDS)
-    return choices
+        return (choices.hamlets, choices.officers), None
+
+    return QueueChoices(*page_cache.kept(f"reports:queue-choices:v2:{user.pk}", [TOPIC], read))
 
 
 def _read(user: User) -> QueueChoices:

@@ -50,6 +50,11 @@ from .models import (
 )
 from .points import coarsen
 
+# The reports and the residents' word on them: the topic (binhyen.page_cache) of the pages that
+# list them (the queue), touched by their signals (reports/apps.py).
+REPORTS_TOPIC = "reports"
+REPORTS_MODELS = (IncidentReport, ReportFeedback)
+
 INFORMANT_MAX_LENGTH = 500
 
 

@@ -69,6 +69,7 @@ from .models import (
     Status,
     Urgency,
 )
+from .officers import TOPIC as PEOPLE_TOPIC
 from .officers import triagers_for
 from .pending import (
     PendingUpload,
@@ -78,6 +79,7 @@ from .pending import (
     pending_list,
 )
 from .services import (
+    REPORTS_TOPIC,
     attachment_add,
     feedback_awaited,
     informant_identity,
@@ -134,9 +136,9 @@ def report_list(request: HttpRequest) -> HttpResponse:
     raise PermissionDenied
 
 
-# What the queue shows: the reports and the residents' word on them ("reports", reports/apps.py),
-# the names of the hamlets and officers ("people", reports/officers.py).
-QUEUE_TOPICS = ("reports", "people")
+# What the queue shows: the reports and the residents' word on them, the names of the hamlets
+# and officers (reports/officers.py).
+QUEUE_TOPICS = (REPORTS_TOPIC, PEOPLE_TOPIC)
 
 
 def _queue(request: HttpRequest) -> HttpResponse:

@@ -4,6 +4,7 @@ bench/settings.py), and the province generator's care for the product's caches."
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client, modify_settings, override_settings
 from django.urls import reverse
 
@@ -45,9 +46,9 @@ def test_the_benchmark_settings_add_the_bench_app() -> None:
 
 def test_the_province_loader_forgets_the_cached_lists() -> None:
     """seed_scale writes users in bulk (no signals) and, on PostgreSQL, restarts their keys."""
-    officers.cache.set(officers.VERSION_KEY, "before", None)
+    cache.set(officers.VERSION_KEY, "before", None)
     scale.reset()
-    assert officers.cache.get(officers.VERSION_KEY) not in (None, "before")
+    assert cache.get(officers.VERSION_KEY) not in (None, "before")
 
 
 def test_bare_django_is_django_alone() -> None:

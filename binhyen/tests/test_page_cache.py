@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from binhyen import page_cache
 from reports.models import IncidentReport, Status
-from reports.services import report_assign, report_transition
+from reports.services import REPORTS_TOPIC, report_assign, report_transition
 from reports.tests.factories import file_report
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_a_write_around_the_signals_is_seen_once_touched(police, head_b, hamlet_
     kept(client, QUEUE)
     IncidentReport.objects.filter(pk=report.pk).update(title="Đã sửa")
     assert "Ban đầu" in client.get(QUEUE).content.decode()  # what the cache is for
-    page_cache.touch("reports")
+    page_cache.touch(REPORTS_TOPIC)
     assert "Đã sửa" in client.get(QUEUE).content.decode()
 
 
@@ -85,7 +85,7 @@ def test_a_deadline_that_passes_turns_the_row_overdue_without_a_write(
     report = file_report(head_b, hamlet_b, title="Sắp quá hạn")
     due = timezone.now() + datetime.timedelta(hours=2)
     IncidentReport.objects.filter(pk=report.pk).update(due_at=due)
-    page_cache.touch("reports")
+    page_cache.touch(REPORTS_TOPIC)
     client = signed_in(police)
     assert 'data-overdue="1"' not in kept(client, QUEUE)
     later = due + datetime.timedelta(minutes=1)
@@ -150,15 +150,23 @@ def test_nothing_is_kept_without_a_csrf_cookie_or_for_a_post(police, head_b, ham
 
     request = rf.get(QUEUE)
     request.user = police
-    page_cache.cached_part(request, "t", ["reports"], draw)
-    page_cache.cached_part(request, "t", ["reports"], draw)
+    page_cache.cached_part(request, "t", [REPORTS_TOPIC], draw)
+    page_cache.cached_part(request, "t", [REPORTS_TOPIC], draw)
     assert len(drawn) == 2
     request.COOKIES["csrftoken"] = "a" * 32
-    page_cache.cached_part(request, "t", ["reports"], draw)
-    page_cache.cached_part(request, "t", ["reports"], draw)
+    page_cache.cached_part(request, "t", [REPORTS_TOPIC], draw)
+    page_cache.cached_part(request, "t", [REPORTS_TOPIC], draw)
     assert len(drawn) == 3
-    page_cache.touch("reports")
-    page_cache.cached_part(request, "t", ["reports"], draw)
+    page_cache.touch(REPORTS_TOPIC)
+    page_cache.cached_part(request, "t", [REPORTS_TOPIC], draw)
+    assert len(drawn) == 4
+    posted = rf.post(QUEUE)  # a POST is always drawn, and keeps nothing
+    posted.user, posted.COOKIES["csrftoken"] = police, "a" * 32
+    assert page_cache.cached_part(posted, "t", [REPORTS_TOPIC], lambda: ("posted", None)) == (
+        "posted"
+    )
+    assert page_cache.cached_part(posted, "t", [REPORTS_TOPIC], lambda: ("again", None)) == "again"
+    assert page_cache.cached_part(request, "t", [REPORTS_TOPIC], draw) == "x"  # the GET's, kept
     assert len(drawn) == 4
 
 
