@@ -120,6 +120,11 @@ def first_commune():
 # A persona's browser that sends no CSRF cookie: the pages it asks for are drawn every time.
 DRAWN = " (no CSRF cookie)"
 
+
+def keeps_csrf_cookie(persona: str) -> bool:
+    return not persona.endswith(DRAWN)
+
+
 # The pages of issue #9, each as (label, path, persona), keyed by the name `--page` takes in
 # bench/profile_pages.py; the framework floor first (bench/province.py loads it around each).
 PAGES = {

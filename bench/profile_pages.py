@@ -177,7 +177,7 @@ def main() -> None:
     for key in keys:
         _label, path, persona = PAGES[key]
         clients[key] = common.verified_client(
-            people[persona], csrf_cookie=not persona.endswith(common.DRAWN)
+            people[persona], csrf_cookie=common.keeps_csrf_cookie(persona)
         )
         for _ in range(2):
             responses[key] = clients[key].get(path)

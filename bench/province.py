@@ -308,7 +308,7 @@ def pages_under_load(table: Table, args, results: dict) -> None:
         raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk).")
     people = common.personas()
     cookies = {
-        persona: common.session_cookie(user, csrf=not persona.endswith(common.DRAWN))
+        persona: common.session_cookie(user, csrf=common.keeps_csrf_cookie(persona))
         for persona, user in people.items()
     }
     # Django's own limit, before and after the pages (its own server: nothing else runs then).
@@ -408,7 +408,7 @@ def sql_alone(table: Table, results: dict, repeat: int) -> None:
     figures = {}
     for label, path, persona in PAGES:
         client = common.verified_client(
-            people[persona], csrf_cookie=not persona.endswith(common.DRAWN)
+            people[persona], csrf_cookie=common.keeps_csrf_cookie(persona)
         )
         page = common.timed(client, path, repeat)
         with CaptureQueriesContext(connection) as captured:
