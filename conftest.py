@@ -1,6 +1,7 @@
 """Shared fixtures: named personas and the rules for tests that need real services."""
 
 import os
+import threading
 
 import pytest
 from django.conf import settings
@@ -247,6 +248,27 @@ class Journey:
             button.click()
 
 
+def one_request_at_a_time(live_server) -> None:
+    """On SQLite the live server's request threads share the test's in-memory connection. Two
+    requests at once (a page, and the map's fetch from the one before) could deadlock in it: one
+    holds SQLite's lock and waits for the GIL to run a Python SQL function, the other holds the
+    GIL and waits for the lock (seen in CI: the suite hung, past pytest-timeout). The browser
+    waits; the requests take turns."""
+    if connection.vendor != "sqlite":
+        return
+    httpd = live_server.thread.httpd
+    application, lock = httpd.get_app(), threading.Lock()
+    if getattr(application, "one_at_a_time", False):
+        return
+
+    def in_turn(environ, start_response):
+        with lock:
+            return application(environ, start_response)
+
+    in_turn.one_at_a_time = True
+    httpd.set_app(in_turn)
+
+
 @pytest.fixture
 def journey(chromium, live_server, request, settings):
     """A fresh browser context on the live server; `journey(viewport=PHONE)` for a phone."""
@@ -256,6 +278,7 @@ def journey(chromium, live_server, request, settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    one_request_at_a_time(live_server)
     contexts = []
 
     def start(viewport=DESKTOP, name: str | None = None) -> Journey:
