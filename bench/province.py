@@ -23,12 +23,15 @@ floor measured in the same run (absolute times drift on a shared machine; the ra
   around it; and, as the limit of Django itself on this machine, bench/bare.py (the same
   gunicorn, Python and Django, one view returning a constant with no middleware, session,
   database or template; its own server, before and after the pages): the floor's throughput
-  divided by it;
+  divided by it; and bench/stock.py, the least a signed-in Django page costs (Django's own
+  middleware, the product's database session and user, a small template; its own server too);
 - the peak resident memory (VmHWM) of each gunicorn worker over the load run;
 - the SQL of each page executed alone (the queries the page ran, captured in process) against
   the page's own time in process;
 - a member import of 10,000 rows (as the admin: the preview, then the confirmation, which saves
-  the rows the preview checked) against a bare COPY of the same rows;
+  the rows the preview checked) against a bare COPY of the same rows; and, as the least any
+  audited import costs, reading the file plus a COPY of the rows and their audit entries,
+  committed;
 - one reminder run over the 1,000,000 postings against its SQL executed alone;
 - the yearly review: a Celery worker (concurrency 2, Redis broker) builds the documents of
   one commune, then of all 95 (enqueued at once through `build_request`, timed until every
@@ -69,6 +72,7 @@ BIN = Path(os.environ.get("BENCH_SERVER_BIN") or Path(sys.executable).parent)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 FLOOR_FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms")
 BARE_PATH = "/bench/bare/"  # bench/bare.py
+STOCK_PATH = "/bench/stock/"  # bench/stock.py
 PAGES = list(common.PAGES.values())  # (label, path, persona); the floor first
 REFERENCE_PAGES = common.REFERENCE_PAGES
 WRK_SCRIPT = """
@@ -295,11 +299,21 @@ def gunicorn(args, ready_path: str, **env: str) -> Iterator[tuple[int, subproces
 
 def bare_django(args) -> dict:
     """One load run of bench/bare.py: Django with no middleware, session or template."""
-    with gunicorn(args, BARE_PATH, DJANGO_SETTINGS_MODULE="bench.bare") as (port, _server):
-        wrk(port, BARE_PATH, "", duration=2, connections=args.connections)
+    return reference_run(args, "bare Django", BARE_PATH, "bench.bare")
+
+
+def stock_django(args, cookie: str) -> dict:
+    """One load run of bench/stock.py: a signed-in page with Django's own middleware only."""
+    return reference_run(args, "stock Django signed in", STOCK_PATH, "bench.stock", cookie)
+
+
+def reference_run(args, label: str, path: str, settings: str, cookie: str = "") -> dict:
+    with gunicorn(args, path, DJANGO_SETTINGS_MODULE=settings) as (port, _server):
+        check_page(port, path, cookie)
+        wrk(port, path, cookie, duration=2, connections=args.connections)
         time.sleep(3)
-        run = wrk(port, BARE_PATH, "", duration=args.duration, connections=args.connections)
-    print(f"  bare Django: {run}", file=sys.stderr)
+        run = wrk(port, path, cookie, duration=args.duration, connections=args.connections)
+    print(f"  {label}: {run}", file=sys.stderr)
     return run
 
 
@@ -313,6 +327,7 @@ def pages_under_load(table: Table, args, results: dict) -> None:
     }
     # Django's own limit, before and after the pages (its own server: nothing else runs then).
     bares = [bare_django(args)]
+    stocks = [stock_django(args, cookies[PAGES[0][2]])]
     sampler = None
     with gunicorn(args, "/login/") as (port, server):
         try:
@@ -342,9 +357,12 @@ def pages_under_load(table: Table, args, results: dict) -> None:
             if sampler:
                 sampler.stop.set()
                 sampler.join()
+    stocks.append(stock_django(args, cookies[PAGES[0][2]]))
     bares.append(bare_django(args))
     bare = {key: statistics.median(run[key] for run in bares) for key in FLOOR_FIGURES}
     results["bare_django"] = {**bare, "runs": bares}
+    stock = {key: statistics.median(run[key] for run in stocks) for key in FLOOR_FIGURES}
+    results["stock_django"] = {**stock, "runs": stocks}
     floor = {key: statistics.median(run[key] for run in floors) for key in FLOOR_FIGURES}
     results["pages"] = {PAGES[0][0]: {**floor, "runs": floors}, **figures}
     table.add(
@@ -356,6 +374,11 @@ def pages_under_load(table: Table, args, results: dict) -> None:
         f"bare Django {BARE_PATH} throughput (reference)", bare["rps"], "req/s",
         ratio_at_least(common.FLOOR_SHARE_OF_BARE, "(floor ÷ this)"),
         round(floor["rps"] / bare["rps"], 2), "floor ÷ bare Django (median of 2 runs)",
+    )  # fmt: skip
+    table.add(
+        f"stock Django signed in {STOCK_PATH} throughput (reference)", stock["rps"], "req/s",
+        NO_TARGET, round(stock["rps"] / bare["rps"], 2),
+        f"÷ bare Django; floor ÷ this {floor['rps'] / stock['rps']:.2f} (median of 2 runs)",
     )  # fmt: skip
     errors, requests = (sum(run[key] for run in floors) for key in ("errors", "requests"))
     table.add("floor errors", errors, "", at_most(0), None, f"of {requests:,}")
@@ -454,31 +477,80 @@ def import_vs_copy(table: Table, results: dict, rows: int) -> None:
         steps = bench_import.preview_and_confirm(content, actor)
         assert steps[-1][-1], "the confirmation saved nothing"
         import_s = sum(read + check for _step, read, check, _cpu, _counts, _saved in steps)
+        read_s = steps[0][1]
         members = Member.objects.filter(group__in=groups)
         assert members.count() == rows, members.count()
-        columns = [f.column for f in Member._meta.concrete_fields if f.column != "id"]
-        copied = list(members.values_list(*columns))
+        saved = _saved_rows(members)
         with transaction.atomic():
             sid = transaction.savepoint()
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM groups_member WHERE group_id = ANY(%s)", [[g.pk for g in groups]]
-                )
-            began = time.perf_counter()
-            with connection.cursor() as cursor:
-                names = ", ".join(columns)
-                with cursor.cursor.copy(f"COPY groups_member ({names}) FROM STDIN") as copy:
-                    for row in copied:
-                        copy.write_row(row)
-            copy_s = time.perf_counter() - began
+            _delete_saved(saved)
+            copy_s = _copy_rows(connection, saved[:1])
             transaction.savepoint_rollback(sid)
+        # What no audited import can go below: the same rows and their audit entries, copied
+        # and committed (the bare COPY above is rolled back, so writes no audit and no commit).
+        _delete_saved(saved)
+        began = time.perf_counter()
+        with transaction.atomic():
+            _copy_rows(connection, saved)
+        audited_s = time.perf_counter() - began
     finally:
         bench_import.cleanup()
-    results["import"] = {"rows": rows, "import_s": round(import_s, 2), "copy_s": round(copy_s, 3)}
+    results["import"] = {
+        "rows": rows,
+        "import_s": round(import_s, 2),
+        "copy_s": round(copy_s, 3),
+        "read_s": round(read_s, 3),
+        "audited_copy_s": round(audited_s, 3),
+    }
     table.add(
         f"member import, {rows:,} rows (preview + commit)", round(import_s, 2), "s",
         ratio_at_most(3, "bare COPY"), round(import_s / copy_s, 1), f"bare COPY {copy_s:.2f} s",
     )  # fmt: skip
+    table.add(
+        "  its least: the file read, then rows and audit COPY, committed (reference)",
+        round(read_s + audited_s, 2), "s", NO_TARGET, round((read_s + audited_s) / copy_s, 1),
+        f"read {read_s:.2f} s + COPY and commit {audited_s:.2f} s",
+    )  # fmt: skip
+
+
+def _saved_rows(members) -> list[tuple[str, list[str], list[tuple]]]:
+    """(table, columns, rows) of the imported members and of their audit entries."""
+    from auditlog.models import LogEntry
+    from psycopg.types.json import Jsonb
+
+    saved = []
+    entries = LogEntry.objects.get_for_model(members.model).filter(
+        object_id__in=members.values("pk")
+    )
+    for model, queryset in ((members.model, members), (LogEntry, entries)):
+        fields = model._meta.concrete_fields
+        json_at = {i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"}
+        rows = [
+            tuple(Jsonb(v) if i in json_at and v is not None else v for i, v in enumerate(row))
+            for row in queryset.values_list(*(f.attname for f in fields))
+        ]
+        saved.append((model._meta.db_table, [f.column for f in fields], rows))
+    return saved
+
+
+def _delete_saved(saved: list[tuple[str, list[str], list[tuple]]]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table, _columns, rows in reversed(saved):  # the audit entries first
+            ids = [row[0] for row in rows]
+            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [ids])  # noqa: S608 (our names)
+
+
+def _copy_rows(connection, saved: list[tuple[str, list[str], list[tuple]]]) -> float:
+    """COPY each table's rows as they are; the seconds it took."""
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table, columns, rows in saved:
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    return time.perf_counter() - began
 
 
 # --- reminders ----------------------------------------------------------------------------

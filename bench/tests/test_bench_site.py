@@ -60,3 +60,25 @@ def test_bare_django_is_django_alone() -> None:
         response = Client().get("/bench/bare/")
     assert response.status_code == 200 and response.content == bare.BODY
     assert not response.cookies
+
+
+def test_stock_django_is_a_signed_in_page_with_djangos_middleware_only(police: User) -> None:
+    """bench/stock.py, the other reference row: the product's user and sessions, Django's own
+    middleware and a small template."""
+    from bench import stock
+
+    assert all(name.startswith("django.") for name in stock.MIDDLEWARE)
+    with override_settings(
+        ROOT_URLCONF="bench.stock",
+        MIDDLEWARE=stock.MIDDLEWARE,
+        TEMPLATES=stock.TEMPLATES,
+        LOGIN_URL=stock.LOGIN_URL,
+    ):
+        anonymous = Client().get("/bench/stock/")
+        client = Client()
+        client.force_login(police)
+        response = client.get("/bench/stock/")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"<p>{police.get_username()}</p>" in html and "csrfmiddlewaretoken" in html
