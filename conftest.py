@@ -6,7 +6,10 @@ import threading
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db import connection
+from django.dispatch import receiver
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -267,6 +270,14 @@ def one_request_at_a_time(live_server) -> None:
 
     in_turn.one_at_a_time = True
     httpd.set_app(in_turn)
+
+
+@receiver(setting_changed)
+def forget_drawn_fragments(*, setting: str, **kwargs) -> None:
+    """The fragments drawn once per worker (base.html's asset links) name the static files as
+    the storage did then: a test that changes the storage (the journeys) draws them again."""
+    if setting in {"STORAGES", "STATIC_URL"}:
+        caches["fragments"].clear()
 
 
 @pytest.fixture

@@ -106,6 +106,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         else "/" + settings.STATIC_URL,
         # What a push shows (accounts/push.py), the title when a payload has none.
         "icon_url": reverse("icon", args=[192]),
+        "draft_store_url": static("js/draft-store.js"),  # the drafts' store, shared with pages
     }
     with translation.override(settings.LANGUAGE_CODE):
         context["push_title"] = json.dumps(str(_("Bình Yên")), ensure_ascii=False)

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from django.templatetags.static import static
 from django.test import Client
 from PIL import Image
 
@@ -53,6 +54,8 @@ def test_the_service_worker_comes_from_the_root_and_keeps_no_page(client) -> Non
     script = response.content.decode()
     kept = json.loads(script.split("const KEPT = ")[1].split(";")[0])
     assert kept[0] == "/offline/" and all(url.startswith("/static/") for url in kept[1:])
+    # the drafts' store the pages use (static/js/draft-store.js), by its static address
+    assert f'importScripts("{static("js/draft-store.js")}")' in script
 
 
 def test_the_offline_page_names_nobody(client, police) -> None:

@@ -24,11 +24,9 @@
 "use strict";
 
 (function () {
-  const SYNC_TAG = "binhyen-drafts";
-  const LOCK = "binhyen-drafts"; // the same name in templates/webapp/sw.js
   const SKIPPED = new Set(["csrfmiddlewaretoken", "submission_key", "website", "drop_pending"]);
 
-  const { open: openDb, run, unsent } = window.BinhYenDrafts; // static/js/draft-store.js
+  const { open: openDb, run, unsent, LOCK, SYNC_TAG } = window.BinhYenDrafts; // static/js/draft-store.js
 
   function newKey() {
     if (self.crypto && crypto.randomUUID) {

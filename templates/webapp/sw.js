@@ -79,40 +79,27 @@ self.addEventListener("notificationclick", (event) => {
 // refused (a form with errors, a token no longer valid after a new login) stays queued: the
 // form page sends it on the next visit with its own token, and shows what is wrong. Tips are
 // not here: they are sent by their page, which shows the tracking code. The page may be
-// sending too: the two take turns under one Web Lock (DRAFTS_LOCK, as in drafts.js), and a
-// draft filed here keeps the report's address (filedAt) for the waiting page to go to.
-const DRAFTS_DB = "binhyen-drafts";
-const DRAFTS_LOCK = "binhyen-drafts";
-const DRAFTS_STORE = "drafts";
+// sending too: the two take turns under one Web Lock (the store's LOCK, as in drafts.js), and
+// a draft filed here keeps the report's address (filedAt) for the waiting page to go to.
+importScripts("{{ draft_store_url }}"); // static/js/draft-store.js: the store the pages use
+const Drafts = self.BinhYenDrafts;
 const FILED = /\/reports\/\d+\/$/;
 
-function draftsRequest(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
 function sendQueuedDrafts() {
-  return self.navigator.locks ? self.navigator.locks.request(DRAFTS_LOCK, sendDrafts) : sendDrafts();
+  return self.navigator.locks ? self.navigator.locks.request(Drafts.LOCK, sendDrafts) : sendDrafts();
 }
 
 async function sendDrafts() {
-  const open = indexedDB.open(DRAFTS_DB, 1);
-  open.onupgradeneeded = () => open.result.createObjectStore(DRAFTS_STORE);
-  const db = await draftsRequest(open);
-  const read = db.transaction(DRAFTS_STORE, "readonly").objectStore(DRAFTS_STORE);
-  const [names, drafts] = await Promise.all([draftsRequest(read.getAllKeys()), draftsRequest(read.getAll())]);
-  for (let index = 0; index < names.length; index += 1) {
-    const draft = drafts[index];
+  const db = await Drafts.open(Drafts.REPORTS_DB);
+  for (const [name, draft] of await Drafts.entries(db)) {
     if (!draft || !draft.queued || !draft.action || new URL(draft.action).origin !== self.location.origin) {
       continue;
     }
     const body = new FormData();
     body.append("csrfmiddlewaretoken", draft.csrf || "");
     body.append("submission_key", draft.key);
-    for (const [name, value] of draft.fields) {
-      body.append(name, value);
+    for (const [field, value] of draft.fields) {
+      body.append(field, value);
     }
     for (const item of draft.files || []) {
       body.append(item.field, item.file, item.file.name);
@@ -122,14 +109,13 @@ async function sendDrafts() {
     if (response.redirected && FILED.test(new URL(response.url).pathname)) {
       // Nothing typed stays: only the key and where the report is, for a page waiting to send.
       const filed = { key: draft.key, queued: false, fields: [], files: [], filedAt: response.url };
-      const write = db.transaction(DRAFTS_STORE, "readwrite").objectStore(DRAFTS_STORE);
-      await draftsRequest(write.put(filed, names[index]));
+      await Drafts.run(db, "readwrite", (drafts) => drafts.put(filed, name));
     }
   }
 }
 
 self.addEventListener("sync", (event) => {
-  if (event.tag === "binhyen-drafts") {
+  if (event.tag === Drafts.SYNC_TAG) {
     event.waitUntil(sendQueuedDrafts());
   }
 });
