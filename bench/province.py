@@ -317,6 +317,11 @@ def reference_run(args, label: str, path: str, settings: str, cookie: str = "") 
     return run
 
 
+def medians(runs: list[dict]) -> dict:
+    """Each of FLOOR_FIGURES, the median over `runs` (load runs of one page)."""
+    return {key: statistics.median(run[key] for run in runs) for key in FLOOR_FIGURES}
+
+
 def pages_under_load(table: Table, args, results: dict) -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: `make bench` installs it (apt-get install wrk).")
@@ -327,7 +332,8 @@ def pages_under_load(table: Table, args, results: dict) -> None:
     }
     # Django's own limit, before and after the pages (its own server: nothing else runs then).
     bares = [bare_django(args)]
-    stocks = [stock_django(args, cookies[PAGES[0][2]])]
+    floor_cookie = cookies[PAGES[0][2]]  # the stock page signs in as the floor does
+    stocks = [stock_django(args, floor_cookie)]
     sampler = None
     with gunicorn(args, "/login/") as (port, server):
         try:
@@ -357,13 +363,11 @@ def pages_under_load(table: Table, args, results: dict) -> None:
             if sampler:
                 sampler.stop.set()
                 sampler.join()
-    stocks.append(stock_django(args, cookies[PAGES[0][2]]))
+    stocks.append(stock_django(args, floor_cookie))
     bares.append(bare_django(args))
-    bare = {key: statistics.median(run[key] for run in bares) for key in FLOOR_FIGURES}
+    bare, stock, floor = medians(bares), medians(stocks), medians(floors)
     results["bare_django"] = {**bare, "runs": bares}
-    stock = {key: statistics.median(run[key] for run in stocks) for key in FLOOR_FIGURES}
     results["stock_django"] = {**stock, "runs": stocks}
-    floor = {key: statistics.median(run[key] for run in floors) for key in FLOOR_FIGURES}
     results["pages"] = {PAGES[0][0]: {**floor, "runs": floors}, **figures}
     table.add(
         f"floor /bench/floor/ throughput ({args.connections} conn.)", floor["rps"], "req/s",
@@ -477,18 +481,18 @@ def import_vs_copy(table: Table, results: dict, rows: int) -> None:
         steps = bench_import.preview_and_confirm(content, actor)
         assert steps[-1][-1], "the confirmation saved nothing"
         import_s = sum(read + check for _step, read, check, _cpu, _counts, _saved in steps)
-        read_s = steps[0][1]
+        _step, read_s, *_rest = steps[0]  # the preview's reading of the file
         members = Member.objects.filter(group__in=groups)
         assert members.count() == rows, members.count()
         saved = _saved_rows(members)
         with transaction.atomic():
             sid = transaction.savepoint()
-            _delete_saved(saved)
+            _delete_saved(connection, saved)
             copy_s = _copy_rows(connection, saved[:1])
             transaction.savepoint_rollback(sid)
         # What no audited import can go below: the same rows and their audit entries, copied
         # and committed (the bare COPY above is rolled back, so writes no audit and no commit).
-        _delete_saved(saved)
+        _delete_saved(connection, saved)
         began = time.perf_counter()
         with transaction.atomic():
             _copy_rows(connection, saved)
@@ -513,8 +517,12 @@ def import_vs_copy(table: Table, results: dict, rows: int) -> None:
     )  # fmt: skip
 
 
-def _saved_rows(members) -> list[tuple[str, list[str], list[tuple]]]:
-    """(table, columns, rows) of the imported members and of their audit entries."""
+# (table, columns, rows) of each table an import writes to: its members, their audit entries.
+Saved = list[tuple[str, list[str], list[tuple]]]
+
+
+def _saved_rows(members) -> Saved:
+    """The imported members and their audit entries, every column, as stored."""
     from auditlog.models import LogEntry
     from psycopg.types.json import Jsonb
 
@@ -533,16 +541,14 @@ def _saved_rows(members) -> list[tuple[str, list[str], list[tuple]]]:
     return saved
 
 
-def _delete_saved(saved: list[tuple[str, list[str], list[tuple]]]) -> None:
-    from django.db import connection
-
+def _delete_saved(connection, saved: Saved) -> None:
     with connection.cursor() as cursor:
         for table, _columns, rows in reversed(saved):  # the audit entries first
-            ids = [row[0] for row in rows]
+            ids = [row[0] for row in rows]  # the id: the first concrete field
             cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [ids])  # noqa: S608 (our names)
 
 
-def _copy_rows(connection, saved: list[tuple[str, list[str], list[tuple]]]) -> float:
+def _copy_rows(connection, saved: Saved) -> float:
     """COPY each table's rows as they are; the seconds it took."""
     began = time.perf_counter()
     with connection.cursor() as cursor:
